@@ -1,0 +1,39 @@
+"""The AMI wire protocol: panoramisk's codec with its decoding defect fixed.
+
+panoramisk decodes every TCP chunk on its own with ``errors='ignore'``, so a UTF-8 character cut in
+two by a chunk boundary (a Chinese caller name, say) is silently dropped. Here the bytes go through
+one incremental decoder per connection, so a character split over any number of chunks survives.
+Messages are handed on in the order they were read.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from panoramisk import utils
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.message import Message
+
+MESSAGE_END = utils.EOL + utils.EOL
+
+
+class AmiProtocol(AMIProtocol):
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.encoding = "utf-8"
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+
+    def data_received(self, data: bytes) -> None:
+        text = self._pending + self._decoder.decode(data)
+        if self.version is None and text.startswith("Asterisk Call Manager/"):
+            banner, separator, text = text.partition(utils.EOL)
+            if not separator:  # banner not complete yet
+                self._pending = banner
+                return
+            self.version = banner.partition("/")[2].strip()
+        *blocks, self._pending = text.split(MESSAGE_END)
+        for block in blocks:
+            message = Message.from_line(block.strip())
+            if message is not None:
+                self.handle_message(message)

@@ -1,0 +1,174 @@
+"""Simulated customer calls into the sandbox, driven and watched over AMI.
+
+A call is an Originate of ``Local/<DID>@cc-inbound``: the ``;2`` half enters our inbound dialplan
+exactly as a trunk call would (AGI routing, recording, queue); the ``;1`` half is the customer,
+speaking in a loop (``sim-customer``). We hang the customer up after ``talk_seconds`` of talk, or
+after ``hangup_after_wait`` seconds unanswered (an abandoned call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from telephony.ami import AmiClient, AmiError
+
+MAX_WAIT_S = 120.0
+
+
+@dataclass
+class SimulatedCallResult:
+    linkedid: str
+    did: str
+    caller: str
+    outcome: str = "failed"  # answered | abandoned | failed | ended_unanswered
+    queue: str | None = None
+    agent: str | None = None
+    agent_interface: str | None = None
+    wait_s: float | None = None
+    talk_s: float | None = None
+    events: list[str] = field(default_factory=list)
+    recording_base: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+async def place_call(
+    client: AmiClient,
+    *,
+    did: str,
+    caller: str,
+    caller_name: str = "",
+    talk_seconds: float = 5.0,
+    hangup_after_wait: float | None = None,
+    language: str = "en",
+) -> SimulatedCallResult:
+    """Place one call and follow it to its end; return what happened."""
+    call_id = uuid.uuid4().hex[:16]
+    customer_leg, inbound_leg = f"sim-{call_id}-c", f"sim-{call_id}-i"
+    result = SimulatedCallResult(linkedid=customer_leg, did=did, caller=caller)
+    wait_limit = hangup_after_wait if hangup_after_wait is not None else MAX_WAIT_S
+    events = client.events()
+    try:
+        started = time.monotonic()
+        await client.originate(
+            Channel=f"Local/{did}@cc-inbound/n",
+            Context="sim-customer",
+            Exten="s",
+            Priority="1",
+            CallerID=f'"{caller_name}" <{caller}>' if caller_name else caller,
+            ChannelId=customer_leg,
+            OtherChannelId=inbound_leg,
+            Timeout=str(int((wait_limit + 30) * 1000)),
+            Variable=[f"SIM_LANG={language}", f"SIM_MAX_SECONDS={int(wait_limit + talk_seconds + 60)}"],
+        )
+        answered_at = await _follow_until_answered(events, result, started, wait_limit)
+        if answered_at is None:
+            if result.outcome == "failed":
+                return result
+            await _hang_up(client, customer_leg)  # the caller gives up
+            await _wait_hangup(events, result, customer_leg)
+            result.outcome = "abandoned" if "QueueCallerAbandon" in result.events else "ended_unanswered"
+            return result
+        await _talk(events, result, customer_leg, talk_seconds)
+        await _hang_up(client, customer_leg)
+        await _wait_hangup(events, result, customer_leg)
+        result.talk_s = round(time.monotonic() - answered_at, 2)
+        return result
+    finally:
+        events.close()
+
+
+async def _follow_until_answered(events, result, started: float, wait_limit: float) -> float | None:
+    deadline = started + wait_limit
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            event = await events.get(timeout=remaining)
+        except TimeoutError:
+            return None
+        if not _belongs(event, result.linkedid):
+            continue
+        name = event.event
+        if name == "OriginateResponse" and event.get("Response") == "Failure":
+            result.events.append(name)
+            result.outcome = "failed"
+            return None
+        if name in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "QueueCallerAbandon", "AgentRingNoAnswer"):
+            result.events.append(name)
+        if name == "QueueCallerJoin":
+            result.queue = event.get("Queue")
+            result.outcome = "queued"
+        elif name == "AgentConnect":
+            result.outcome = "answered"
+            result.agent = event.get("MemberName")
+            result.agent_interface = event.get("Interface")
+            result.wait_s = round(time.monotonic() - started, 2)
+            return time.monotonic()
+        elif name == "Hangup" and event.get("Uniqueid") == result.linkedid:
+            result.events.append(name)
+            result.outcome = "ended_unanswered" if result.outcome != "failed" else "failed"
+            return None
+
+
+async def _talk(events, result, customer_leg: str, seconds: float) -> None:
+    """Let the conversation run; stop early if someone else ends the call."""
+    deadline = time.monotonic() + seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            event = await events.get(timeout=remaining)
+        except TimeoutError:
+            return
+        if event.event == "Hangup" and event.get("Uniqueid") == customer_leg:
+            result.events.append("Hangup")
+            return
+
+
+async def _hang_up(client: AmiClient, channel: str) -> None:
+    try:
+        await client.action("Hangup", Channel=channel, Cause="16")
+    except AmiError:
+        pass  # already gone
+
+
+async def _wait_hangup(events, result, customer_leg: str, timeout: float = 10.0) -> None:
+    """Wait for the customer's Hangup and for app_queue's closing event of the call."""
+    closing = {"answered": "AgentComplete", "queued": "QueueCallerAbandon"}.get(result.outcome)
+    deadline = time.monotonic() + timeout
+    while "Hangup" not in result.events or (closing and closing not in result.events):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            event = await events.get(timeout=remaining)
+        except TimeoutError:
+            return
+        if _belongs(event, result.linkedid) and event.event in ("AgentComplete", "QueueCallerAbandon"):
+            result.events.append(event.event)
+        if event.event == "Hangup" and event.get("Uniqueid") == customer_leg:
+            result.events.append("Hangup")
+
+
+def _belongs(event, linkedid: str) -> bool:
+    return event.get("Linkedid") == linkedid or event.get("Uniqueid") == linkedid
+
+
+def recording_files(recordings_dir: Path, linkedid: str) -> list[Path]:
+    """The WAV files MixMonitor wrote for a call (mixed, caller side, agent side)."""
+    return sorted(recordings_dir.glob(f"*/{linkedid}-*.wav"))
+
+
+async def wait_for_recordings(recordings_dir: Path, linkedid: str, timeout: float = 5.0) -> list[Path]:
+    """MixMonitor closes its files just after the hangup; wait until all three are there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        files = recording_files(recordings_dir, linkedid)
+        if len(files) >= 3 or time.monotonic() > deadline:
+            return files
+        await asyncio.sleep(0.1)

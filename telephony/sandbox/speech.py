@@ -1,0 +1,70 @@
+"""Spoken prompts for simulated callers and agents: espeak-ng speech, converted by sox to the
+8 kHz 16-bit mono WAV Asterisk plays without transcoding."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from telephony.sandbox.chroot import SandboxUnavailable
+
+# name -> (espeak-ng voice, text)
+PROMPTS: dict[str, tuple[str, str]] = {
+    "customer-en": ("en", "Hello, I am calling about my order. It has not arrived yet. Can you help me please?"),
+    "customer-zh": ("cmn", "你好,我想问一下我的订单,到现在还没有收到,请帮我查一下。"),
+    "agent-greeting-en": ("en", "Thank you for calling customer service. My agent number is one zero zero two. How may I help you?"),
+    "agent-greeting-zh": ("cmn", "您好,欢迎致电客户服务中心,我的工号是一零零一,请问有什么可以帮您?"),
+    "agent-talk-en": ("en", "I understand. Let me check that for you. Thank you for waiting."),
+    "agent-talk-zh": ("cmn", "好的,我明白了,我帮您查询一下,请稍等。"),
+}
+
+
+def check_tools() -> None:
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        raise SandboxUnavailable(f"spoken prompts need {' and '.join(missing)} (apt-get install espeak-ng sox)")
+
+
+def synthesize(text: str, voice: str, target: Path) -> None:
+    """Write ``text`` spoken by ``voice`` to ``target`` as 8 kHz 16-bit mono WAV."""
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = Path(scratch) / "speech.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
+        subprocess.run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
+            check=True,
+            capture_output=True,
+        )
+
+
+def install_prompts(sounds_dir: Path) -> None:
+    """Make every prompt not yet in ``sounds_dir``, and music on hold."""
+    check_tools()
+    sounds_dir.mkdir(parents=True, exist_ok=True)
+    for name, (voice, text) in PROMPTS.items():
+        target = sounds_dir / f"{name}.wav"
+        if not target.exists():
+            synthesize(text, voice, target)
+
+
+def install_music_on_hold(moh_dir: Path) -> None:
+    moh_dir.mkdir(parents=True, exist_ok=True)
+    target = moh_dir / "tune.wav"
+    if target.exists():
+        return
+    check_tools()
+    # A soft arpeggio, so "on hold" is audible in recordings and unlike speech.
+    notes = ["synth", "0.4", "sine", "523", "synth", "0.4", "sine", "659", "synth", "0.4", "sine", "784"]
+    with tempfile.TemporaryDirectory() as scratch:
+        parts = []
+        for i in range(0, len(notes), 4):
+            part = Path(scratch) / f"n{i}.wav"
+            subprocess.run(
+                ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part), *notes[i : i + 4], "vol", "0.3"],
+                check=True,
+                capture_output=True,
+            )
+            parts.append(str(part))
+        subprocess.run(["sox", *parts, *parts, str(target)], check=True, capture_output=True)
