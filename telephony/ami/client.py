@@ -32,6 +32,15 @@ class AmiError(Exception):
     """AMI refused something, or could not be reached."""
 
 
+def _refuse_line_breaks(fields: dict[str, Any]) -> None:
+    """A CR or LF in a value would end the header and let the rest be read as more AMI headers
+    (another action, even): untrusted text such as a caller name must never do that."""
+    for key, value in fields.items():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if "\r" in str(item) or "\n" in str(item) or "\r" in key or "\n" in key:
+                raise AmiError(f"AMI field {key!r} contains a line break; refused")
+
+
 class EventStream:
     """Events of one subscriber, in the order Asterisk sent them."""
 
@@ -194,6 +203,7 @@ class AmiClient:
     def _send_now(self, fields: dict[str, Any], as_list: bool | None = None) -> asyncio.Future[Any]:
         if self._protocol is None or self._protocol.closed:
             raise AmiError(f"AMI {self.server} is not connected")
+        _refuse_line_breaks(fields)
         action = actions.Action(fields, as_list=as_list)
         return self._protocol.send(action, as_list=as_list)
 

@@ -31,7 +31,6 @@ class SimulatedCallResult:
     wait_s: float | None = None
     talk_s: float | None = None
     events: list[str] = field(default_factory=list)
-    recording_base: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -1,0 +1,5 @@
+"""The `callcenter` command."""
+
+from agent_ui.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,63 @@
+"""`callcenter db upgrade|current`: the CRM database schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from agent_ui.cli.errors import CommandError
+from config import Settings
+from crm import schema
+from crm.db import create_engine, session_factory
+from crm.queues import sync_queues
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("db", help="create or upgrade the CRM database", description=__doc__)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    upgrade = actions.add_parser("upgrade", help="apply the schema migrations and sync queues from the settings")
+    upgrade.set_defaults(handler=run_upgrade)
+    current = actions.add_parser("current", help="show the schema revision of the database")
+    current.set_defaults(handler=run_current)
+
+
+def upgrade_database(settings: Settings) -> None:
+    try:
+        schema.upgrade(settings.database_url)
+    except Exception as error:  # the driver's own errors: unreachable server, bad credentials...
+        raise CommandError(f"cannot upgrade {_safe_url(settings)}: {error}") from None
+    asyncio.run(_sync_queues(settings))
+
+
+async def _sync_queues(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await sync_queues(session, settings.queues)
+    finally:
+        await engine.dispose()
+
+
+def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade_database(settings)
+    print(f"database {_safe_url(settings)} is at revision {schema.head_revision()}")
+    return 0
+
+
+def run_current(args: argparse.Namespace, settings: Settings) -> int:
+    async def current() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return await schema.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(current())
+    print(f"current: {revision or '(empty)'}; latest: {schema.head_revision()}")
+    return 0 if revision == schema.head_revision() else 1
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)

@@ -1,0 +1,56 @@
+"""`callcenter serve`: the web application, on an up-to-date database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from aiohttp import web
+
+from agent_ui.app import create_app
+from agent_ui.cli.errors import CommandError
+from config import Settings
+from crm import schema
+from crm.db import create_engine
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("serve", help="run the web application", description=__doc__)
+    parser.add_argument("--host", help="listening address (default: web.host setting, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listening port (default: web.port setting, 8080)")
+    parser.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.web.host
+    port = args.port or settings.web.port
+    if not 1 <= port <= 65535:
+        raise CommandError(f"--port {port} is not a port number (1-65535)")
+    asyncio.run(serve(settings, host, port))
+    return 0
+
+
+async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+    """Run until cancelled. Refuses to start on a database whose schema is out of date."""
+    engine = create_engine(settings.database_url)
+    try:
+        try:
+            await schema.check_up_to_date(engine)
+        except schema.SchemaOutOfDate as error:
+            raise CommandError(str(error)) from None
+        runner = web.AppRunner(create_app(settings, engine))
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            try:
+                await site.start()
+            except OSError as error:
+                raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            print(f"serving on http://{host}:{port}/", flush=True)
+            if ready is not None:
+                ready.set()
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,52 @@
+"""Demo data: customers of every kind and one user per role. Safe to load twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.models import Customer, CustomerGrade, CustomerPhone, Role, User
+from crm.phones import normalize_phone
+from crm.users import add_user
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+CUSTOMERS = [
+    # name, company, grade, region, key account, at risk, notes, phones
+    ("张三", "北京华远贸易有限公司", CustomerGrade.A, "北京", True, False, "大客户,偏好上午来电。", ["13800138000"]),
+    ("李四", "上海申通物流", CustomerGrade.B, "上海", False, False, "", ["+86 139 0013 9000"]),
+    ("王五", "广州某建材公司", CustomerGrade.D, "广州", False, True, "长期拖欠货款,涉诉。", ["0086 137 0013 7000"]),
+    ("John Smith", "Acme Ltd", CustomerGrade.C, "US West", False, False, "Prefers email follow-up.", ["+1 415 555 2671"]),
+]
+
+USERS = [
+    # username, role, extension, queues, team
+    ("agent1001", Role.AGENT, "1001", ["support"], "A"),
+    ("agent1002", Role.AGENT, "1002", ["support"], "A"),
+    ("agent1003", Role.AGENT, "1003", ["support", "sales"], "B"),
+    ("agent1004", Role.AGENT, "1004", ["sales", "senior"], "B"),
+    ("leader", Role.TEAM_LEADER, "2001", [], "A"),
+    ("supervisor", Role.SUPERVISOR, "2002", [], None),
+    ("qa", Role.QA_INSPECTOR, None, [], None),
+    ("admin", Role.ADMIN, None, [], None),
+]
+
+
+async def load_demo_data(session: AsyncSession, default_region: str = "CN") -> list[tuple[str, str]]:
+    """Add what is missing; return (username, role) of the demo users."""
+    for name, company, grade, region, key, risk, notes, phones in CUSTOMERS:
+        if await session.scalar(select(Customer.id).where(Customer.name == name)) is not None:
+            continue
+        session.add(
+            Customer(
+                name=name, company=company, grade=grade, region=region, key_account=key, at_risk=risk, notes=notes,
+                phones=[CustomerPhone(number=p, normalized=normalize_phone(p, default_region)) for p in phones],
+            )
+        )
+    for username, role, extension, queues, team in USERS:
+        if await session.scalar(select(User.id).where(User.username == username)) is None:
+            await add_user(
+                session, username=username, password=DEMO_PASSWORD, role=role, extension=extension, queues=queues, team=team
+            )
+    await session.flush()
+    return [(username, role.value) for username, role, *_ in USERS]

@@ -1,0 +1,171 @@
+"""The CRM's tables: the system of record for people, customers, queues and calls.
+
+Changing a model means writing an Alembic migration in ``crm/migrations/versions`` too; the tests
+check that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from crm.db import UtcDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as text with a CHECK, so SQLite and PostgreSQL hold the same thing.
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    TEAM_LEADER = "team_leader"
+    SUPERVISOR = "supervisor"
+    QA_INSPECTOR = "qa_inspector"
+    ADMIN = "admin"
+
+
+class CustomerGrade(enum.StrEnum):
+    A = "A"  # 关键客户 key
+    B = "B"  # 主要客户 major
+    C = "C"  # 普通客户 ordinary
+    D = "D"  # low value
+
+
+class CallDirection(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    members: Mapped[list[User]] = relationship(back_populates="team")
+
+
+class QueueMembership(Base):
+    __tablename__ = "queue_memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    penalty: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    """Anyone who logs in: agents (座席员), team leaders (组长), supervisors (主管), QA inspectors (质检员), admins."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    extension: Mapped[str | None] = mapped_column(String(16), unique=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    team: Mapped[Team | None] = relationship(back_populates="members")
+    queues: Mapped[list[Queue]] = relationship(secondary="queue_memberships", order_by="Queue.name")
+
+
+class Queue(Base):
+    """An Asterisk queue (技能组). Rows are kept in step with the queues in the settings."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    service_level_s: Mapped[int] = mapped_column(Integer, default=20)
+    service_level_target: Mapped[float] = mapped_column(Float, default=0.8)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_name", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200), default="")
+    grade: Mapped[CustomerGrade] = mapped_column(_enum(CustomerGrade, "customer_grade"), default=CustomerGrade.C)
+    region: Mapped[str] = mapped_column(String(100), default="")
+    key_account: Mapped[bool] = mapped_column(Boolean, default=False)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)  # 危险客户
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    phones: Mapped[list[CustomerPhone]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.id"
+    )
+
+
+class CustomerPhone(Base):
+    __tablename__ = "customer_phones"
+    __table_args__ = (UniqueConstraint("customer_id", "normalized"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(40))  # as entered
+    normalized: Mapped[str] = mapped_column(String(24), index=True)  # crm.phones.normalize_phone
+    label: Mapped[str] = mapped_column(String(40), default="")
+
+    customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+class Call(Base):
+    """One call (one Asterisk Linkedid), answered or not: the handbook's 呼叫电话记录表."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint("wait_s IS NULL OR wait_s >= 0", name="ck_calls_wait_nonnegative"),
+        Index("ix_calls_started_at", "started_at"),
+        Index("ix_calls_agent_started", "agent_id", "started_at"),
+        Index("ix_calls_customer_started", "customer_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    server: Mapped[str] = mapped_column(String(64), default="default")
+    direction: Mapped[CallDirection] = mapped_column(_enum(CallDirection, "call_direction"))
+    did: Mapped[str | None] = mapped_column(String(40))
+    caller_number: Mapped[str | None] = mapped_column(String(40))
+    caller_name: Mapped[str | None] = mapped_column(String(200))
+    called_number: Mapped[str | None] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    agent_interface: Mapped[str | None] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    hold_s: Mapped[float] = mapped_column(Float, default=0.0)
+    hold_count: Mapped[int] = mapped_column(Integer, default=0)
+    wrapup_s: Mapped[float | None] = mapped_column(Float)
+    # answered | abandoned | no_agent | out_of_hours | no_answer | busy | failed
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    hangup_side: Mapped[str | None] = mapped_column(String(16))  # caller | agent | system
+    transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    recordings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disposition_code: Mapped[str | None] = mapped_column(String(64))  # the agent's, from the desktop
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
