@@ -115,7 +115,7 @@ class Sandbox:
             ami_port=int(state.get("ami_port", self.ami.ami_port)),  # type: ignore[arg-type]
             ami_username=self.ami.ami_username,
             ami_secret=self.secret(),
-            fastagi=f"agi://{self.settings.agi.host}:{self.settings.agi.port}",
+            fastagi=str(state.get("fastagi", f"agi://{self.settings.agi.host}:{self.settings.agi.port}")),
             recordings_dir=str(self.host("recordings")),
             chroot=str(self.chroot),
             config_dir=str(self.host("etc")),
@@ -177,7 +177,12 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self._write_state(pid=process.pid, ami_port=self.ami.ami_port, started_at=time.time())
+        self._write_state(
+            pid=process.pid,
+            ami_port=self.ami.ami_port,
+            fastagi=f"agi://{self.settings.agi.host}:{self.settings.agi.port}",
+            started_at=time.time(),
+        )
         try:
             client = await self._connect_booted(BOOT_TIMEOUT_S, process)
         except BaseException:
