@@ -14,7 +14,7 @@ from tests.conftest import free_port
 def run(data_dir: Path, database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CALLCENTER_DATABASE__URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "agent_ui.cli.main", "--data-dir", str(data_dir), *args],
+        [sys.executable, "-m", "agent_ui.cli", "--data-dir", str(data_dir), *args],
         input=stdin, capture_output=True, text=True, env=env, timeout=60,
     )
 
@@ -50,7 +50,7 @@ async def test_serve_refuses_old_schema_then_serves_after_upgrade(tmp_path: Path
     port = free_port()
     env = {**os.environ, "CALLCENTER_DATABASE__URL": database_url}
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "agent_ui.cli.main", "--data-dir", str(tmp_path), "serve", "--host", "127.0.0.1", "--port", str(port),
+        sys.executable, "-m", "agent_ui.cli", "--data-dir", str(tmp_path), "serve", "--host", "127.0.0.1", "--port", str(port),
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:

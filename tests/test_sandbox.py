@@ -19,7 +19,7 @@ from tests.conftest import sandbox_settings, unavailable
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agent_ui.cli.main", "--data-dir", str(settings.data_dir), *args],
+        [sys.executable, "-m", "agent_ui.cli", "--data-dir", str(settings.data_dir), *args],
         capture_output=True,
         text=True,
         timeout=120,

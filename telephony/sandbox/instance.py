@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -168,6 +169,7 @@ class Sandbox:
             finally:
                 await client.close()
             return self.status()
+        _check_port_free(self.ami.ami_host, self.ami.ami_port)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as out:
             process = subprocess.Popen(
@@ -248,6 +250,18 @@ class Sandbox:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no Asterisk output)"
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise SandboxUnavailable(
+                f"AMI port {host}:{port} is already in use (another sandbox or Asterisk?). Stop it "
+                "(`callcenter --data-dir OTHER sandbox down`) or choose another port (CALLCENTER_ASTERISK='[{\"ami_port\": 5039}]')."
+            ) from None
 
 
 def _alive(pid: int) -> bool:

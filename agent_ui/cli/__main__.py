@@ -1,0 +1,5 @@
+import sys
+
+from agent_ui.cli.main import main
+
+sys.exit(main())
