@@ -125,3 +125,13 @@ async def test_up_is_idempotent_and_down_leaves_no_asterisk(tmp_path: Path) -> N
     assert subprocess.run(["pgrep", "-f", conf], capture_output=True).stdout == b""
     assert sandbox.status().running is False
     assert cli(settings, "sandbox", "status").returncode == 3
+
+
+
+def test_without_root_up_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from agent_ui.cli import main
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    assert main(["--data-dir", str(tmp_path), "sandbox", "up"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "needs root" in lines[0] and "ami_host" in lines[0], lines

@@ -36,9 +36,13 @@ def default_chroot_dir() -> Path:
     return Path(platformdirs.user_cache_dir("callcenter")) / "asterisk-sid"
 
 
-def check_can_build() -> None:
+def check_root() -> None:
     if os.geteuid() != 0:
         raise SandboxUnavailable("the Asterisk sandbox needs root (it builds and enters a chroot). " + HOW_TO_USE_EXISTING)
+
+
+def check_can_build() -> None:
+    check_root()
     if shutil.which("debootstrap") is None:
         raise SandboxUnavailable(
             "the Asterisk sandbox needs debootstrap (apt-get install debootstrap). " + HOW_TO_USE_EXISTING

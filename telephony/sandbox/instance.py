@@ -127,6 +127,7 @@ class Sandbox:
 
     def prepare(self) -> None:
         """Build the chroot if needed, write prompts and render the configuration."""
+        chroot_mod.check_root()
         chroot_mod.ensure_chroot(self.chroot, self.log)
         for name in ("etc", "lib", "spool", "run", "log", "recordings", "sounds", "moh"):
             self.host(name).mkdir(parents=True, exist_ok=True)
