@@ -74,9 +74,9 @@ async def place_call(
             result.outcome = "abandoned" if "QueueCallerAbandon" in result.events else "ended_unanswered"
             return result
         await _talk(events, result, customer_leg, talk_seconds)
+        result.talk_s = round(time.monotonic() - answered_at, 2)
         await _hang_up(client, customer_leg)
         await _wait_hangup(events, result, customer_leg)
-        result.talk_s = round(time.monotonic() - answered_at, 2)
         return result
     finally:
         events.close()
