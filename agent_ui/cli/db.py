@@ -8,7 +8,7 @@ import asyncio
 from agent_ui.cli.errors import CommandError
 from config import Settings
 from crm import schema
-from crm.db import create_engine, session_factory
+from crm.db import open_engine, session_factory
 from crm.queues import sync_queues
 
 
@@ -30,12 +30,8 @@ def upgrade_database(settings: Settings) -> None:
 
 
 async def _sync_queues(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            await sync_queues(session, settings.queues)
-    finally:
-        await engine.dispose()
+    async with open_engine(settings.database_url) as engine, session_factory(engine)() as session, session.begin():
+        await sync_queues(session, settings.queues)
 
 
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,11 +42,8 @@ def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_current(args: argparse.Namespace, settings: Settings) -> int:
     async def current() -> str | None:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             return await schema.current_revision(engine)
-        finally:
-            await engine.dispose()
 
     revision = asyncio.run(current())
     print(f"current: {revision or '(empty)'}; latest: {schema.head_revision()}")

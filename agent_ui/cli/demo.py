@@ -11,7 +11,7 @@ from agent_ui.cli.db import upgrade_database
 from agent_ui.cli.errors import CommandError
 from agent_ui.cli.serve import serve
 from config import Settings
-from crm.db import create_engine, session_factory
+from crm.db import open_engine, session_factory
 from crm.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data
 from telephony.ami import AmiClient, AmiError
 from telephony.sandbox import Sandbox, SandboxUnavailable
@@ -40,12 +40,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _seed(settings: Settings) -> list[tuple[str, str]]:
-    engine = create_engine(settings.database_url)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            return await load_demo_data(session, settings.crm.default_region)
-    finally:
-        await engine.dispose()
+    async with open_engine(settings.database_url) as engine, session_factory(engine)() as session, session.begin():
+        return await load_demo_data(session, settings.crm.default_region)
 
 
 async def _run(args: argparse.Namespace, settings: Settings, status) -> None:

@@ -11,7 +11,7 @@ from agent_ui.app import create_app
 from agent_ui.cli.errors import CommandError
 from config import Settings
 from crm import schema
-from crm.db import create_engine
+from crm.db import open_engine
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -32,8 +32,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event | None = None) -> None:
     """Run until cancelled. Refuses to start on a database whose schema is out of date."""
-    engine = create_engine(settings.database_url)
-    try:
+    async with open_engine(settings.database_url) as engine:
         try:
             await schema.check_up_to_date(engine)
         except schema.SchemaOutOfDate as error:
@@ -52,5 +51,3 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
-    finally:
-        await engine.dispose()

@@ -10,7 +10,7 @@ import sys
 from agent_ui.cli.errors import CommandError
 from config import Settings
 from crm import schema
-from crm.db import create_engine, session_factory
+from crm.db import open_engine, session_factory
 from crm.models import Role, User
 from crm.users import UserError, add_user
 from sqlalchemy import select
@@ -49,8 +49,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
 
     async def add() -> User:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             await schema.check_up_to_date(engine)
             async with session_factory(engine)() as session, session.begin():
                 return await add_user(
@@ -63,8 +62,6 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
                     queues=queues,
                     team=args.team,
                 )
-        finally:
-            await engine.dispose()
 
     try:
         user = asyncio.run(add())
@@ -76,14 +73,11 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     async def users() -> list[User]:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             await schema.check_up_to_date(engine)
             async with session_factory(engine)() as session:
                 rows = await session.scalars(select(User).options(selectinload(User.queues)).order_by(User.username))
                 return list(rows)
-        finally:
-            await engine.dispose()
 
     try:
         rows = asyncio.run(users())
