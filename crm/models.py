@@ -106,6 +106,7 @@ class Customer(Base):
     key_account: Mapped[bool] = mapped_column(Boolean, default=False)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)  # 危险客户
     notes: Mapped[str] = mapped_column(Text, default="")
+    preferred_queue: Mapped[str | None] = mapped_column(String(64))  # overrides the DID's queue when routing
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -148,7 +149,10 @@ class Call(Base):
     called_number: Mapped[str | None] = mapped_column(String(40))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     queue: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    route: Mapped[str | None] = mapped_column(String(16))  # queue | preferred | closed | fallback (docs/agi.md)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    agent_extension: Mapped[str | None] = mapped_column(String(16))
     agent_interface: Mapped[str | None] = mapped_column(String(128))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -163,9 +167,28 @@ class Call(Base):
     # answered | abandoned | no_agent | out_of_hours | no_answer | busy | failed
     disposition: Mapped[str | None] = mapped_column(String(32))
     hangup_side: Mapped[str | None] = mapped_column(String(16))  # caller | agent | system
+    offers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # every ring, answered or not
     transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     recordings: Mapped[list[str]] = mapped_column(JSON, default=list)
     disposition_code: Mapped[str | None] = mapped_column(String(64))  # the agent's, from the desktop
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AgentStateLog(Base):
+    """Every agent state change, as the bridge saw it: login, pause (with reason), wrap-up durations."""
+
+    __tablename__ = "agent_state_log"
+    __table_args__ = (Index("ix_agent_state_log_agent_at", "agent_extension", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(96), unique=True)  # makes replays idempotent
+    agent_extension: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    server: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    previous: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    call_linkedid: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

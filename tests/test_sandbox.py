@@ -64,7 +64,7 @@ async def test_call_is_queued_answered_completed_and_recorded(ami: AmiClient, sa
     join = next(e for e in call if e.event == "QueueCallerJoin")
     assert (join["Queue"], join["CallerIDNum"], join["CallerIDName"]) == ("support", "13800138000", "张三")
     connect = next(e for e in call if e.event == "AgentConnect")
-    assert connect["Interface"] in {f"Local/{ext}@sim-phones/n" for ext in ("1001", "1002", "1003")}
+    assert connect["Interface"] in {f"Local/{ext}@sim-phones/nm" for ext in ("1001", "1002", "1003")}
     assert result.outcome == "answered"
 
     files = await wait_for_recordings(Path(sandbox.recordings_dir), result.linkedid)

@@ -56,6 +56,10 @@ class EventStream:
     async def get(self, timeout: float | None = None) -> Message:
         return await asyncio.wait_for(self._queue.get(), timeout)
 
+    def inject(self, event: Message) -> None:
+        """Put an event of our own (a resync snapshot) after everything received so far."""
+        self._queue.put_nowait(event)
+
     async def wait_for(self, predicate: Callable[[Message], bool], timeout: float) -> Message:
         """Skip events until one matches; raise TimeoutError after ``timeout`` seconds."""
         async with asyncio.timeout(timeout):

@@ -25,7 +25,6 @@ from telephony.sandbox import chroot as chroot_mod
 from telephony.sandbox import render, speech
 from telephony.sandbox.chroot import SandboxUnavailable
 
-SIM_PHONE_INTERFACE = "Local/{extension}@sim-phones/n"
 BOOT_TIMEOUT_S = 60.0
 
 
@@ -156,6 +155,8 @@ class Sandbox:
             "did_extensions": render.did_extensions(settings.queues),
             "phone_extensions": render.phone_extensions(settings.sandbox.agents),
             "outbound_dial": "Local/${EXTEN}@sim-callee/n",
+            "transfer_extensions": render.transfer_extensions(settings.queues),
+            "agent_dial": self.ami.agent_interface.format(extension="${EXTEN:2}"),
             "outbound_caller_id": settings.sandbox.outbound_caller_id,
         }
 
@@ -220,7 +221,7 @@ class Sandbox:
 
     async def _add_simulated_agents(self, client: AmiClient) -> None:
         for agent in self.settings.sandbox.agents:
-            interface = SIM_PHONE_INTERFACE.format(extension=agent.extension)
+            interface = self.ami.agent_interface.format(extension=agent.extension)
             for queue in agent.queues:
                 try:
                     await client.action("QueueAdd", Queue=queue, Interface=interface, MemberName=agent.name)

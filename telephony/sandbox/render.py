@@ -49,7 +49,7 @@ def queue_sections(queues: list[QueueSettings]) -> str:
                     f"strategy = {queue.strategy}",
                     f"timeout = {queue.ring_timeout_s}",
                     "retry = 1",
-                    "wrapuptime = 0",
+                    f"wrapuptime = {queue.wrapup_s}",
                     "ringinuse = no",
                     "joinempty = yes",
                     "leavewhenempty = no",
@@ -75,6 +75,7 @@ def did_extensions(queues: list[QueueSettings]) -> str:
             lines += [
                 f"exten => {did},1,Set(__CC_DID={did})",
                 f" same => n,Set(CC_QUEUE={queue.name})",
+                f" same => n,Set(CC_QUEUE_TIMEOUT={queue.max_wait_s or ''})",
                 " same => n,Goto(cc-route,s,1)",
             ]
     return "\n".join(lines)
@@ -84,4 +85,18 @@ def phone_extensions(agents: list[SimulatedAgent]) -> str:
     lines = []
     for agent in agents:
         lines += [f"exten => {agent.extension},1,Gosub(sim-phone,s,1({agent.language},{agent.extension}))", " same => n,Hangup()"]
+    return "\n".join(lines)
+
+
+def transfer_extensions(queues: list[QueueSettings]) -> str:
+    """``q-<queue>`` in cc-transfer: the transferred caller joins that queue with its own timeout."""
+    lines = []
+    for queue in queues:
+        lines += [
+            f"exten => q-{queue.name},1,Set(CC_QUEUE={queue.name})",
+            " same => n,Set(QUEUE_PRIO=${CC_PRIORITY})",
+            f" same => n,Queue({queue.name},,,,{queue.max_wait_s or ''})",
+            " same => n,UserEvent(CCQueueResult,Status: ${QUEUESTATUS})",
+            " same => n,Hangup()",
+        ]
     return "\n".join(lines)

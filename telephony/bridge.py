@@ -1,0 +1,156 @@
+"""The AMI bridge: for every configured Asterisk, one connection whose events, in wire order, feed
+the call tracker of that server and the shared agent tracker; what they produce goes on the bus.
+
+On every (re)login it takes a snapshot (``CoreShowChannels``, ``QueueStatus``, ``QueueSummary``)
+and applies it in the event order, so calls that ended and pauses that changed while we were
+disconnected are right again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from panoramisk.message import Message
+
+from config.settings import Settings
+from telephony.agents.control import AgentControl
+from telephony.agents.interfaces import InterfacePattern
+from telephony.agents.tracker import AgentTracker
+from telephony.ami import AmiClient, AmiError
+from telephony.ami.client import EventStream
+from telephony.calls.state import CallSnapshot
+from telephony.calls.tracker import CallTracker
+from telephony.events import DomainEvent, EventBus
+from telephony.outbound.dialer import Dialer
+
+log = logging.getLogger(__name__)
+
+RESYNC_EVENT = "CCResync"
+WRAPUP_TICK_S = 0.25
+
+
+class Bridge:
+    def __init__(
+        self,
+        settings: Settings,
+        bus: EventBus,
+        *,
+        secret_for: Callable[[str], str | None] = lambda server: None,
+    ) -> None:
+        self.settings = settings
+        self.bus = bus
+        self._secret_for = secret_for
+        self.patterns = {s.name: InterfacePattern(s.agent_interface) for s in settings.asterisk}
+        self.calls = {name: CallTracker(name, pattern) for name, pattern in self.patterns.items()}
+        wrapups = {q.name: q.wrapup_s for q in settings.queues}
+        self.agents = AgentTracker(
+            self.patterns,
+            wrapup_s=lambda queue: wrapups.get(queue or "", settings.agents.outbound_wrapup_s),
+        )
+        self.clients: dict[str, AmiClient] = {}
+        self.queue_summary: dict[str, dict[str, dict[str, str]]] = {}
+        self._streams: dict[str, EventStream] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.resyncs = 0
+        self.control = AgentControl(self)
+        self.dialer = Dialer(self)
+
+    # Lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self, timeout: float = 10.0) -> None:
+        for server in self.settings.asterisk:
+            secret = server.ami_secret or self._secret_for(server.name)
+            if not secret:
+                raise AmiError(f"no AMI secret for server {server.name} (asterisk.ami_secret)")
+            client = AmiClient(
+                server.ami_host, server.ami_port, server.ami_username, secret, server=server.name, on_login=self._resync
+            )
+            self.clients[server.name] = client
+            self._streams[server.name] = client.events()
+            self._tasks.append(asyncio.create_task(self._pump(server.name), name=f"bridge-{server.name}"))
+        for client in self.clients.values():
+            await client.connect(timeout=timeout)
+        self._tasks.append(asyncio.create_task(self._wrapups(), name="bridge-wrapups"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for client in self.clients.values():
+            await client.close()
+
+    def client(self, server: str | None = None) -> AmiClient:
+        return self.clients[server or self.settings.asterisk[0].name]
+
+    # Reading ---------------------------------------------------------------------------------------
+
+    def live_calls(self) -> list[CallSnapshot]:
+        return [call for tracker in self.calls.values() for call in tracker.calls()]
+
+    def find_call(self, linkedid: str) -> CallSnapshot | None:
+        for tracker in self.calls.values():
+            if (call := tracker.get(linkedid)) is not None:
+                return call
+        return None
+
+    # The pipeline ----------------------------------------------------------------------------------
+
+    async def _pump(self, server: str) -> None:
+        stream = self._streams[server]
+        tracker = self.calls[server]
+        while True:
+            event = await stream.get()
+            try:
+                if event.get("Event") == RESYNC_EVENT:
+                    self._apply_resync(server, event)
+                    continue
+                for call_event in tracker.handle(event):
+                    self._publish(call_event)
+                    for change in self.agents.handle_call(call_event):
+                        self._publish(change)
+                for change in self.agents.handle_ami(event):
+                    self._publish(change)
+            except Exception:  # noqa: BLE001 - one odd event never stops the bridge
+                log.exception("bridge %s: event %s not understood", server, event.get("Event"))
+
+    def _publish(self, event: DomainEvent) -> None:
+        self.bus.publish(event)
+
+    async def _resync(self, client: AmiClient) -> None:
+        """on_login: take the snapshot now, apply it in event order (see module doc)."""
+        try:
+            channels = await client.collect("CoreShowChannels")
+            status = await client.collect("QueueStatus")
+            summary = await client.collect("QueueSummary")
+        except (AmiError, TimeoutError) as error:
+            log.warning("bridge %s: resync failed (%s)", client.server, error)
+            return
+        marker = Message({"Event": RESYNC_EVENT, "Server": client.server})
+        marker.snapshot = (channels, status, summary)  # type: ignore[attr-defined]
+        self._streams[client.server].inject(marker)
+
+    def _apply_resync(self, server: str, marker: Message) -> None:
+        channels, status, summary = marker.snapshot  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        for call_event in self.calls[server].resync(channels, now):
+            self._publish(call_event)
+            for change in self.agents.handle_call(call_event):
+                self._publish(change)
+        members = [m for m in status if m.get("Event") == "QueueMember"]
+        for change in self.agents.resync(server, members, now):
+            self._publish(change)
+        self.queue_summary[server] = {s.get("Queue", ""): dict(s) for s in summary}
+        self.resyncs += 1
+        log.info("bridge %s: resynced (%d channels, %d queue members)", server, len(channels), len(members))
+
+    async def _wrapups(self) -> None:
+        while True:
+            await asyncio.sleep(WRAPUP_TICK_S)
+            for change in self.agents.expire():
+                self._publish(change)

@@ -1,0 +1,73 @@
+"""What the bridge knows about one call at one moment."""
+
+from __future__ import annotations
+
+import copy
+import enum
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class CallPhase(enum.StrEnum):
+    STARTED = "started"  # entered Asterisk, not yet in a queue
+    QUEUED = "queued"
+    RINGING = "ringing"  # offered to an agent
+    ANSWERED = "answered"
+    HELD = "held"
+    ENDED = "ended"
+
+
+class Disposition(enum.StrEnum):
+    """How the call ended, from the caller's point of view (calls.disposition)."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # the caller left before an agent answered
+    NO_AGENT = "no_agent"  # the queue gave up: timeout, nobody logged in
+    OUT_OF_HOURS = "out_of_hours"
+    NO_ANSWER = "no_answer"  # outbound: the agent or the customer did not pick up
+    BUSY = "busy"
+    FAILED = "failed"
+
+
+@dataclass
+class CallSnapshot:
+    """A copy of one call's state; the fields follow the calls table (the handbook's 呼叫电话记录表)."""
+
+    linkedid: str
+    server: str
+    direction: str  # inbound | outbound
+    started_at: datetime
+    phase: CallPhase = CallPhase.STARTED
+    did: str | None = None
+    caller_number: str | None = None
+    caller_name: str | None = None
+    called_number: str | None = None
+    customer_id: int | None = None
+    route: str | None = None  # queue | preferred | closed | fallback (docs/agi.md)
+    queue: str | None = None
+    priority: int = 0
+    position: int | None = None
+    preferred_agent: str | None = None
+    agent: str | None = None  # extension of the agent on the call (the last one, after transfers)
+    agent_interface: str | None = None
+    queued_at: datetime | None = None
+    offered_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    held_since: datetime | None = None
+    hold_s: float = 0.0
+    hold_count: int = 0
+    wait_s: float | None = None
+    talk_s: float | None = None
+    disposition: Disposition | None = None
+    hangup_side: str | None = None  # caller | agent | system
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    recordings: list[str] = field(default_factory=list)
+
+    def copy(self) -> CallSnapshot:
+        return copy.deepcopy(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,518 @@
+"""AMI events of one Asterisk server → the state of every call on it, and domain events.
+
+One call is one ``Linkedid``. Which calls are ours: the ones whose first channel enters the inbound
+context (``cc-inbound``, where trunks deliver calls) and the click-to-dial calls we originate. The
+dialplan tells us what AMI alone cannot with ``UserEvent``s (``CCRoute``, ``CCRecording``,
+``CCQueueResult``, ``CCOutbound``, ``CCDialResult``; see docs/events.md). A call ends when its last
+channel hangs up.
+
+Pure and synchronous: :meth:`CallTracker.handle` takes one AMI event and returns the domain events
+it causes, so captured AMI streams replay in tests exactly as they happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from telephony.agents.interfaces import InterfacePattern
+from telephony.calls.state import CallPhase, CallSnapshot, Disposition
+from telephony.events import (
+    CallAnswered,
+    CallEnded,
+    CallEvent,
+    CallHeld,
+    CallOffered,
+    CallQueued,
+    CallResumed,
+    CallRingNoAnswer,
+    CallRouted,
+    CallStarted,
+    CallTransferred,
+)
+
+INBOUND_CONTEXT = "cc-inbound"
+NO_AGENT_RESULTS = {"TIMEOUT", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "FULL"}
+DIAL_DISPOSITIONS = {
+    "NOANSWER": Disposition.NO_ANSWER,
+    "BUSY": Disposition.BUSY,
+    "CHANUNAVAIL": Disposition.FAILED,
+    "CONGESTION": Disposition.FAILED,
+    "CANCEL": Disposition.NO_ANSWER,
+}
+UNKNOWN_CALLER = {"", "<unknown>", "unknown", "anonymous"}
+
+AmiEvent = Mapping[str, str]
+
+
+def event_time(event: AmiEvent, default: datetime | None = None) -> datetime:
+    """The event's own ``Timestamp`` (manager.conf timestampevents) or, without one, now."""
+    try:
+        return datetime.fromtimestamp(float(event["Timestamp"]), UTC)
+    except (KeyError, TypeError, ValueError):
+        return default or datetime.now(UTC)
+
+
+@dataclass
+class _LiveCall:
+    info: CallSnapshot
+    channels: set[str] = field(default_factory=set)
+    customer_channels: set[str] = field(default_factory=set)
+    agent_channels: set[str] = field(default_factory=set)
+    direct_dials: dict[str, str | None] = field(default_factory=dict)  # dest uniqueid → agent (None: the customer)
+    in_queue: bool = False
+    abandoned: bool = False
+    queue_result: str | None = None
+    dial_result: str | None = None
+    complete_reason: str | None = None
+    first_hangup_side: str | None = None
+    originate_failed: bool = False
+
+
+@dataclass
+class ExpectedOutbound:
+    agent: str
+    number: str
+    interface: str
+
+
+class CallTracker:
+    def __init__(
+        self,
+        server: str,
+        agents: InterfacePattern,
+        *,
+        inbound_context: str = INBOUND_CONTEXT,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.server = server
+        self._agents = agents
+        self._inbound_context = inbound_context
+        self._clock = clock
+        self._calls: dict[str, _LiveCall] = {}
+        self._expected: dict[str, ExpectedOutbound] = {}
+
+    # Reading ---------------------------------------------------------------------------------------
+
+    def calls(self) -> list[CallSnapshot]:
+        return [live.info.copy() for live in self._calls.values()]
+
+    def get(self, linkedid: str) -> CallSnapshot | None:
+        live = self._calls.get(linkedid)
+        return live.info.copy() if live else None
+
+    def expect_outbound(self, linkedid: str, *, agent: str, number: str, interface: str) -> None:
+        """A click-to-dial we are about to originate with ``ChannelId=linkedid``."""
+        self._expected[linkedid] = ExpectedOutbound(agent, number, interface)
+
+    # Events ----------------------------------------------------------------------------------------
+
+    def handle(self, event: AmiEvent) -> list[CallEvent]:
+        name = event.get("Event", "")
+        handler = getattr(self, f"_on_{name}", None)
+        if handler is None:
+            return []
+        return handler(event, event_time(event, self._clock())) or []
+
+    def _call(self, event: AmiEvent) -> _LiveCall | None:
+        return self._calls.get(event.get("Linkedid", ""))
+
+    def _emit(self, live: _LiveCall, cls: type[CallEvent], at: datetime, **fields: object) -> CallEvent:
+        return cls(server=self.server, at=at, call=live.info.copy(), **fields)  # type: ignore[arg-type]
+
+    def _on_Newchannel(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        linkedid, uniqueid = event.get("Linkedid", ""), event.get("Uniqueid", "")
+        live = self._calls.get(linkedid)
+        if live is not None:
+            live.channels.add(uniqueid)
+            return []
+        if uniqueid != linkedid:
+            return []
+        expected = self._expected.pop(linkedid, None)
+        if expected is not None:
+            info = CallSnapshot(
+                linkedid=linkedid,
+                server=self.server,
+                direction="outbound",
+                started_at=at,
+                called_number=expected.number,
+                agent=expected.agent,
+                agent_interface=expected.interface,
+            )
+            live = _LiveCall(info, channels={uniqueid}, agent_channels={uniqueid})
+        elif event.get("Context") == self._inbound_context:
+            info = CallSnapshot(
+                linkedid=linkedid,
+                server=self.server,
+                direction="inbound",
+                started_at=at,
+                did=event.get("Exten") or None,
+            )
+            live = _LiveCall(info, channels={uniqueid}, customer_channels={uniqueid})
+            self._take_caller(live, event)
+        else:
+            return []
+        self._calls[linkedid] = live
+        return [self._emit(live, CallStarted, at)]
+
+    def _take_caller(self, live: _LiveCall, event: AmiEvent) -> None:
+        number, name = event.get("CallerIDNum", ""), event.get("CallerIDName", "")
+        if number.strip().lower() not in UNKNOWN_CALLER:
+            live.info.caller_number = number
+        if name.strip().lower() not in UNKNOWN_CALLER:
+            live.info.caller_name = name
+
+    def _on_NewCallerid(self, event: AmiEvent, at: datetime) -> None:
+        live = self._call(event)
+        if live and live.info.direction == "inbound" and event.get("Uniqueid") == live.info.linkedid:
+            self._take_caller(live, event)
+
+    def _on_OriginateResponse(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        # An originate whose first leg (the agent's phone) never answered: no channel may be left.
+        live = self._calls.get(event.get("Uniqueid", ""))
+        if live is None or event.get("Response") != "Failure":
+            self._expected.pop(event.get("Uniqueid", ""), None)
+            return []
+        live.originate_failed = True
+        return []
+
+    def _on_UserEvent(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None:
+            return []
+        kind = event.get("UserEvent")
+        info = live.info
+        if kind == "CCRoute":
+            info.did = event.get("DID") or info.did
+            info.queue = event.get("Queue") or info.queue
+            info.priority = _int(event.get("QueuePriority"), 0)
+            info.customer_id = _int(event.get("Customer"), None)
+            info.route = event.get("Route") or "fallback"
+            info.preferred_agent = event.get("Preferred") or None
+            return [self._emit(live, CallRouted, at)]
+        if kind == "CCRecording" and event.get("Name"):
+            base = event["Name"]
+            info.recordings = [f"{base}-caller.wav", f"{base}-agent.wav", f"{base}-mix.wav"]
+        elif kind == "CCQueueResult":
+            live.queue_result = event.get("Status") or None
+        elif kind == "CCDialResult":
+            live.dial_result = event.get("Status") or None
+        elif kind == "CCOutbound" and info.direction != "outbound":
+            info.direction = "outbound"
+            info.called_number = event.get("Number") or info.called_number
+            info.agent = event.get("Agent") or info.agent
+        return []
+
+    # Queue ---------------------------------------------------------------------------------------
+
+    def _on_QueueCallerJoin(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None:
+            return []
+        info = live.info
+        live.in_queue = True
+        live.customer_channels.add(event.get("Uniqueid", ""))
+        info.queue = event.get("Queue") or info.queue
+        info.position = _int(event.get("Position"), None)
+        info.queued_at = info.queued_at or at
+        info.phase = CallPhase.QUEUED
+        if not info.caller_number:
+            self._take_caller(live, event)
+        return [self._emit(live, CallQueued, at, queue=info.queue or "", position=info.position or 0)]
+
+    def _on_QueueCallerLeave(self, event: AmiEvent, at: datetime) -> None:
+        live = self._call(event)
+        if live is not None:
+            live.in_queue = False
+            live.info.position = None
+
+    def _on_QueueCallerAbandon(self, event: AmiEvent, at: datetime) -> None:
+        live = self._call(event)
+        if live is not None:
+            live.abandoned = True
+
+    def _on_AgentCalled(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None:
+            return []
+        interface = event.get("Interface", "")
+        agent = self._agents.extension(interface) or event.get("MemberName", "")
+        return self._offer(live, at, agent, interface, event.get("Queue"))
+
+    def _offer(self, live: _LiveCall, at: datetime, agent: str, interface: str, queue: str | None) -> list[CallEvent]:
+        info = live.info
+        info.offered_at = info.offered_at or at
+        info.offers.append({"agent": agent, "interface": interface, "queue": queue, "at": at.isoformat(), "result": "ringing"})
+        if info.phase not in (CallPhase.ANSWERED, CallPhase.HELD):
+            info.phase = CallPhase.RINGING
+        return [self._emit(live, CallOffered, at, agent=agent, interface=interface)]
+
+    def _close_offer(self, live: _LiveCall, agent: str, result: str) -> None:
+        for offer in reversed(live.info.offers):
+            if offer["agent"] == agent and offer["result"] == "ringing":
+                offer["result"] = result
+                return
+
+    def _on_AgentRingNoAnswer(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None:
+            return []
+        interface = event.get("Interface", "")
+        agent = self._agents.extension(interface) or event.get("MemberName", "")
+        return self._ring_no_answer(live, at, agent, interface, _int(event.get("RingTime"), 0) / 1000)
+
+    def _ring_no_answer(self, live: _LiveCall, at: datetime, agent: str, interface: str, ring_s: float) -> list[CallEvent]:
+        self._close_offer(live, agent, "no_answer")
+        if live.info.phase == CallPhase.RINGING and not any(o["result"] == "ringing" for o in live.info.offers):
+            live.info.phase = CallPhase.QUEUED if live.in_queue else CallPhase.STARTED
+        return [self._emit(live, CallRingNoAnswer, at, agent=agent, interface=interface, ring_s=ring_s)]
+
+    def _on_AgentConnect(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None:
+            return []
+        interface = event.get("Interface", "")
+        agent = self._agents.extension(interface) or event.get("MemberName", "")
+        live.agent_channels.add(event.get("DestUniqueid", ""))
+        return self._answer(live, at, agent, interface)
+
+    def _answer(self, live: _LiveCall, at: datetime, agent: str | None, interface: str | None) -> list[CallEvent]:
+        info = live.info
+        if agent:
+            self._close_offer(live, agent, "answered")
+        for offer in info.offers:
+            if offer["result"] == "ringing":
+                offer["result"] = "cancelled"
+        if info.answered_at is None:
+            info.answered_at = at
+            waited_from = info.queued_at or info.started_at
+            info.wait_s = round((at - waited_from).total_seconds(), 3) if info.direction == "inbound" else None
+        info.agent, info.agent_interface = agent or info.agent, interface or info.agent_interface
+        info.phase = CallPhase.ANSWERED
+        return [self._emit(live, CallAnswered, at, agent=info.agent, interface=info.agent_interface)]
+
+    def _on_AgentComplete(self, event: AmiEvent, at: datetime) -> None:
+        live = self._call(event)
+        if live is not None:
+            live.complete_reason = event.get("Reason") or None
+
+    # Direct dials: the preferred agent before the queue, and the customer leg of click-to-dial ----
+
+    def _on_DialBegin(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None or live.in_queue:
+            return []
+        dest = event.get("DestUniqueid", "")
+        if live.info.direction == "outbound":
+            if event.get("Uniqueid") in live.agent_channels:
+                live.direct_dials[dest] = None
+                live.customer_channels.add(dest)
+                live.info.offered_at = live.info.offered_at or at
+            return []
+        agent = self._agents.extension(event.get("DialString", "")) or live.info.preferred_agent
+        if not agent:
+            return []
+        live.direct_dials[dest] = agent
+        return self._offer(live, at, agent, self._agents.interface(agent), live.info.queue)
+
+    def _on_DialEnd(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        dest = event.get("DestUniqueid", "")
+        if live is None or dest not in live.direct_dials:
+            return []
+        agent = live.direct_dials.pop(dest)
+        status = event.get("DialStatus", "")
+        if agent is None:  # click-to-dial: the customer's phone
+            live.dial_result = status
+            if status == "ANSWER":
+                return self._answer(live, at, live.info.agent, live.info.agent_interface)
+            return []
+        if status == "ANSWER":
+            live.agent_channels.add(dest)
+            return self._answer(live, at, agent, self._agents.interface(agent))
+        return self._ring_no_answer(live, at, agent, self._agents.interface(agent), 0.0)
+
+    # Hold, transfer -----------------------------------------------------------------------------
+
+    def _on_Hold(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None or live.info.phase != CallPhase.ANSWERED:
+            return []
+        live.info.phase, live.info.held_since = CallPhase.HELD, at
+        live.info.hold_count += 1
+        return [self._emit(live, CallHeld, at)]
+
+    def _on_Unhold(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None or live.info.phase != CallPhase.HELD:
+            return []
+        held_s = self._end_hold(live, at)
+        live.info.phase = CallPhase.ANSWERED
+        return [self._emit(live, CallResumed, at, held_s=held_s)]
+
+    def _end_hold(self, live: _LiveCall, at: datetime) -> float:
+        info = live.info
+        if info.held_since is None:
+            return 0.0
+        held_s = max(0.0, (at - info.held_since).total_seconds())
+        info.hold_s = round(info.hold_s + held_s, 3)
+        info.held_since = None
+        return held_s
+
+    def _on_BlindTransfer(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        if event.get("Result") != "Success":
+            return []
+        live = self._calls.get(event.get("TransfereeLinkedid", "")) or self._calls.get(
+            event.get("TransfererLinkedid", "")
+        )
+        if live is None:
+            return []
+        return self._transfer(live, at, "blind", event.get("Extension", ""))
+
+    def _on_AttendedTransfer(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        if event.get("Result") != "Success":
+            return []
+        live = self._calls.get(event.get("OrigTransfererLinkedid", "")) or self._calls.get(
+            event.get("TransfereeLinkedid", "")
+        )
+        if live is None:
+            return []
+        target = event.get("TransferTargetConnectedLineNum") or event.get("SecondTransfererConnectedLineNum", "")
+        return self._transfer(live, at, "attended", target)
+
+    def _transfer(self, live: _LiveCall, at: datetime, kind: str, target: str) -> list[CallEvent]:
+        info = live.info
+        if info.phase == CallPhase.HELD:
+            self._end_hold(live, at)
+        from_agent = info.agent
+        info.transfers.append({"kind": kind, "from_agent": from_agent, "target": target, "at": at.isoformat()})
+        info.phase = CallPhase.STARTED
+        live.agent_channels.clear()
+        return [self._emit(live, CallTransferred, at, kind=kind, from_agent=from_agent, target=target)]
+
+    # Hangup ----------------------------------------------------------------------------------------
+
+    def _on_Hangup(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None:
+            return []
+        uniqueid = event.get("Uniqueid", "")
+        if live.first_hangup_side is None and live.info.answered_at is not None:
+            if uniqueid in live.customer_channels:
+                live.first_hangup_side = "caller"
+            elif uniqueid in live.agent_channels:
+                live.first_hangup_side = "agent"
+        live.channels.discard(uniqueid)
+        if live.channels:
+            return []
+        return [self._end(live, at)]
+
+    def _end(self, live: _LiveCall, at: datetime, *, lost: bool = False) -> CallEvent:
+        info = live.info
+        self._calls.pop(info.linkedid, None)
+        if info.phase == CallPhase.HELD:
+            self._end_hold(live, at)
+        info.ended_at, info.phase, info.position = at, CallPhase.ENDED, None
+        for offer in info.offers:
+            if offer["result"] == "ringing":
+                offer["result"] = "cancelled"
+        if info.answered_at is not None:
+            talk = (at - info.answered_at).total_seconds() - info.hold_s
+            info.talk_s = round(max(0.0, talk), 3)
+            info.disposition = Disposition.ANSWERED
+        elif info.direction == "inbound":
+            info.wait_s = round((at - (info.queued_at or info.started_at)).total_seconds(), 3)
+            info.disposition = self._unanswered_inbound(live)
+        else:
+            info.disposition = (
+                Disposition.FAILED if live.originate_failed else DIAL_DISPOSITIONS.get(live.dial_result or "", Disposition.NO_ANSWER)
+            )
+        info.hangup_side = self._hangup_side(live, lost)
+        return self._emit(live, CallEnded, at)
+
+    def _unanswered_inbound(self, live: _LiveCall) -> Disposition:
+        if live.info.route == "closed":
+            return Disposition.OUT_OF_HOURS
+        if live.queue_result in NO_AGENT_RESULTS:
+            return Disposition.NO_AGENT
+        return Disposition.ABANDONED
+
+    def _hangup_side(self, live: _LiveCall, lost: bool) -> str:
+        if live.complete_reason in ("caller", "agent"):
+            return live.complete_reason
+        if live.first_hangup_side:
+            return live.first_hangup_side
+        if lost:
+            return "system"
+        info = live.info
+        if info.disposition == Disposition.ABANDONED:
+            return "caller"
+        if info.direction == "outbound" and info.answered_at is None:
+            return "agent" if live.dial_result is None else "system"
+        return "system"
+
+    # Resynchronisation -----------------------------------------------------------------------------
+
+    def resync(self, channels: Iterable[AmiEvent], at: datetime | None = None) -> list[CallEvent]:
+        """Bring the picture in line with ``CoreShowChannels`` after a (re)login.
+
+        Calls whose channels are all gone ended while we were not listening: they are closed now
+        (hang-up side "system" unless known), so their call-log row is complete. Channels we had
+        missed are adopted when they are clearly one of our calls (in a queue or in a cc- context).
+        """
+        at = at or self._clock()
+        by_call: dict[str, list[AmiEvent]] = {}
+        for channel in channels:
+            by_call.setdefault(channel.get("Linkedid", ""), []).append(channel)
+        events: list[CallEvent] = []
+        for linkedid, live in list(self._calls.items()):
+            alive = {c.get("Uniqueid", "") for c in by_call.get(linkedid, [])}
+            live.channels = alive
+            if not live.channels:
+                events.append(self._end(live, at, lost=True))
+        for linkedid, members in by_call.items():
+            if linkedid and linkedid not in self._calls:
+                events.extend(self._adopt(linkedid, members, at))
+        return events
+
+    def _adopt(self, linkedid: str, channels: list[AmiEvent], at: datetime) -> list[CallEvent]:
+        queued = [c for c in channels if c.get("Application") == "Queue"]
+        ours = queued or [c for c in channels if c.get("Context", "").startswith("cc-")]
+        if not ours:
+            return []
+        first = next((c for c in channels if c.get("Uniqueid") == linkedid), ours[0])
+        duration = _duration_s(first.get("Duration", ""))
+        direction = "outbound" if any(c.get("Context") == "cc-outbound" for c in channels) else "inbound"
+        info = CallSnapshot(linkedid=linkedid, server=self.server, direction=direction, started_at=at - timedelta(seconds=duration))
+        live = _LiveCall(info, channels={c.get("Uniqueid", "") for c in channels})
+        live.customer_channels = {first.get("Uniqueid", "")} | {c.get("Uniqueid", "") for c in queued}
+        self._take_caller(live, first)
+        self._calls[linkedid] = live
+        events: list[CallEvent] = [self._emit(live, CallStarted, at)]
+        if queued:
+            info.queue = queued[0].get("ApplicationData", "").split(",")[0] or None
+            if queued[0].get("BridgeId"):
+                info.answered_at = info.queued_at = at
+                info.phase = CallPhase.ANSWERED
+            else:
+                live.in_queue = True
+                info.queued_at, info.phase = at, CallPhase.QUEUED
+                events.append(self._emit(live, CallQueued, at, queue=info.queue or "", position=0))
+        return events
+
+
+def _int(value: str | None, default):  # type: ignore[no-untyped-def]
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def _duration_s(value: str) -> float:
+    """CoreShowChannels' ``Duration`` is ``HH:MM:SS``."""
+    try:
+        hours, minutes, seconds = (int(part) for part in value.split(":"))
+    except ValueError:
+        return 0.0
+    return hours * 3600 + minutes * 60 + seconds

@@ -1,0 +1,175 @@
+"""The typed domain events of the bridge and the one in-process bus that carries them.
+
+The AMI trackers turn Asterisk's events into these; the call log, the web layer and the wallboard
+subscribe. Every event names the Asterisk server it happened on. The contract is in docs/events.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from telephony.calls.state import CallSnapshot
+from telephony.agents.state import AgentSnapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    name: ClassVar[str] = "event"
+    server: str
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.name, **asdict(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallEvent(DomainEvent):
+    call: CallSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallStarted(CallEvent):
+    name: ClassVar[str] = "call.started"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRouted(CallEvent):
+    """The FastAGI routing decided (customer, queue, priority, preferred agent) — or fell back."""
+
+    name: ClassVar[str] = "call.routed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallQueued(CallEvent):
+    name: ClassVar[str] = "call.queued"
+    queue: str
+    position: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallOffered(CallEvent):
+    """An agent's phone rings with this call (the moment of the screen pop)."""
+
+    name: ClassVar[str] = "call.offered"
+    agent: str  # extension
+    interface: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRingNoAnswer(CallEvent):
+    name: ClassVar[str] = "call.ring_no_answer"
+    agent: str
+    interface: str
+    ring_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallAnswered(CallEvent):
+    name: ClassVar[str] = "call.answered"
+    agent: str | None
+    interface: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallHeld(CallEvent):
+    name: ClassVar[str] = "call.held"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallResumed(CallEvent):
+    name: ClassVar[str] = "call.resumed"
+    held_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallTransferred(CallEvent):
+    name: ClassVar[str] = "call.transferred"
+    kind: str  # blind | attended
+    from_agent: str | None
+    target: str  # a queue, an agent extension or a number
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallEnded(CallEvent):
+    name: ClassVar[str] = "call.ended"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentStateChanged(DomainEvent):
+    name: ClassVar[str] = "agent.state_changed"
+    agent: AgentSnapshot
+    previous: str | None
+
+
+CALL_EVENTS: tuple[type[CallEvent], ...] = (
+    CallStarted,
+    CallRouted,
+    CallQueued,
+    CallOffered,
+    CallRingNoAnswer,
+    CallAnswered,
+    CallHeld,
+    CallResumed,
+    CallTransferred,
+    CallEnded,
+)
+
+
+class Subscription:
+    """One subscriber's events, in publication order. Never blocks the publisher."""
+
+    def __init__(self, bus: EventBus, types: tuple[type[DomainEvent], ...] | None) -> None:
+        self._bus = bus
+        self._types = types
+        self._queue: asyncio.Queue[DomainEvent] = asyncio.Queue()
+
+    def _offer(self, event: DomainEvent) -> None:
+        if self._types is None or isinstance(event, self._types):
+            self._queue.put_nowait(event)
+
+    async def get(self, timeout: float | None = None) -> DomainEvent:
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+    def get_nowait(self) -> DomainEvent:
+        return self._queue.get_nowait()
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> DomainEvent:
+        return await self._queue.get()
+
+    def close(self) -> None:
+        self._bus._subscriptions.discard(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class EventBus:
+    """Publish/subscribe in one process; subscribers read at their own pace from their own queue."""
+
+    _subscriptions: set[Subscription] = field(default_factory=set)
+
+    def subscribe(self, types: Iterable[type[DomainEvent]] | None = None) -> Subscription:
+        subscription = Subscription(self, tuple(types) if types is not None else None)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def publish(self, event: DomainEvent) -> None:
+        for subscription in tuple(self._subscriptions):
+            subscription._offer(event)

@@ -1,0 +1,1 @@
+"""Calls we place: click-to-dial for agents, and listen/whisper/barge for team leaders."""

@@ -1,0 +1,104 @@
+"""Click-to-dial and ChanSpy, both by ``Originate`` to a person's own phone first.
+
+Click-to-dial rings the agent's interface; when the agent answers, that leg runs ``cc-outbound``,
+which records and dials the customer with the configured outbound caller ID. The call gets the
+Linkedid we chose (``ChannelId``), so the tracker follows it as an outbound call from its first
+event. A leader's spy call rings the leader's phone, then runs ``ChanSpy`` on the agent's channel.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING
+
+from telephony.agents.state import AgentState
+from telephony.ami import AmiError
+
+if TYPE_CHECKING:
+    from telephony.bridge import Bridge
+
+SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
+DIALABLE = re.compile(r"^[0-9]{3,20}$")
+RING_AGENT_MS = 30_000
+
+
+class DialError(Exception):
+    """The call could not be placed; the message says why."""
+
+
+def dialable_number(number: str) -> str:
+    """Digits Asterisk can dial: separators dropped, a leading + becomes the international prefix 00."""
+    cleaned = re.sub(r"[\s\-().]", "", number or "")
+    if cleaned.startswith("+"):
+        cleaned = "00" + cleaned[1:]
+    if not DIALABLE.match(cleaned):
+        raise DialError(f"{number!r} is not a phone number that can be dialled")
+    return cleaned
+
+
+def spy_prefix(interface: str) -> str:
+    """The channel-name prefix ChanSpy matches for an interface: ``PJSIP/1001`` → ``PJSIP/1001-``,
+    ``Local/1001@sim-phones/nm`` → ``Local/1001@sim-phones-`` (the dash keeps 1001 from matching 10010)."""
+    if interface.startswith("Local/") and "/" in interface[6:]:
+        interface = interface[: interface.rindex("/")]
+    return interface + "-"
+
+
+class Dialer:
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
+    async def click_to_dial(self, agent: str, number: str, *, agent_name: str = "", server: str | None = None) -> str:
+        """Ring ``agent``'s phone, then ``number``; return the new call's Linkedid."""
+        target = dialable_number(number)
+        server = server or self._bridge.settings.asterisk[0].name
+        state = self._bridge.agents.get(agent)
+        if state is not None and state.state in (AgentState.ON_CALL, AgentState.RINGING):
+            raise DialError(f"agent {agent} is already on a call")
+        interface = self._bridge.patterns[server].interface(agent)
+        linkedid = f"cc-out-{uuid.uuid4().hex[:16]}"
+        self._bridge.calls[server].expect_outbound(linkedid, agent=agent, number=target, interface=interface)
+        try:
+            await self._bridge.client(server).originate(
+                Channel=interface,
+                Context="cc-outbound",
+                Exten=target,
+                Priority="1",
+                CallerID=f'"{_quote_free(agent_name or target)}" <{target}>',
+                ChannelId=linkedid,
+                OtherChannelId=f"{linkedid}-2",
+                Timeout=str(RING_AGENT_MS),
+                Variable=[f"CC_AGENT={agent}"],
+            )
+        except AmiError as error:
+            raise DialError(f"cannot place the call: {error}") from None
+        return linkedid
+
+    async def spy(self, leader: str, agent: str, mode: str, *, server: str | None = None) -> str:
+        """Ring the leader's phone and let them listen to, whisper to, or barge in on ``agent``'s call."""
+        if mode not in SPY_OPTIONS:
+            raise DialError(f"unknown spy mode {mode!r}; one of listen, whisper, barge")
+        state = self._bridge.agents.get(agent)
+        if state is None or state.state != AgentState.ON_CALL:
+            raise DialError(f"agent {agent} is not on a call")
+        server = server or state.server
+        pattern = self._bridge.patterns[server]
+        channel_id = f"cc-spy-{uuid.uuid4().hex[:16]}"
+        try:
+            await self._bridge.client(server).originate(
+                Channel=pattern.interface(leader),
+                Application="ChanSpy",
+                Data=f"{spy_prefix(pattern.interface(agent))},{SPY_OPTIONS[mode]}",
+                CallerID=f'"{mode} {agent}" <{agent}>',
+                ChannelId=channel_id,
+                OtherChannelId=f"{channel_id}-2",
+                Timeout=str(RING_AGENT_MS),
+            )
+        except AmiError as error:
+            raise DialError(f"cannot start {mode}: {error}") from None
+        return channel_id
+
+
+def _quote_free(text: str) -> str:
+    return re.sub(r'["<>\r\n]', "", text)[:40]

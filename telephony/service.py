@@ -1,0 +1,47 @@
+"""Everything telephony in one object: the bus, the AMI bridge, the FastAGI routing server and the
+call logger, started and stopped together (``callcenter serve`` and the tests use this)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config.settings import Settings
+from crm.db import create_engine, session_factory
+from telephony.bridge import Bridge
+from telephony.calllog.writer import CallLogWriter
+from telephony.events import EventBus
+from telephony.routing.fastagi import FastAgiServer
+from telephony.routing.router import Router
+
+
+class TelephonyService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database_url: str | None = None,
+        secret_for: Callable[[str], str | None] = lambda server: None,
+        calllog_engine: AsyncEngine | None = None,
+    ) -> None:
+        self.settings = settings
+        self.bus = EventBus()
+        self.engine = create_engine(database_url or settings.database_url)
+        sessions = session_factory(self.engine)
+        self.bridge = Bridge(settings, self.bus, secret_for=secret_for)
+        self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available)
+        self.agi = FastAgiServer(self.router)
+        writer_sessions = session_factory(calllog_engine) if calllog_engine is not None else sessions
+        self.calllog = CallLogWriter(writer_sessions, settings.spool_dir, batch_ms=settings.calllog.batch_ms)
+
+    async def start(self) -> None:
+        self.calllog.start(self.bus)
+        await self.agi.start(self.settings.agi.host, self.settings.agi.port)
+        await self.bridge.start()
+
+    async def close(self) -> None:
+        await self.bridge.close()
+        await self.agi.close()
+        await self.calllog.close()
+        await self.engine.dispose()
