@@ -36,12 +36,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, sqlite_busy_timeout_s: float = 30) -> AsyncEngine:
     """An async engine; for SQLite, the folder is created and foreign keys are enforced."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout_s})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:

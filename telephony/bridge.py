@@ -22,6 +22,7 @@ from telephony.agents.interfaces import InterfacePattern
 from telephony.agents.tracker import AgentTracker
 from telephony.ami import AmiClient, AmiError
 from telephony.ami.client import EventStream
+from telephony.calls.control import CallControl
 from telephony.calls.state import CallSnapshot
 from telephony.calls.tracker import CallTracker
 from telephony.events import DomainEvent, EventBus
@@ -58,6 +59,7 @@ class Bridge:
         self.resyncs = 0
         self.control = AgentControl(self)
         self.dialer = Dialer(self)
+        self.call_control = CallControl(self)
 
     # Lifecycle -------------------------------------------------------------------------------------
 

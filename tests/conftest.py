@@ -13,15 +13,22 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import Settings, load_settings
-from config.settings import DEFAULT_QUEUES, QueueSettings
+from config.settings import CallLogSettings, QueueSettings, Schedule, SimulatedAgent
 from crm import schema
 from crm.db import create_engine, session_factory
+from crm.demo_data import load_demo_data
+from crm.queues import sync_queues
 from telephony.ami import AmiClient
 from telephony.sandbox import Sandbox, SandboxStatus, SandboxUnavailable
+from telephony.service import TelephonyService
+from tests.tcp_proxy import TcpProxy
 
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_ADMIN_URL = os.environ.get("CALLCENTER_TEST_POSTGRES_URL")
@@ -39,14 +46,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def sandbox_settings(data_dir: Path) -> Settings:
-    return load_settings(
-        data_dir=data_dir,
-        asterisk=[{"ami_port": free_port()}],
-        agi={"port": free_port()},
-        # A queue nobody answers, for callers who give up.
-        queues=[*DEFAULT_QUEUES, QueueSettings(name="nobody", dids=["4999"])],
-    )
+TEST_QUEUES = [
+    # Short rings and wrap-ups keep simulated calls to a few seconds.
+    QueueSettings(name="support", dids=["4001"], ring_timeout_s=3, wrapup_s=1),
+    QueueSettings(name="sales", dids=["4002"], ring_timeout_s=3, wrapup_s=1),
+    QueueSettings(name="senior", dids=[], ring_timeout_s=3, wrapup_s=1),
+    QueueSettings(name="nobody", dids=["4999"]),  # nobody answers: callers give up
+    QueueSettings(name="empty", dids=["4997"], max_wait_s=2),  # the queue gives up: no agent
+    QueueSettings(name="closed", dids=["4998"], schedule="never"),  # out of hours, always
+    QueueSettings(name="rna", dids=["4996"], strategy="linear", ring_timeout_s=2, wrapup_s=1),  # 1001 first
+]
+TEST_AGENTS = [
+    SimulatedAgent(extension="1001", name="Agent 1001", language="zh", queues=["support", "rna"]),
+    SimulatedAgent(extension="1002", name="Agent 1002", language="en", queues=["support", "rna"]),
+    SimulatedAgent(extension="1003", name="Agent 1003", language="zh", queues=["support", "sales"]),
+    SimulatedAgent(extension="1004", name="Agent 1004", language="en", queues=["sales", "senior"]),
+]
+
+
+def sandbox_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "asterisk": [{"ami_port": free_port()}],
+        "agi": {"port": free_port()},
+        "queues": TEST_QUEUES,
+        "sandbox": {"agents": TEST_AGENTS},
+        "routing": {"schedules": {"never": Schedule(weekly={})}},
+        "agents": {"outbound_wrapup_s": 1},
+        "calllog": {"batch_ms": 50},
+    }
+    return load_settings(**{**values, **overrides})
 
 
 # The sandbox Asterisk ----------------------------------------------------------------------------
@@ -58,14 +87,18 @@ def sandbox_settings_(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def sandbox(sandbox_settings_: Settings) -> AsyncIterator[SandboxStatus]:
-    instance = Sandbox(sandbox_settings_, log=lambda line: None)
+def sandbox_instance(sandbox_settings_: Settings) -> Sandbox:
+    return Sandbox(sandbox_settings_, log=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+async def sandbox(sandbox_instance: Sandbox) -> AsyncIterator[SandboxStatus]:
     try:
-        status = await instance.up()
+        status = await sandbox_instance.up()
     except SandboxUnavailable as error:
         unavailable(f"sandbox Asterisk: {error}")
     yield status
-    instance.down()
+    sandbox_instance.down()
 
 
 @pytest.fixture
@@ -79,11 +112,9 @@ async def ami(sandbox: SandboxStatus) -> AsyncIterator[AmiClient]:
 # Databases -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+def empty_database(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'test.db'}"
         return
     if not POSTGRES_ADMIN_URL:
         unavailable("PostgreSQL: set CALLCENTER_TEST_POSTGRES_URL (scripts/test.sh does)")
@@ -91,6 +122,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
     yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once on SQLite and once on PostgreSQL."""
+    yield from empty_database(request.param, tmp_path)
 
 
 async def _postgres_admin(statement: str) -> None:
@@ -121,3 +158,65 @@ async def session(migrated_url: str):
     async with session_factory(engine)() as session:
         yield session
     await engine.dispose()
+
+
+# The telephony stack (bridge, FastAGI, call log) on the sandbox, once per database --------------
+
+
+@dataclass
+class LiveStack:
+    kind: str  # sqlite | postgresql
+    url: str
+    service: TelephonyService
+    sessions: async_sessionmaker[AsyncSession]
+    sandbox: SandboxStatus
+    proxy: TcpProxy | None  # between the call logger and PostgreSQL, so a test can take it away
+
+    @property
+    def ami(self) -> AmiClient:
+        return self.service.bridge.client()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def live(
+    request: pytest.FixtureRequest,
+    sandbox: SandboxStatus,
+    sandbox_settings_: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[LiveStack]:
+    kind = request.param
+    folder = tmp_path_factory.mktemp(f"live-{kind}")
+    proxy = None
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / 'live.db'}"
+        calllog_engine = create_engine(url, sqlite_busy_timeout_s=0.5)
+    else:
+        if not POSTGRES_ADMIN_URL:
+            unavailable("PostgreSQL: set CALLCENTER_TEST_POSTGRES_URL (scripts/test.sh does)")
+        name = f"cc_live_{uuid.uuid4().hex[:12]}"
+        await _postgres_admin(f'CREATE DATABASE "{name}"')
+        parsed = make_url(POSTGRES_ADMIN_URL).set(database=name)
+        url = parsed.render_as_string(hide_password=False)
+        proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+        proxy_port = await proxy.start()
+        calllog_engine = create_engine(parsed.set(host="127.0.0.1", port=proxy_port).render_as_string(hide_password=False))
+    await asyncio.to_thread(schema.upgrade, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await sync_queues(session, sandbox_settings_.queues)
+        await load_demo_data(session)
+    settings = sandbox_settings_.model_copy(
+        update={"calllog": CallLogSettings(spool_dir=folder / "spool", batch_ms=50)}
+    )
+    service = TelephonyService(
+        settings, database_url=url, secret_for=lambda server: sandbox.ami_secret, calllog_engine=calllog_engine
+    )
+    await service.start()
+    yield LiveStack(kind, url, service, sessions, sandbox, proxy)
+    await service.close()
+    await calllog_engine.dispose()
+    await engine.dispose()
+    if proxy is not None:
+        await proxy.close()
+        await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

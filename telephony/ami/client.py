@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 
 # Events we never use: Asterisk filters them too (manager.conf eventfilter), this is the second net.
 CHATTY_EVENTS = frozenset(
-    {"VarSet", "Newexten", "AGIExecStart", "AGIExecEnd", "RTCPSent", "RTCPReceived", "DeviceStateChange"}
-)
+    {
+        "VarSet", "Newexten", "AGIExecStart", "AGIExecEnd", "RTCPSent", "RTCPReceived", "DeviceStateChange",
+        "TestEvent", "NewConnectedLine", "DialState", "Cdr", "Cel", "ExtensionStatus", "PresenceStatus", "Registry",
+    }
+)  # fmt: skip
 
 
 class AmiError(Exception):

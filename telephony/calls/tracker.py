@@ -68,6 +68,8 @@ class _LiveCall:
     complete_reason: str | None = None
     first_hangup_side: str | None = None
     originate_failed: bool = False
+    agent_channel: str | None = None  # channel name of the agent's leg while answered
+    customer_channel: str | None = None  # channel name of the customer's leg
 
 
 @dataclass
@@ -101,6 +103,11 @@ class CallTracker:
     def get(self, linkedid: str) -> CallSnapshot | None:
         live = self._calls.get(linkedid)
         return live.info.copy() if live else None
+
+    def channels(self, linkedid: str) -> tuple[str | None, str | None]:
+        """(customer's channel, agent's channel) names of a live call, for call-control actions."""
+        live = self._calls.get(linkedid)
+        return (live.customer_channel, live.agent_channel) if live else (None, None)
 
     def expect_outbound(self, linkedid: str, *, agent: str, number: str, interface: str) -> None:
         """A click-to-dial we are about to originate with ``ChannelId=linkedid``."""
@@ -140,7 +147,7 @@ class CallTracker:
                 agent=expected.agent,
                 agent_interface=expected.interface,
             )
-            live = _LiveCall(info, channels={uniqueid}, agent_channels={uniqueid})
+            live = _LiveCall(info, channels={uniqueid}, agent_channels={uniqueid}, agent_channel=event.get("Channel"))
         elif event.get("Context") == self._inbound_context:
             info = CallSnapshot(
                 linkedid=linkedid,
@@ -149,7 +156,7 @@ class CallTracker:
                 started_at=at,
                 did=event.get("Exten") or None,
             )
-            live = _LiveCall(info, channels={uniqueid}, customer_channels={uniqueid})
+            live = _LiveCall(info, channels={uniqueid}, customer_channels={uniqueid}, customer_channel=event.get("Channel"))
             self._take_caller(live, event)
         else:
             return []
@@ -275,6 +282,7 @@ class CallTracker:
         interface = event.get("Interface", "")
         agent = self._agents.extension(interface) or event.get("MemberName", "")
         live.agent_channels.add(event.get("DestUniqueid", ""))
+        live.agent_channel = event.get("DestChannel") or live.agent_channel
         return self._answer(live, at, agent, interface)
 
     def _answer(self, live: _LiveCall, at: datetime, agent: str | None, interface: str | None) -> list[CallEvent]:
@@ -308,6 +316,7 @@ class CallTracker:
             if event.get("Uniqueid") in live.agent_channels:
                 live.direct_dials[dest] = None
                 live.customer_channels.add(dest)
+                live.customer_channel = event.get("DestChannel") or live.customer_channel
                 live.info.offered_at = live.info.offered_at or at
             return []
         agent = self._agents.extension(event.get("DialString", "")) or live.info.preferred_agent
@@ -330,10 +339,26 @@ class CallTracker:
             return []
         if status == "ANSWER":
             live.agent_channels.add(dest)
+            live.agent_channel = event.get("DestChannel") or live.agent_channel
             return self._answer(live, at, agent, self._agents.interface(agent))
         return self._ring_no_answer(live, at, agent, self._agents.interface(agent), 0.0)
 
     # Hold, transfer -----------------------------------------------------------------------------
+
+    # A phone's hold raises ``Hold`` (chan_pjsip), and the bridge then plays music to the other
+    # side. Music starting on the customer's channel during the conversation is the same thing
+    # seen from the customer, and the only sign when the agent's leg is a Local channel.
+    def _on_MusicOnHoldStart(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None or event.get("Uniqueid") not in live.customer_channels:
+            return []
+        return self._on_Hold(event, at)
+
+    def _on_MusicOnHoldStop(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+        live = self._call(event)
+        if live is None or event.get("Uniqueid") not in live.customer_channels:
+            return []
+        return self._on_Unhold(event, at)
 
     def _on_Hold(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
         live = self._call(event)
@@ -389,6 +414,7 @@ class CallTracker:
         info.transfers.append({"kind": kind, "from_agent": from_agent, "target": target, "at": at.isoformat()})
         info.phase = CallPhase.STARTED
         live.agent_channels.clear()
+        live.agent_channel = None
         return [self._emit(live, CallTransferred, at, kind=kind, from_agent=from_agent, target=target)]
 
     # Hangup ----------------------------------------------------------------------------------------
@@ -423,7 +449,7 @@ class CallTracker:
             info.disposition = Disposition.ANSWERED
         elif info.direction == "inbound":
             info.wait_s = round((at - (info.queued_at or info.started_at)).total_seconds(), 3)
-            info.disposition = self._unanswered_inbound(live)
+            info.disposition = Disposition.FAILED if lost else self._unanswered_inbound(live)
         else:
             info.disposition = (
                 Disposition.FAILED if live.originate_failed else DIAL_DISPOSITIONS.get(live.dial_result or "", Disposition.NO_ANSWER)

@@ -67,9 +67,9 @@ async def place_call(
         )
         answered_at = await _follow_until_answered(events, result, started, wait_limit)
         if answered_at is None:
+            await _hang_up(client, customer_leg)  # the caller gives up
             if result.outcome == "failed":
                 return result
-            await _hang_up(client, customer_leg)  # the caller gives up
             await _wait_hangup(events, result, customer_leg)
             result.outcome = "abandoned" if "QueueCallerAbandon" in result.events else "ended_unanswered"
             return result
@@ -110,6 +110,13 @@ async def _follow_until_answered(events, result, started: float, wait_limit: flo
             result.agent_interface = event.get("Interface")
             result.wait_s = round(time.monotonic() - started, 2)
             return time.monotonic()
+        elif name == "DialEnd" and event.get("DialStatus") == "ANSWER" and result.outcome != "queued":
+            # Answered outside a queue: the routing rang the customer's preferred agent directly.
+            result.events.append("DialEnd")
+            result.outcome = "answered"
+            result.agent_interface = event.get("DialString") or None
+            result.wait_s = round(time.monotonic() - started, 2)
+            return time.monotonic()
         elif name == "Hangup" and event.get("Uniqueid") == result.linkedid:
             result.events.append(name)
             result.outcome = "ended_unanswered" if result.outcome != "failed" else "failed"
@@ -139,6 +146,8 @@ async def _hang_up(client: AmiClient, channel: str) -> None:
 async def _wait_hangup(events, result, customer_leg: str, timeout: float = 10.0) -> None:
     """Wait for the customer's Hangup and for app_queue's closing event of the call."""
     closing = {"answered": "AgentComplete", "queued": "QueueCallerAbandon"}.get(result.outcome)
+    if "DialEnd" in result.events:
+        closing = None  # no queue involved
     deadline = time.monotonic() + timeout
     while "Hangup" not in result.events or (closing and closing not in result.events):
         remaining = deadline - time.monotonic()

@@ -18,8 +18,8 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "agent-greeting-zh": ("cmn", "您好,欢迎致电客户服务中心,我的工号是一零零一,请问有什么可以帮您?"),
     "agent-talk-en": ("en", "I understand. Let me check that for you. Thank you for waiting."),
     "agent-talk-zh": ("cmn", "好的,我明白了,我帮您查询一下,请稍等。"),
-    "closed-zh": ("cmn", "您好,现在是非工作时间,请在工作时间再来电。"),
-    "closed-en": ("en", "We are closed now. Please call again during opening hours."),
+    "closed-zh": ("cmn", "现在是非工作时间。"),
+    "closed-en": ("en", "We are closed."),
 }
 
 

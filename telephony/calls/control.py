@@ -1,0 +1,68 @@
+"""Call-control actions on a live call, by its Linkedid: hang up, blind transfer.
+
+Hold is the phone's own (a SIP re-INVITE; the bridge follows the ``Hold``/``Unhold`` events).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from telephony.ami import AmiError
+from telephony.outbound.dialer import DialError, dialable_number
+
+if TYPE_CHECKING:
+    from telephony.bridge import Bridge
+
+QUEUE_OR_AGENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class CallControlError(Exception):
+    """The action was refused; the message says why."""
+
+
+class CallControl:
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
+    def _locate(self, linkedid: str) -> tuple[str, str | None, str | None]:
+        for server, tracker in self._bridge.calls.items():
+            if tracker.get(linkedid) is not None:
+                customer, agent = tracker.channels(linkedid)
+                return server, customer, agent
+        raise CallControlError(f"no live call {linkedid}")
+
+    async def hang_up(self, linkedid: str) -> None:
+        server, customer, agent = self._locate(linkedid)
+        channel = customer or agent
+        if channel is None:
+            raise CallControlError(f"call {linkedid} has no channel to hang up")
+        try:
+            await self._bridge.client(server).action("Hangup", Channel=channel, Cause="16")
+        except AmiError as error:
+            raise CallControlError(f"cannot hang up: {error}") from None
+
+    async def blind_transfer(self, linkedid: str, *, queue: str | None = None, agent: str | None = None, number: str | None = None) -> None:
+        """Send the customer to a queue, an agent or an outside number; the agent's leg ends."""
+        if [queue, agent, number].count(None) != 2:
+            raise CallControlError("give exactly one of queue, agent, number")
+        if queue is not None:
+            if queue not in {q.name for q in self._bridge.settings.queues}:
+                raise CallControlError(f"unknown queue {queue!r}")
+            exten = f"q-{queue}"
+        elif agent is not None:
+            if not QUEUE_OR_AGENT.match(agent):
+                raise CallControlError(f"{agent!r} is not an agent extension")
+            exten = f"a-{agent}"
+        else:
+            try:
+                exten = dialable_number(number or "")
+            except DialError as error:
+                raise CallControlError(str(error)) from None
+        server, _, agent_channel = self._locate(linkedid)
+        if agent_channel is None:
+            raise CallControlError(f"call {linkedid} is not answered by an agent")
+        try:
+            await self._bridge.client(server).action("BlindTransfer", Channel=agent_channel, Context="cc-transfer", Exten=exten)
+        except AmiError as error:
+            raise CallControlError(f"cannot transfer: {error}") from None

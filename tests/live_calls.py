@@ -1,0 +1,98 @@
+"""Helpers for tests that run calls through the sandbox and the live telephony stack."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from crm.models import AgentStateLog, Call
+from telephony.agents.state import AgentState
+from telephony.events import CallEvent, DomainEvent, Subscription
+from tests.conftest import LiveStack
+
+SIM_AGENTS = ("1001", "1002", "1003", "1004")
+
+
+def unknown_number() -> str:
+    return "155" + "".join(random.choices("0123456789", k=8))
+
+
+async def stored_call(live: LiveStack, linkedid: str, timeout: float = 15.0) -> Call:
+    """The call's row once the call has ended and the logger has written it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with live.sessions() as session:
+            row = await session.scalar(select(Call).where(Call.linkedid == linkedid))
+        if row is not None and row.ended_at is not None:
+            return row
+        if time.monotonic() > deadline:
+            raise AssertionError(f"call {linkedid} not logged as ended within {timeout}s (row: {row and row.__dict__})")
+        await asyncio.sleep(0.1)
+
+
+async def agent_log(live: LiveStack, extension: str, since) -> list[AgentStateLog]:  # type: ignore[no-untyped-def]
+    async with live.sessions() as session:
+        rows = await session.scalars(
+            select(AgentStateLog)
+            .where(AgentStateLog.agent_extension == extension, AgentStateLog.at >= since)
+            .order_by(AgentStateLog.at, AgentStateLog.id)
+        )
+        return list(rows)
+
+
+async def set_phone(live: LiveStack, extension: str, **keys: object) -> None:
+    """Sandbox phone behaviour in AstDB: mode=answer|noanswer|busy, ring=s, hold=s, hold_after=s."""
+    for key, value in keys.items():
+        if value is None:
+            try:
+                await live.ami.action("DBDel", Family=f"simphone/{extension}", Key=key)
+            except Exception:  # noqa: BLE001 - not set is fine
+                pass
+        else:
+            await live.ami.action("DBPut", Family=f"simphone/{extension}", Key=key, Val=str(value))
+
+
+async def reset_agents(live: LiveStack, timeout: float = 15.0) -> None:
+    """Every simulated phone answers, every agent is logged in, unpaused and available."""
+    bridge = live.service.bridge
+    try:
+        await live.ami.action("DBDelTree", Family="simphone")
+    except Exception:  # noqa: BLE001 - nothing stored is fine
+        pass
+    for extension in SIM_AGENTS:
+        agent = bridge.agents.get(extension)
+        if agent is not None and agent.paused:
+            await bridge.control.unpause(extension)
+    deadline = time.monotonic() + timeout
+    while not all(bridge.agents.is_available(e) for e in SIM_AGENTS):
+        if time.monotonic() > deadline:
+            states = {e: (a.state if (a := bridge.agents.get(e)) else None) for e in SIM_AGENTS}
+            raise AssertionError(f"agents not available: {states}")
+        await asyncio.sleep(0.1)
+
+
+async def next_event(
+    subscription: Subscription, predicate: Callable[[DomainEvent], bool], timeout: float = 15.0
+) -> DomainEvent:
+    async with asyncio.timeout(timeout):
+        while True:
+            event = await subscription.get()
+            if predicate(event):
+                return event
+
+
+def of_call(linkedid: str, name: str) -> Callable[[DomainEvent], bool]:
+    return lambda e: isinstance(e, CallEvent) and e.call.linkedid == linkedid and e.name == name
+
+
+def agent_becomes(extension: str, state: AgentState, reason: str | None = None) -> Callable[[DomainEvent], bool]:
+    return lambda e: (
+        e.name == "agent.state_changed"
+        and e.agent.extension == extension  # type: ignore[attr-defined]
+        and e.agent.state == state  # type: ignore[attr-defined]
+        and (reason is None or e.agent.reason == reason)  # type: ignore[attr-defined]
+    )

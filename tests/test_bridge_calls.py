@@ -1,0 +1,242 @@
+"""Inbound calls through the real sandbox Asterisk, our FastAGI routing and the call log — on
+SQLite and on PostgreSQL. Each test checks what a call-center user sees: the call row, who got
+the call, the agent's state."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crm.models import Call, CallDirection, Customer, User
+from telephony.agents.state import AgentState
+from telephony.sandbox.calls import place_call
+from tests.conftest import LiveStack
+from tests.live_calls import agent_becomes, agent_log, next_event, of_call, reset_agents, set_phone, stored_call, unknown_number
+
+pytestmark = pytest.mark.usefixtures("ready")
+
+
+@pytest.fixture
+async def ready(live: LiveStack) -> None:
+    await reset_agents(live)
+
+
+async def customer_id(live: LiveStack, name: str) -> int:
+    async with live.sessions() as session:
+        found = await session.scalar(select(Customer.id).where(Customer.name == name))
+    assert found is not None
+    return found
+
+
+async def test_answered_inbound_call_is_logged_complete(live: LiveStack) -> None:
+    before = datetime.now(UTC)
+    result = await place_call(
+        live.ami, did="4001", caller="0014155552671", caller_name="John Smith", talk_seconds=2
+    )
+    assert result.outcome == "answered"
+    row = await stored_call(live, result.linkedid)
+
+    assert row.direction == CallDirection.INBOUND and row.server == "default"
+    assert (row.did, row.caller_number, row.caller_name) == ("4001", "0014155552671", "John Smith")
+    assert row.customer_id == await customer_id(live, "John Smith")
+    assert (row.queue, row.route, row.disposition, row.hangup_side) == ("support", "queue", "answered", "caller")
+    assert row.agent_extension in {"1001", "1002", "1003"} and row.agent_id is not None
+    assert before <= row.started_at <= row.queued_at <= row.offered_at <= row.answered_at <= row.ended_at
+    assert 0 <= row.wait_s < 5
+    assert 1.5 <= row.talk_s <= 4
+    assert row.offers[-1]["agent"] == row.agent_extension and row.offers[-1]["result"] == "answered"
+    recordings = Path(live.sandbox.recordings_dir)
+    assert [Path(name).name.rsplit("-", 1)[1] for name in row.recordings] == ["caller.wav", "agent.wav", "mix.wav"]
+    for name in row.recordings:
+        for _ in range(50):
+            if (recordings / name).exists():
+                break
+            await asyncio.sleep(0.1)
+        assert (recordings / name).stat().st_size > 1000, name
+
+
+async def test_agent_goes_ringing_on_call_wrap_up_available_and_wrap_up_is_logged(live: LiveStack) -> None:
+    with live.service.bus.subscribe() as events:
+        task = asyncio.create_task(place_call(live.ami, did="4002", caller=unknown_number(), talk_seconds=1.5))
+        offered = await next_event(events, lambda e: e.name == "call.offered")
+        agent = offered.agent  # type: ignore[attr-defined]
+        for state in (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.AVAILABLE):
+            await next_event(events, agent_becomes(agent, state))
+        result = await task
+    row = await stored_call(live, result.linkedid)
+    for _ in range(50):
+        async with live.sessions() as session:
+            wrapup = (await session.get(Call, row.id, populate_existing=True)).wrapup_s
+        if wrapup is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert wrapup is not None and 0.8 <= wrapup <= 2.5  # the sales queue's wrapup_s is 1
+
+
+async def test_caller_who_hangs_up_in_the_queue_is_abandoned(live: LiveStack) -> None:
+    result = await place_call(live.ami, did="4999", caller=unknown_number(), hangup_after_wait=1.5)
+    row = await stored_call(live, result.linkedid)
+    assert (row.queue, row.disposition, row.hangup_side) == ("nobody", "abandoned", "caller")
+    assert row.answered_at is None and row.agent_extension is None and row.customer_id is None
+    assert 1.0 <= row.wait_s <= 4
+
+
+async def test_queue_without_agents_gives_up_as_no_agent(live: LiveStack) -> None:
+    result = await place_call(live.ami, did="4997", caller=unknown_number(), hangup_after_wait=8)
+    row = await stored_call(live, result.linkedid)
+    assert (row.queue, row.disposition) == ("empty", "no_agent")
+    assert 1.5 <= row.wait_s <= 5  # the queue's max_wait_s is 2
+
+
+async def test_ring_no_answer_is_kept_and_the_next_agent_answers(live: LiveStack) -> None:
+    await set_phone(live, "1001", mode="noanswer")
+    with live.service.bus.subscribe() as events:
+        result = await place_call(live.ami, did="4996", caller=unknown_number(), talk_seconds=1)
+        missed = await next_event(events, lambda e: e.name == "call.ring_no_answer", timeout=1)
+    assert missed.agent == "1001"  # type: ignore[attr-defined]
+    row = await stored_call(live, result.linkedid)
+    assert row.disposition == "answered" and row.agent_extension == "1002"
+    assert [(o["agent"], o["result"]) for o in row.offers] == [("1001", "no_answer"), ("1002", "answered")]
+    assert row.wait_s >= 2  # rang 1001 for the queue's 2 s first
+
+
+async def test_key_account_goes_ahead_of_earlier_callers(live: LiveStack) -> None:
+    with live.ami.events(["QueueCallerJoin"]) as joins:
+        ordinary = asyncio.create_task(place_call(live.ami, did="4999", caller=unknown_number(), hangup_after_wait=4))
+        await joins.wait_for(lambda e: e["Queue"] == "nobody", timeout=5)
+        vip = asyncio.create_task(
+            place_call(live.ami, did="4999", caller="13800138000", caller_name="张三", hangup_after_wait=2.5)
+        )
+        join = await joins.wait_for(lambda e: e["CallerIDNum"] == "13800138000", timeout=5)
+    assert join["Position"] == "1"  # ahead of the caller already waiting
+    vip_row = await stored_call(live, (await vip).linkedid)
+    ordinary_row = await stored_call(live, (await ordinary).linkedid)
+    assert vip_row.priority == 10 and vip_row.customer_id == await customer_id(live, "张三")
+    assert ordinary_row.priority == 0
+
+
+async def test_preferred_agent_gets_the_returning_customer_first(live: LiveStack) -> None:
+    customer = await customer_id(live, "李四")
+    async with live.sessions() as session, session.begin():
+        agent_id = await session.scalar(select(User.id).where(User.extension == "1002"))
+        session.add(
+            Call(
+                linkedid=f"past-{customer}-{datetime.now(UTC).timestamp()}",
+                direction=CallDirection.INBOUND,
+                customer_id=customer,
+                agent_id=agent_id,
+                started_at=datetime.now(UTC) - timedelta(minutes=5),
+                answered_at=datetime.now(UTC) - timedelta(minutes=5),
+                ended_at=datetime.now(UTC) - timedelta(minutes=4),
+                disposition="answered",
+            )
+        )
+    result = await place_call(live.ami, did="4001", caller="13900139000", caller_name="李四", talk_seconds=1)
+    row = await stored_call(live, result.linkedid)
+    assert (row.route, row.agent_extension, row.customer_id) == ("preferred", "1002", customer)
+    assert row.offers[0]["agent"] == "1002" and row.disposition == "answered"
+
+
+async def test_customer_at_risk_is_routed_to_the_senior_queue(live: LiveStack) -> None:
+    result = await place_call(live.ami, did="4001", caller="13700137000", caller_name="王五", talk_seconds=1)
+    row = await stored_call(live, result.linkedid)
+    assert (row.queue, row.agent_extension, row.disposition) == ("senior", "1004", "answered")
+    assert row.customer_id == await customer_id(live, "王五")
+
+
+async def test_unknown_caller_is_answered_without_a_customer(live: LiveStack) -> None:
+    number = unknown_number()
+    result = await place_call(live.ami, did="4001", caller=number, talk_seconds=1)
+    row = await stored_call(live, result.linkedid)
+    assert (row.caller_number, row.customer_id, row.route, row.disposition) == (number, None, "queue", "answered")
+
+
+async def test_call_out_of_hours_hears_the_message_and_is_logged(live: LiveStack) -> None:
+    result = await place_call(live.ami, did="4998", caller=unknown_number(), hangup_after_wait=20)
+    row = await stored_call(live, result.linkedid)
+    assert (row.route, row.disposition, row.queue) == ("closed", "out_of_hours", "closed")
+    assert row.queued_at is None and row.answered_at is None and row.recordings == []
+    assert row.hangup_side == "system"
+
+
+async def test_hold_and_resume_are_counted(live: LiveStack) -> None:
+    for extension in ("1001", "1002", "1003"):
+        await set_phone(live, extension, hold=1.5, hold_after=0.5)
+    with live.service.bus.subscribe() as events:
+        result = await place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=3.5)
+        held = [e.name for e in _drain(events) if getattr(e, "call", None) and e.call.linkedid == result.linkedid]
+    assert held.count("call.held") == 1 and held.count("call.resumed") == 1
+    row = await stored_call(live, result.linkedid)
+    assert row.hold_count == 1 and 1.0 <= row.hold_s <= 2.5
+    assert row.talk_s is not None and row.talk_s + row.hold_s <= 4.5
+
+
+def _drain(subscription) -> list:  # type: ignore[no-untyped-def]
+    events = []
+    while subscription.pending():
+        events.append(subscription.get_nowait())
+    return events
+
+
+async def test_blind_transfer_to_another_queue(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    with live.service.bus.subscribe() as events:
+        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=6))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        first_agent = answered.agent  # type: ignore[attr-defined]
+        linkedid = answered.call.linkedid  # type: ignore[attr-defined]
+        await asyncio.sleep(0.5)
+        await bridge.call_control.blind_transfer(linkedid, queue="senior")
+        await next_event(events, of_call(linkedid, "call.transferred"))
+        await next_event(events, agent_becomes(first_agent, AgentState.WRAP_UP))
+        again = await next_event(events, of_call(linkedid, "call.answered"))
+        assert again.agent == "1004"  # type: ignore[attr-defined]  # the only senior agent
+        await task
+    row = await stored_call(live, linkedid)
+    assert row.queue == "senior" and row.agent_extension == "1004" and row.disposition == "answered"
+    assert len(row.transfers) == 1
+    assert (row.transfers[0]["kind"], row.transfers[0]["from_agent"], row.transfers[0]["target"]) == (
+        "blind",
+        first_agent,
+        "q-senior",
+    )
+
+
+async def test_pause_with_reason_then_unpause(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    since = datetime.now(UTC)
+    with live.service.bus.subscribe() as events:
+        await bridge.control.pause("1002", "lunch")
+        await next_event(events, agent_becomes("1002", AgentState.PAUSED, "lunch"), timeout=5)
+        members = await live.ami.collect("QueueStatus", Queue="support")
+        member = next(m for m in members if m.get("Event") == "QueueMember" and "1002" in m["Location"])
+        assert (member["Paused"], member["PausedReason"]) == ("1", "lunch")
+        await bridge.control.unpause("1002")
+        await next_event(events, agent_becomes("1002", AgentState.AVAILABLE), timeout=5)
+    await live.service.calllog.drained(5)
+    log = [(row.state, row.reason) for row in await agent_log(live, "1002", since)]
+    assert log[-2:] == [("paused", "lunch"), ("available", None)]
+
+
+async def test_unknown_pause_reason_is_refused(live: LiveStack) -> None:
+    from telephony.agents.control import AgentControlError
+
+    with pytest.raises(AgentControlError, match="unknown pause reason"):
+        await live.service.bridge.control.pause("1002", "nap")
+    assert live.service.bridge.agents.is_available("1002")
+
+
+async def test_logout_and_login_change_queue_membership(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    with live.service.bus.subscribe() as events:
+        await bridge.control.logout("1003")
+        await next_event(events, agent_becomes("1003", AgentState.LOGGED_OUT), timeout=5)
+        members = await live.ami.collect("QueueStatus")
+        assert not [m for m in members if m.get("Event") == "QueueMember" and "1003" in m.get("Location", "")]
+        await bridge.control.login("1003", ["support", "sales"], name="Agent 1003")
+        await next_event(events, agent_becomes("1003", AgentState.AVAILABLE), timeout=5)
+    assert bridge.agents.get("1003").queues == ["sales", "support"]
