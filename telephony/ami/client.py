@@ -147,18 +147,20 @@ class AmiClient:
             await self._on_login(self)
 
     async def _supervise(self) -> None:
-        backoff = 0.2
         while not self._closing:
             await self._lost.wait()
-            if self._closing:
-                return
-            try:
-                await asyncio.wait_for(self._login_once(), 10)
-                backoff = 0.2
-            except (AmiError, TimeoutError, OSError) as error:
-                log.warning("AMI %s reconnect failed (%s); next try in %.1fs", self.server, error, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff_s)
+            backoff = 0.2
+            while not self._closing:
+                try:
+                    await asyncio.wait_for(self._login_once(), 10)
+                    break
+                except (AmiError, TimeoutError, OSError) as error:
+                    log.warning("AMI %s reconnect failed (%s); next try in %.1fs", self.server, error, backoff)
+                    if self._protocol is not None:
+                        self._protocol.close()
+                        self._protocol = None
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self._max_backoff_s)
 
     @property
     def connected(self) -> bool:

@@ -1,0 +1,81 @@
+"""Click-to-dial and team-leader spying through the real sandbox, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from telephony.agents.state import AgentState
+from telephony.outbound.dialer import DialError, dialable_number, spy_prefix
+from telephony.sandbox.calls import place_call
+from tests.conftest import LiveStack
+from tests.live_calls import agent_becomes, next_event, of_call, reset_agents, stored_call, unknown_number
+
+pytestmark = pytest.mark.usefixtures("ready")
+
+
+@pytest.fixture
+async def ready(live: LiveStack) -> None:
+    await reset_agents(live)
+
+
+async def callee_mode(live: LiveStack, number: str, mode: str) -> None:
+    await live.ami.action("DBPut", Family=f"simcallee/{number}", Key="mode", Val=mode)
+
+
+async def test_click_to_dial_answered_is_tracked_and_logged_as_outbound(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    number = unknown_number()
+    with live.service.bus.subscribe() as events:
+        linkedid = await bridge.dialer.click_to_dial("1003", number, agent_name="Agent 1003")
+        answered = await next_event(events, of_call(linkedid, "call.answered"))
+        assert answered.agent == "1003"  # type: ignore[attr-defined]
+        await next_event(events, agent_becomes("1003", AgentState.ON_CALL))
+        await asyncio.sleep(1.5)
+        await bridge.call_control.hang_up(linkedid)
+        await next_event(events, of_call(linkedid, "call.ended"))
+    row = await stored_call(live, linkedid)
+    assert (row.direction, row.called_number, row.agent_extension) == ("outbound", number, "1003")
+    assert row.disposition == "answered" and row.hangup_side == "caller"
+    assert 1.0 <= row.talk_s <= 3.5 and row.wait_s is None
+    assert [name.rsplit("-", 1)[1] for name in row.recordings] == ["caller.wav", "agent.wav", "mix.wav"]
+
+
+async def test_click_to_dial_busy_and_unanswered_customers(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    busy, silent = unknown_number(), unknown_number()
+    await callee_mode(live, busy, "busy")
+    await callee_mode(live, silent, "noanswer")
+    with live.service.bus.subscribe() as events:
+        busy_call = await bridge.dialer.click_to_dial("1001", busy)
+        silent_call = await bridge.dialer.click_to_dial("1002", silent)
+        await next_event(events, of_call(busy_call, "call.ended"))
+        await asyncio.sleep(2)  # the agent listens to it ring, then gives up
+        await bridge.call_control.hang_up(silent_call)
+        await next_event(events, of_call(silent_call, "call.ended"))
+    busy_row = await stored_call(live, busy_call)
+    silent_row = await stored_call(live, silent_call)
+    assert (busy_row.direction, busy_row.disposition, busy_row.answered_at) == ("outbound", "busy", None)
+    assert (silent_row.disposition, silent_row.answered_at, silent_row.agent_extension) == ("no_answer", None, "1002")
+
+
+async def test_click_to_dial_refuses_what_is_not_a_number(live: LiveStack) -> None:
+    with pytest.raises(DialError, match="not a phone number"):
+        await live.service.bridge.dialer.click_to_dial("1001", "13800138000\r\nAction: Logoff")
+    assert dialable_number("+86 138-0013-8000") == "008613800138000"
+
+
+async def test_leader_listens_to_an_agent_on_a_call(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    with live.service.bus.subscribe() as events, live.ami.events(["ChanSpyStart"]) as spying:
+        call = asyncio.create_task(place_call(live.ami, did="4002", caller=unknown_number(), talk_seconds=5))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        agent = answered.agent  # type: ignore[attr-defined]
+        with pytest.raises(DialError, match="not on a call"):
+            await bridge.dialer.spy("2001", "1001" if agent != "1001" else "1002", "listen")
+        await bridge.dialer.spy("2001", agent, "listen")
+        start = await spying.wait_for(lambda e: True, timeout=6)
+        await call
+    assert start["SpyerChannel"].startswith("Local/2001@sim-phones-")
+    assert start["SpyeeChannel"].startswith(spy_prefix(bridge.patterns["default"].interface(agent)))
