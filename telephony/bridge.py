@@ -63,7 +63,9 @@ class Bridge:
 
     # Lifecycle -------------------------------------------------------------------------------------
 
-    async def start(self, timeout: float = 10.0) -> None:
+    async def start(self, timeout: float | None = 10.0) -> None:
+        """Connect to every server. With ``timeout=None`` do not wait: each connection comes up in
+        the background whenever its Asterisk does (``callcenter serve``)."""
         for server in self.settings.asterisk:
             secret = server.ami_secret or self._secret_for(server.name)
             if not secret:
@@ -75,7 +77,10 @@ class Bridge:
             self._streams[server.name] = client.events()
             self._tasks.append(asyncio.create_task(self._pump(server.name), name=f"bridge-{server.name}"))
         for client in self.clients.values():
-            await client.connect(timeout=timeout)
+            if timeout is None:
+                client.start()
+            else:
+                await client.connect(timeout=timeout)
         self._tasks.append(asyncio.create_task(self._wrapups(), name="bridge-wrapups"))
 
     async def close(self) -> None:

@@ -35,10 +35,10 @@ class TelephonyService:
         writer_sessions = session_factory(calllog_engine) if calllog_engine is not None else sessions
         self.calllog = CallLogWriter(writer_sessions, settings.spool_dir, batch_ms=settings.calllog.batch_ms)
 
-    async def start(self) -> None:
+    async def start(self, *, wait_for_asterisk: bool = True) -> None:
         self.calllog.start(self.bus)
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
-        await self.bridge.start()
+        await self.bridge.start(timeout=10.0 if wait_for_asterisk else None)
 
     async def close(self) -> None:
         await self.bridge.close()

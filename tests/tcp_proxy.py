@@ -12,6 +12,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.up = True
+        self.stalled = False
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -20,6 +21,9 @@ class TcpProxy:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not self.up:
             writer.close()
+            return
+        if self.stalled:  # a server that accepts and then never answers
+            self._writers.add(writer)
             return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)

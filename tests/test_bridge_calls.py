@@ -239,4 +239,20 @@ async def test_logout_and_login_change_queue_membership(live: LiveStack) -> None
         assert not [m for m in members if m.get("Event") == "QueueMember" and "1003" in m.get("Location", "")]
         await bridge.control.login("1003", ["support", "sales"], name="Agent 1003")
         await next_event(events, agent_becomes("1003", AgentState.AVAILABLE), timeout=5)
+    for _ in range(50):  # one QueueMemberAdded per queue; available after the first
+        if bridge.agents.get("1003").queues == ["sales", "support"]:
+            break
+        await asyncio.sleep(0.1)
     assert bridge.agents.get("1003").queues == ["sales", "support"]
+
+
+async def test_calls_still_route_to_the_did_queue_when_our_fastagi_is_down(live: LiveStack) -> None:
+    service = live.service
+    await service.agi.close()
+    try:
+        result = await place_call(live.ami, did="4002", caller="13700137000", caller_name="王五", talk_seconds=1)
+    finally:
+        await service.agi.start(service.settings.agi.host, service.settings.agi.port)
+    row = await stored_call(live, result.linkedid)
+    # No CRM lookup: the DID's default queue, not the risk queue; still answered and logged.
+    assert (row.route, row.queue, row.customer_id, row.disposition) == ("fallback", "sales", None, "answered")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
+from crm import schema
 from tests.conftest import free_port
 
 
@@ -48,17 +49,24 @@ async def test_serve_refuses_old_schema_then_serves_after_upgrade(tmp_path: Path
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
 
     port = free_port()
-    env = {**os.environ, "CALLCENTER_DATABASE__URL": database_url}
+    # No Asterisk on that AMI port: serve comes up anyway and its bridge keeps trying in the background.
+    env = {
+        **os.environ,
+        "CALLCENTER_DATABASE__URL": database_url,
+        "CALLCENTER_AGI__PORT": str(free_port()),
+        "CALLCENTER_ASTERISK": f'[{{"ami_port": {free_port()}, "ami_secret": "x"}}]',
+    }
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "agent_ui.cli", "--data-dir", str(tmp_path), "serve", "--host", "127.0.0.1", "--port", str(port),
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
-        line = await asyncio.wait_for(server.stdout.readline(), 30)
-        assert f"http://127.0.0.1:{port}/" in line.decode()
+        lines = [(await asyncio.wait_for(server.stdout.readline(), 30)).decode() for _ in range(2)]
+        assert "FastAGI on agi://127.0.0.1:" in lines[0] and "AMI bridge to default 127.0.0.1:" in lines[0]
+        assert f"http://127.0.0.1:{port}/" in lines[1]
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/api/health") as response:
             assert response.status == 200
-            assert (await response.json())["schema_revision"] == "0001"
+            assert (await response.json())["schema_revision"] == schema.head_revision()
     finally:
         server.terminate()
         await server.wait()

@@ -1,4 +1,5 @@
-"""`callcenter serve`: the web application, on an up-to-date database."""
+"""`callcenter serve`: the web application and the telephony service (AMI bridge, FastAGI routing,
+call log), on an up-to-date database."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from agent_ui.cli.errors import CommandError
 from config import Settings
 from crm import schema
 from crm.db import open_engine
+from telephony.sandbox import Sandbox
+from telephony.service import TelephonyService
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -37,6 +40,14 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             await schema.check_up_to_date(engine)
         except schema.SchemaOutOfDate as error:
             raise CommandError(str(error)) from None
+        telephony = TelephonyService(settings, secret_for=lambda server: Sandbox(settings).secret())
+        try:
+            await telephony.start(wait_for_asterisk=False)
+        except OSError as error:
+            await telephony.close()
+            raise CommandError(
+                f"cannot listen for FastAGI on {settings.agi.host}:{settings.agi.port}: {error.strerror}"
+            ) from None
         runner = web.AppRunner(create_app(settings, engine))
         await runner.setup()
         try:
@@ -45,9 +56,12 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
                 await site.start()
             except OSError as error:
                 raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            servers = ", ".join(f"{s.name} {s.ami_host}:{s.ami_port}" for s in settings.asterisk)
+            print(f"FastAGI on agi://{settings.agi.host}:{settings.agi.port}; AMI bridge to {servers}", flush=True)
             print(f"serving on http://{host}:{port}/", flush=True)
             if ready is not None:
                 ready.set()
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
+            await telephony.close()

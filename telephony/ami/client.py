@@ -59,6 +59,10 @@ class EventStream:
     async def get(self, timeout: float | None = None) -> Message:
         return await asyncio.wait_for(self._queue.get(), timeout)
 
+    def get_nowait(self) -> Message:
+        """The next event already received; raise asyncio.QueueEmpty when there is none."""
+        return self._queue.get_nowait()
+
     def inject(self, event: Message) -> None:
         """Put an event of our own (a resync snapshot) after everything received so far."""
         self._queue.put_nowait(event)
@@ -124,6 +128,12 @@ class AmiClient:
         await asyncio.wait_for(self._login_once(), timeout)
         if self._reconnect:
             self._supervisor = asyncio.create_task(self._supervise(), name=f"ami-{self.server}")
+
+    def start(self) -> None:
+        """Connect in the background, retrying with backoff until Asterisk answers (for services
+        that must come up even while Asterisk is down)."""
+        self._lost.set()
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"ami-{self.server}")
 
     async def _login_once(self) -> None:
         loop = asyncio.get_running_loop()
