@@ -1,5 +1,5 @@
-# The two commands a newcomer needs.
-.PHONY: demo test
+# The two commands a newcomer needs (demo, test), and the benchmarks.
+.PHONY: bench demo test
 
 demo:
 	bash scripts/setup.sh
@@ -7,3 +7,6 @@ demo:
 
 test:
 	bash scripts/test.sh
+
+bench:
+	bash scripts/bench.sh

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.settings import Settings
-from crm.customers import find_by_phone
-from crm.models import Call, CustomerGrade, User
+from crm.models import Call, Customer, CustomerGrade, CustomerPhone, User
+from crm.phones import InvalidPhoneNumber, normalize_phone
 from telephony.agents.interfaces import InterfacePattern
 from telephony.routing.hours import is_open
 
@@ -104,14 +104,26 @@ class Router:
 
     async def _apply_customer(self, decision: RouteDecision, caller: str) -> None:
         routing = self._settings.routing
+        try:
+            key = normalize_phone(caller, self._settings.crm.default_region)
+        except InvalidPhoneNumber:
+            return
         async with self._sessions() as session:
-            customers = await find_by_phone(session, caller, self._settings.crm.default_region)
-            if not customers:
+            # Plain column queries, not ORM objects: this runs for every inbound call.
+            customer = (
+                await session.execute(
+                    select(Customer.id, Customer.preferred_queue, Customer.at_risk, Customer.key_account, Customer.grade)
+                    .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+                    .where(CustomerPhone.normalized == key)
+                    .order_by(Customer.id)
+                    .limit(1)
+                )
+            ).first()
+            if customer is None:
                 return
-            customer = customers[0]
             decision.customer_id = customer.id
             if customer.preferred_queue in self._queues:
-                decision.queue = customer.preferred_queue  # type: ignore[assignment]
+                decision.queue = customer.preferred_queue
             if customer.at_risk:
                 decision.risk = True
                 if routing.risk_queue:
