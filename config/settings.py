@@ -103,6 +103,9 @@ class QueueSettings(_Section):
     wrapup_s: int = Field(default=10, ge=0, le=3600, description="After-call work before the agent is offered calls again.")
     max_wait_s: int = Field(default=600, ge=0, le=86400, description="Give up queueing after this long (0: never).")
     schedule: str | None = Field(default=None, description="Name of a routing.schedules entry; empty means always open.")
+    out_of_hours: Literal["message", "voicemail"] = Field(
+        default="voicemail", description="Out of hours: the closed message only, or the message and a voicemail."
+    )
 
     @field_validator("dids")
     @classmethod

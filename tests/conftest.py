@@ -53,7 +53,8 @@ TEST_QUEUES = [
     QueueSettings(name="senior", dids=[], ring_timeout_s=3, wrapup_s=1),
     QueueSettings(name="nobody", dids=["4999"]),  # nobody answers: callers give up
     QueueSettings(name="empty", dids=["4997"], max_wait_s=2),  # the queue gives up: no agent
-    QueueSettings(name="closed", dids=["4998"], schedule="never"),  # out of hours, always
+    QueueSettings(name="closed", dids=["4998"], schedule="never"),  # out of hours, always: voicemail
+    QueueSettings(name="closedmsg", dids=["4995"], schedule="never", out_of_hours="message"),
     QueueSettings(name="rna", dids=["4996"], strategy="linear", ring_timeout_s=2, wrapup_s=1),  # 1001 first
 ]
 TEST_AGENTS = [
@@ -99,6 +100,7 @@ async def sandbox(sandbox_instance: Sandbox) -> AsyncIterator[SandboxStatus]:
         unavailable(f"sandbox Asterisk: {error}")
     yield status
     sandbox_instance.down()
+    sandbox_instance.purge()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from crm.models import Call, CallDirection, Customer, User
 from telephony.agents.state import AgentState
 from telephony.sandbox.calls import place_call
+from tests.audio import wav_stats
 from tests.conftest import LiveStack
 from tests.live_calls import agent_becomes, agent_log, next_event, of_call, reset_agents, set_phone, stored_call, unknown_number
 
@@ -156,11 +157,25 @@ async def test_unknown_caller_is_answered_without_a_customer(live: LiveStack) ->
 
 
 async def test_call_out_of_hours_hears_the_message_and_is_logged(live: LiveStack) -> None:
-    result = await place_call(live.ami, did="4998", caller=unknown_number(), hangup_after_wait=20)
+    result = await place_call(live.ami, did="4995", caller=unknown_number(), hangup_after_wait=20)
     row = await stored_call(live, result.linkedid)
-    assert (row.route, row.disposition, row.queue) == ("closed", "out_of_hours", "closed")
+    assert (row.route, row.disposition, row.queue) == ("closed", "out_of_hours", "closedmsg")
     assert row.queued_at is None and row.answered_at is None and row.recordings == []
-    assert row.hangup_side == "system"
+    assert row.hangup_side == "system"  # the message ended and we hung up
+
+
+async def test_call_out_of_hours_leaves_a_voicemail(live: LiveStack) -> None:
+    result = await place_call(live.ami, did="4998", caller=unknown_number(), hangup_after_wait=8)
+    row = await stored_call(live, result.linkedid)
+    assert (row.route, row.disposition, row.hangup_side) == ("closed", "out_of_hours", "caller")
+    assert len(row.recordings) == 1 and row.recordings[0].endswith("-voicemail.wav")
+    voicemail = Path(live.sandbox.recordings_dir) / row.recordings[0]
+    for _ in range(30):
+        if voicemail.exists():
+            break
+        await asyncio.sleep(0.1)
+    duration, rms = wav_stats(voicemail)
+    assert duration >= 1.5 and rms > 0.01  # the caller's words, after the message and the tone
 
 
 async def test_hold_and_resume_are_counted(live: LiveStack) -> None:

@@ -73,3 +73,4 @@ async def test_calls_and_agents_carry_their_server(sandbox: SandboxStatus, sandb
         await engine.dispose()
     finally:
         west.down()
+        west.purge()

@@ -121,6 +121,7 @@ async def test_up_is_idempotent_and_down_leaves_no_asterisk(tmp_path: Path) -> N
         assert second.pid == first.pid and second.running
     finally:
         assert sandbox.down() is True
+        sandbox.purge()
     assert not Path(f"/proc/{first.pid}").exists()
     conf = sandbox.inside("etc/asterisk.conf")
     assert subprocess.run(["pgrep", "-f", conf], capture_output=True).stdout == b""

@@ -67,6 +67,8 @@ class _LiveCall:
     dial_result: str | None = None
     complete_reason: str | None = None
     first_hangup_side: str | None = None
+    requested_side: str | None = None  # whose hang-up request came before any channel hung up
+    any_hangup: bool = False
     originate_failed: bool = False
     agent_channel: str | None = None  # channel name of the agent's leg while answered
     customer_channel: str | None = None  # channel name of the customer's leg
@@ -201,6 +203,10 @@ class CallTracker:
         if kind == "CCRecording" and event.get("Name"):
             base = event["Name"]
             info.recordings = [f"{base}-caller.wav", f"{base}-agent.wav", f"{base}-mix.wav"]
+        elif kind == "CCHangup" and not live.any_hangup and live.requested_side is None:
+            live.requested_side = "system"
+        elif kind == "CCVoicemail" and event.get("Name"):
+            info.recordings = [event["Name"]]
         elif kind == "CCQueueResult":
             live.queue_result = event.get("Status") or None
         elif kind == "CCDialResult":
@@ -419,10 +425,25 @@ class CallTracker:
 
     # Hangup ----------------------------------------------------------------------------------------
 
+    def _on_HangupRequest(self, event: AmiEvent, at: datetime) -> None:
+        """A phone or trunk asked to hang up (``HangupRequest``), or an action or application did
+        (``SoftHangupRequest``); the dialplan's own ``Hangup()`` raises neither."""
+        live = self._call(event)
+        if live is None or live.any_hangup or live.requested_side is not None:
+            return
+        uniqueid = event.get("Uniqueid", "")
+        if uniqueid in live.customer_channels:
+            live.requested_side = "caller"
+        elif uniqueid in live.agent_channels:
+            live.requested_side = "agent"
+
+    _on_SoftHangupRequest = _on_HangupRequest
+
     def _on_Hangup(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
         live = self._call(event)
         if live is None:
             return []
+        live.any_hangup = True
         uniqueid = event.get("Uniqueid", "")
         if live.first_hangup_side is None and live.info.answered_at is not None:
             if uniqueid in live.customer_channels:
@@ -467,6 +488,8 @@ class CallTracker:
     def _hangup_side(self, live: _LiveCall, lost: bool) -> str:
         if live.complete_reason in ("caller", "agent"):
             return live.complete_reason
+        if live.requested_side:
+            return live.requested_side
         if live.first_hangup_side:
             return live.first_hangup_side
         if lost:

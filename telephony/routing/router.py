@@ -39,6 +39,7 @@ class RouteDecision:
     preferred_interface: str | None = None
     preferred_ring_s: int | None = None
     risk: bool = False
+    closed_action: str = ""  # message | voicemail, when closed
     elapsed_ms: float = 0.0
 
     def variables(self) -> dict[str, str]:
@@ -53,6 +54,7 @@ class RouteDecision:
             "CC_PREFERRED_AGENT": self.preferred_agent or "",
             "CC_PREFERRED_INTERFACE": self.preferred_interface or "",
             "CC_PREFERRED_RING_S": str(self.preferred_ring_s or ""),
+            "CC_CLOSED_ACTION": self.closed_action,
         }
 
 
@@ -98,6 +100,7 @@ class Router:
         schedule = routing.schedules.get(settings.schedule) if settings.schedule else None
         if not is_open(schedule, self._clock()):
             decision.route = "closed"
+            decision.closed_action = settings.out_of_hours
             decision.preferred_agent = decision.preferred_interface = None
         decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         return decision

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -246,6 +247,12 @@ class Sandbox:
                 time.sleep(0.05)
         self._write_state(pid=None)
         return True
+
+    def purge(self) -> None:
+        """Delete this instance's folder in the chroot (configuration, AstDB, recordings). Stopped only."""
+        if self.pid() is not None:
+            raise SandboxUnavailable("stop the sandbox before purging it")
+        shutil.rmtree(self.chroot / self.root_inside.lstrip("/"), ignore_errors=True)
 
     def _log_tail(self, lines: int = 20) -> str:
         try:

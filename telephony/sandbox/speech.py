@@ -20,6 +20,8 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "agent-talk-zh": ("cmn", "好的,我明白了,我帮您查询一下,请稍等。"),
     "closed-zh": ("cmn", "现在是非工作时间。"),
     "closed-en": ("en", "We are closed."),
+    "closed-voicemail-zh": ("cmn", "请留言。"),
+    "closed-voicemail-en": ("en", "Please leave a message."),
 }
 
 
