@@ -17,11 +17,6 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 @dataclass
-class Row:
-    cells: list[str]
-
-
-@dataclass
 class Section:
     title: str
     intro: str
@@ -39,8 +34,8 @@ class Section:
 
     def text(self) -> str:
         widths = [max(len(h), *(len(r[i]) for r in self.rows)) if self.rows else len(h) for i, h in enumerate(self.header)]
-        out = [self.title, "  ".join(h.ljust(w) for h, w in zip(self.header, widths))]
-        out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in self.rows]
+        out = [self.title, "  ".join(h.ljust(w) for h, w in zip(self.header, widths, strict=True))]
+        out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in self.rows]
         return "\n".join(out)
 
 

@@ -6,8 +6,6 @@ subscribe. Every event names the Asterisk server it happened on. The contract is
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -15,9 +13,7 @@ from typing import Any, ClassVar
 
 from telephony.calls.state import CallSnapshot
 from telephony.agents.state import AgentSnapshot
-
-log = logging.getLogger(__name__)
-
+from telephony.inbox import Inbox
 
 @dataclass(frozen=True, kw_only=True)
 class DomainEvent:
@@ -122,41 +118,8 @@ CALL_EVENTS: tuple[type[CallEvent], ...] = (
 )
 
 
-class Subscription:
-    """One subscriber's events, in publication order. Never blocks the publisher."""
-
-    def __init__(self, bus: EventBus, types: tuple[type[DomainEvent], ...] | None) -> None:
-        self._bus = bus
-        self._types = types
-        self._queue: asyncio.Queue[DomainEvent] = asyncio.Queue()
-
-    def _offer(self, event: DomainEvent) -> None:
-        if self._types is None or isinstance(event, self._types):
-            self._queue.put_nowait(event)
-
-    async def get(self, timeout: float | None = None) -> DomainEvent:
-        return await asyncio.wait_for(self._queue.get(), timeout)
-
-    def get_nowait(self) -> DomainEvent:
-        return self._queue.get_nowait()
-
-    def pending(self) -> int:
-        return self._queue.qsize()
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> DomainEvent:
-        return await self._queue.get()
-
-    def close(self) -> None:
-        self._bus._subscriptions.discard(self)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+Subscription = Inbox[DomainEvent]
+"""One subscriber's events, in publication order (see :class:`telephony.inbox.Inbox`)."""
 
 
 @dataclass
@@ -166,10 +129,13 @@ class EventBus:
     _subscriptions: set[Subscription] = field(default_factory=set)
 
     def subscribe(self, types: Iterable[type[DomainEvent]] | None = None) -> Subscription:
-        subscription = Subscription(self, tuple(types) if types is not None else None)
+        wanted = tuple(types) if types is not None else None
+        subscription: Subscription = Inbox(
+            lambda event: wanted is None or isinstance(event, wanted), self._subscriptions.discard
+        )
         self._subscriptions.add(subscription)
         return subscription
 
     def publish(self, event: DomainEvent) -> None:
         for subscription in tuple(self._subscriptions):
-            subscription._offer(event)
+            subscription.offer(event)

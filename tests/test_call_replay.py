@@ -12,7 +12,6 @@ import pytest
 from panoramisk.message import Message
 
 from telephony.agents.interfaces import InterfacePattern
-from telephony.agents.state import AgentState
 from telephony.agents.tracker import AgentTracker
 from telephony.calls.tracker import CallTracker
 from telephony.events import AgentStateChanged, CallEnded, CallEvent, DomainEvent

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm import schema
 from crm.customers import find_by_phone
-from crm.db import create_engine, session_factory
+from crm.db import create_engine
 from crm.models import Base, Call, CallDirection, Customer, CustomerPhone, Role
 from crm.passwords import verify_password
 from crm.phones import normalize_phone

@@ -19,6 +19,7 @@ from panoramisk import actions
 from panoramisk.message import Message
 
 from telephony.ami.protocol import AmiProtocol
+from telephony.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -44,51 +45,8 @@ def _refuse_line_breaks(fields: dict[str, Any]) -> None:
                 raise AmiError(f"AMI field {key!r} contains a line break; refused")
 
 
-class EventStream:
-    """Events of one subscriber, in the order Asterisk sent them."""
-
-    def __init__(self, client: AmiClient, names: frozenset[str] | None) -> None:
-        self._client = client
-        self._names = names
-        self._queue: asyncio.Queue[Message] = asyncio.Queue()
-
-    def _offer(self, event: Message) -> None:
-        if self._names is None or event.event in self._names:
-            self._queue.put_nowait(event)
-
-    async def get(self, timeout: float | None = None) -> Message:
-        return await asyncio.wait_for(self._queue.get(), timeout)
-
-    def get_nowait(self) -> Message:
-        """The next event already received; raise asyncio.QueueEmpty when there is none."""
-        return self._queue.get_nowait()
-
-    def inject(self, event: Message) -> None:
-        """Put an event of our own (a resync snapshot) after everything received so far."""
-        self._queue.put_nowait(event)
-
-    async def wait_for(self, predicate: Callable[[Message], bool], timeout: float) -> Message:
-        """Skip events until one matches; raise TimeoutError after ``timeout`` seconds."""
-        async with asyncio.timeout(timeout):
-            while True:
-                event = await self._queue.get()
-                if predicate(event):
-                    return event
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> Message:
-        return await self._queue.get()
-
-    def close(self) -> None:
-        self._client._streams.discard(self)
-
-    def __enter__(self) -> EventStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+EventStream = Inbox[Message]
+"""Events of one subscriber of :meth:`AmiClient.events`, in the order Asterisk sent them."""
 
 
 class AmiClient:
@@ -198,7 +156,7 @@ class AmiClient:
             return
         event["Server"] = self.server
         for stream in tuple(self._streams):
-            stream._offer(event)
+            stream.offer(event)
 
     def connection_lost(self, exc: object) -> None:
         self._logged_in.clear()
@@ -215,7 +173,8 @@ class AmiClient:
 
     def events(self, names: Iterable[str] | None = None) -> EventStream:
         """Open a stream of events (all of them, or only those named)."""
-        stream = EventStream(self, frozenset(names) if names is not None else None)
+        wanted = frozenset(names) if names is not None else None
+        stream: EventStream = Inbox(lambda event: wanted is None or event.event in wanted, self._streams.discard)
         self._streams.add(stream)
         return stream
 
