@@ -221,6 +221,28 @@ async def test_blind_transfer_to_another_queue(live: LiveStack) -> None:
     )
 
 
+async def test_attended_transfer_to_another_agent(live: LiveStack) -> None:
+    control = live.service.bridge.call_control
+    with live.service.bus.subscribe() as events:
+        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=6))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        first_agent, linkedid = answered.agent, answered.call.linkedid  # type: ignore[attr-defined]
+        await asyncio.sleep(0.3)
+        await control.attended_transfer(linkedid, agent="1004")
+        await next_event(events, of_call(linkedid, "call.held"))  # the customer waits while 1004 is consulted
+        await asyncio.sleep(2.5)  # the digits' timeout, then 1004's phone rings and answers
+        await control.complete_transfer(linkedid)
+        transferred = await next_event(events, of_call(linkedid, "call.transferred"))
+        await next_event(events, agent_becomes(first_agent, AgentState.WRAP_UP))
+        again = await next_event(events, of_call(linkedid, "call.answered"))
+        assert again.agent == "1004"  # type: ignore[attr-defined]
+        await task
+    assert (transferred.kind, transferred.from_agent, transferred.target) == ("attended", first_agent, "1004")  # type: ignore[attr-defined]
+    row = await stored_call(live, linkedid)
+    assert (row.agent_extension, row.disposition, row.hold_count) == ("1004", "answered", 1)
+    assert [(t["kind"], t["from_agent"], t["target"]) for t in row.transfers] == [("attended", first_agent, "1004")]
+
+
 async def test_pause_with_reason_then_unpause(live: LiveStack) -> None:
     bridge = live.service.bridge
     since = datetime.now(UTC)

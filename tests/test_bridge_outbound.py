@@ -37,7 +37,7 @@ async def test_click_to_dial_answered_is_tracked_and_logged_as_outbound(live: Li
         await next_event(events, of_call(linkedid, "call.ended"))
     row = await stored_call(live, linkedid)
     assert (row.direction, row.called_number, row.agent_extension) == ("outbound", number, "1003")
-    assert row.disposition == "answered" and row.hangup_side == "caller"
+    assert (row.disposition, row.hangup_side) == ("answered", "caller")
     assert 1.0 <= row.talk_s <= 3.5 and row.wait_s is None
     assert [name.rsplit("-", 1)[1] for name in row.recordings] == ["caller.wav", "agent.wav", "mix.wav"]
 

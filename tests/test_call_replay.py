@@ -105,6 +105,16 @@ def test_blind_transfer_to_the_senior_queue() -> None:
     assert replay.call_event_names().count("call.answered") == 2
 
 
+def test_attended_transfer_to_a_consulted_agent() -> None:
+    replay = Replay("attended_transfer")
+    call = replay.ended
+    first = call.transfers[0]["from_agent"]
+    assert [(t["kind"], t["target"]) for t in call.transfers] == [("attended", "1004")]
+    assert (call.agent, call.disposition, call.hold_count) == ("1004", "answered", 1)
+    assert ("wrap_up", None) in replay.agent_states(first)
+    assert ("on_call", None) in replay.agent_states("1004")
+
+
 def test_outbound_answered_and_busy() -> None:
     answered = Replay("outbound_answered").ended
     assert (answered.direction, answered.agent, answered.disposition) == ("outbound", "1003", "answered")

@@ -28,6 +28,7 @@ CHATTY_EVENTS = frozenset(
     {
         "VarSet", "Newexten", "AGIExecStart", "AGIExecEnd", "RTCPSent", "RTCPReceived", "DeviceStateChange",
         "TestEvent", "NewConnectedLine", "DialState", "Cdr", "Cel", "ExtensionStatus", "PresenceStatus", "Registry",
+        "DTMFBegin", "DTMFEnd",
     }
 )  # fmt: skip
 

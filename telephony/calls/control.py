@@ -1,4 +1,4 @@
-"""Call-control actions on a live call, by its Linkedid: hang up, blind transfer.
+"""Call-control actions on a live call, by its Linkedid: hang up, blind and attended transfer.
 
 Hold is the phone's own (a SIP re-INVITE; the bridge follows the ``Hold``/``Unhold`` events).
 """
@@ -66,3 +66,33 @@ class CallControl:
             await self._bridge.client(server).action("BlindTransfer", Channel=agent_channel, Context="cc-transfer", Exten=exten)
         except AmiError as error:
             raise CallControlError(f"cannot transfer: {error}") from None
+
+    async def attended_transfer(self, linkedid: str, *, agent: str | None = None, number: str | None = None) -> None:
+        """Start a consultation: the customer is held while the agent's phone calls the target.
+        Finish with :meth:`complete_transfer` (the customer joins the target) or hang the target up."""
+        if (agent is None) == (number is None):
+            raise CallControlError("give exactly one of agent, number")
+        if agent is not None and not (agent.isdigit() and len(agent) == 4):
+            raise CallControlError(f"{agent!r} is not a four-digit agent extension")
+        try:
+            digits = agent or dialable_number(number or "")
+        except DialError as error:
+            raise CallControlError(str(error)) from None
+        server, _, agent_channel = self._locate(linkedid)
+        if agent_channel is None:
+            raise CallControlError(f"call {linkedid} is not answered by an agent")
+        try:
+            # Atxfer sends the feature code and the digits as DTMF: the target must be digits.
+            await self._bridge.client(server).action("Atxfer", Channel=agent_channel, Context="cc-transfer", Exten=digits)
+        except AmiError as error:
+            raise CallControlError(f"cannot start the transfer: {error}") from None
+
+    async def complete_transfer(self, linkedid: str) -> None:
+        """The transferring agent leaves; the customer and the target are joined."""
+        server, _, agent_channel = self._locate(linkedid)
+        if agent_channel is None:
+            raise CallControlError(f"call {linkedid} has no agent leg to complete a transfer from")
+        try:
+            await self._bridge.client(server).action("Hangup", Channel=agent_channel, Cause="16")
+        except AmiError as error:
+            raise CallControlError(f"cannot complete the transfer: {error}") from None

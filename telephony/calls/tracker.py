@@ -61,6 +61,7 @@ class _LiveCall:
     customer_channels: set[str] = field(default_factory=set)
     agent_channels: set[str] = field(default_factory=set)
     direct_dials: dict[str, str | None] = field(default_factory=dict)  # dest uniqueid → agent (None: the customer)
+    consulted: str | None = None  # the agent an agent is consulting before an attended transfer
     in_queue: bool = False
     abandoned: bool = False
     queue_result: str | None = None
@@ -193,6 +194,7 @@ class CallTracker:
         kind = event.get("UserEvent")
         info = live.info
         if kind == "CCRoute":
+            live.customer_channels.add(event.get("Uniqueid", ""))  # the leg that runs our dialplan
             info.did = event.get("DID") or info.did
             info.queue = event.get("Queue") or info.queue
             info.priority = _int(event.get("QueuePriority"), 0)
@@ -325,8 +327,15 @@ class CallTracker:
                 live.customer_channel = event.get("DestChannel") or live.customer_channel
                 live.info.offered_at = live.info.offered_at or at
             return []
-        agent = self._agents.extension(event.get("DialString", "")) or live.info.preferred_agent
+        agent = (
+            self._agents.extension_of_channel(event.get("DestChannel"))
+            or self._agents.extension(event.get("DialString", ""))
+            or live.info.preferred_agent
+        )
         if not agent:
+            return []
+        if event.get("Uniqueid") not in live.customer_channels:
+            live.consulted = agent  # an agent's consultation call: the customer waits on hold
             return []
         live.direct_dials[dest] = agent
         return self._offer(live, at, agent, self._agents.interface(agent), live.info.queue)
@@ -409,8 +418,15 @@ class CallTracker:
         )
         if live is None:
             return []
-        target = event.get("TransferTargetConnectedLineNum") or event.get("SecondTransfererConnectedLineNum", "")
-        return self._transfer(live, at, "attended", target)
+        exten = event.get("SecondTransfererExten", "")
+        target = live.consulted or (exten if exten not in ("", "s") else event.get("TransferTargetCallerIDNum", ""))
+        events = self._transfer(live, at, "attended", target)
+        if live.consulted:  # the customer now talks to the agent who was consulted
+            agent, live.consulted = live.consulted, None
+            live.agent_channels.add(event.get("TransferTargetUniqueid", ""))
+            live.agent_channel = event.get("TransferTargetChannel") or None
+            events += self._answer(live, at, agent, self._agents.interface(agent))
+        return events
 
     def _transfer(self, live: _LiveCall, at: datetime, kind: str, target: str) -> list[CallEvent]:
         info = live.info

@@ -95,7 +95,7 @@ def transfer_extensions(queues: list[QueueSettings]) -> str:
         lines += [
             f"exten => q-{queue.name},1,Set(CC_QUEUE={queue.name})",
             " same => n,Set(QUEUE_PRIO=${CC_PRIORITY})",
-            f" same => n,Queue({queue.name},,,,{queue.max_wait_s or ''})",
+            f" same => n,Queue({queue.name},t,,,{queue.max_wait_s or ''})",
             " same => n,UserEvent(CCQueueResult,Status: ${QUEUESTATUS})",
             " same => n,Hangup()",
         ]
