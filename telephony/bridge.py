@@ -30,6 +30,7 @@ from telephony.outbound.dialer import Dialer
 
 log = logging.getLogger(__name__)
 
+RESYNC_START = "CCResyncStart"
 RESYNC_EVENT = "CCResync"
 WRAPUP_TICK_S = 0.25
 
@@ -57,6 +58,7 @@ class Bridge:
         self._streams: dict[str, EventStream] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.resyncs = 0
+        self._snapshot_marks: dict[str, dict[str, set[str]]] = {}
         self.control = AgentControl(self)
         self.dialer = Dialer(self)
         self.call_control = CallControl(self)
@@ -91,6 +93,9 @@ class Bridge:
                 await task
         for client in self.clients.values():
             await client.close()
+        for server, stream in self._streams.items():  # what was received is still handled
+            while stream.pending():
+                self._handle(server, stream.get_nowait())
 
     def client(self, server: str | None = None) -> AmiClient:
         return self.clients[server or self.settings.asterisk[0].name]
@@ -110,27 +115,33 @@ class Bridge:
 
     async def _pump(self, server: str) -> None:
         stream = self._streams[server]
-        tracker = self.calls[server]
         while True:
-            event = await stream.get()
-            try:
-                if event.get("Event") == RESYNC_EVENT:
-                    self._apply_resync(server, event)
-                    continue
+            self._handle(server, await stream.get())
+
+    def _handle(self, server: str, event: Message) -> None:
+        tracker = self.calls[server]
+        try:
+            if event.get("Event") == RESYNC_START:
+                self._snapshot_marks[server] = tracker.mark_snapshot()
+            elif event.get("Event") == RESYNC_EVENT:
+                self._apply_resync(server, event)
+            else:
                 for call_event in tracker.handle(event):
                     self._publish(call_event)
                     for change in self.agents.handle_call(call_event):
                         self._publish(change)
                 for change in self.agents.handle_ami(event):
                     self._publish(change)
-            except Exception:  # noqa: BLE001 - one odd event never stops the bridge
-                log.exception("bridge %s: event %s not understood", server, event.get("Event"))
+        except Exception:  # noqa: BLE001 - one odd event never stops the bridge
+            log.exception("bridge %s: event %s not understood", server, event.get("Event"))
 
     def _publish(self, event: DomainEvent) -> None:
         self.bus.publish(event)
 
     async def _resync(self, client: AmiClient) -> None:
         """on_login: take the snapshot now, apply it in event order (see module doc)."""
+        # Everything before this marker happened before the snapshot; see CallTracker.resync.
+        self._streams[client.server].inject(Message({"Event": RESYNC_START, "Server": client.server}))
         try:
             channels = await client.collect("CoreShowChannels")
             status = await client.collect("QueueStatus")
@@ -145,7 +156,8 @@ class Bridge:
     def _apply_resync(self, server: str, marker: Message) -> None:
         channels, status, summary = marker.snapshot  # type: ignore[attr-defined]
         now = datetime.now(UTC)
-        for call_event in self.calls[server].resync(channels, now):
+        before = self._snapshot_marks.pop(server, None)
+        for call_event in self.calls[server].resync(channels, before, now):
             self._publish(call_event)
             for change in self.agents.handle_call(call_event):
                 self._publish(change)

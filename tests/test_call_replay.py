@@ -173,3 +173,38 @@ def test_captured_stream_survives_any_chunking(name: str, seed: int) -> None:
     expected = [{k: v for k, v in e.items() if k != "Server"} for e in events]
     assert recorder.events == expected
     assert any(e.get("CallerIDName") in ("张三", "客户服务中心") for e in recorder.events)
+
+
+# Resynchronisation after a reconnection ----------------------------------------------------------
+
+
+def test_resync_ends_calls_gone_while_disconnected_but_not_calls_newer_than_the_snapshot() -> None:
+    events = [Message(e) for e in load("answered")]
+    connect = next(i for i, e in enumerate(events) if e["Event"] == "AgentConnect")
+    tracker = CallTracker("default", PATTERN)
+    for event in events[: connect + 1]:
+        tracker.handle(event)
+    linkedid = events[0]["Linkedid"]
+    before = tracker.mark_snapshot()  # the snapshot is requested now...
+    late = [Message(e) for e in load("abandoned")]
+    for event in late[:3]:  # ...a new call starts while it is taken...
+        tracker.handle(event)
+    ended = tracker.resync([], before)  # ...and it shows no channel at all
+    assert [e.call.linkedid for e in ended] == [linkedid]
+    call = ended[0].call
+    assert (call.disposition, call.hangup_side) == ("answered", "system") and call.agent in ("1001", "1002", "1003")
+    assert call.talk_s is not None and call.ended_at is not None
+    assert tracker.get(late[0]["Linkedid"]) is not None  # the newer call is still followed
+
+
+def test_resync_adopts_a_queued_call_it_never_saw() -> None:
+    tracker = CallTracker("default", PATTERN)
+    channel = {
+        "Event": "CoreShowChannel", "Channel": "PJSIP/trunk-00000007", "Uniqueid": "1795.7", "Linkedid": "1795.7",
+        "Context": "cc-route", "Application": "Queue", "ApplicationData": "support,t,,,600", "Duration": "00:00:42",
+        "CallerIDNum": "13800138000", "CallerIDName": "张三", "BridgeId": "",
+    }  # fmt: skip
+    events = tracker.resync([Message(channel)], {})
+    assert [e.name for e in events] == ["call.started", "call.queued"]
+    call = tracker.get("1795.7")
+    assert (call.queue, call.caller_name, call.phase, call.adopted) == ("support", "张三", "queued", True)

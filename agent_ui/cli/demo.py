@@ -54,6 +54,7 @@ async def _run(args: argparse.Namespace, settings: Settings, status) -> None:
     try:
         await client.connect()
         await _call_stream(client, settings, args.calls, args.interval)
+        await asyncio.sleep(1)  # the calls' last hang-ups reach the bridge and the call log
     except AmiError as error:
         raise CommandError(str(error)) from None
     finally:

@@ -20,6 +20,10 @@ CALL_COLUMNS = (
 )  # fmt: skip
 
 
+NOT_NULL = {"server", "direction", "started_at", "hold_s", "hold_count", "priority"}
+LISTS = {"offers", "transfers", "recordings"}
+
+
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
@@ -51,8 +55,17 @@ async def write_records(session: AsyncSession, records: list[dict[str, Any]], ag
             values["agent_id"] = await agents.resolve(session, data.get("agent_extension"))
             values["customer_id"] = data.get("customer_id")
             statement = insert(Call).values(**values)
-            changes = {c: statement.excluded[c] for c in CALL_COLUMNS}
+            # What is known is never unlearnt: a value this record lacks keeps the stored one (a
+            # call adopted after a reconnection knows less than the row written before it).
+            changes = {
+                c: statement.excluded[c] if c in NOT_NULL else func.coalesce(statement.excluded[c], getattr(Call, c))
+                for c in CALL_COLUMNS
+                if c not in LISTS or values[c]
+            }
             changes["customer_id"] = func.coalesce(statement.excluded.customer_id, Call.customer_id)
+            if data.get("adopted"):
+                for column in ("started_at", "hold_s", "hold_count", "priority"):
+                    changes.pop(column, None)
             await session.execute(statement.on_conflict_do_update(index_elements=["linkedid"], set_=changes))
         elif kind == "wrapup":
             await session.execute(

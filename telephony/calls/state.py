@@ -64,6 +64,7 @@ class CallSnapshot:
     offers: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[str] = field(default_factory=list)
+    adopted: bool = False  # picked up from a snapshot after a reconnection: its early details are unknown here
 
     def copy(self) -> CallSnapshot:
         # Offers and transfers hold only strings: copying each dict is a full copy, ~20× faster

@@ -519,25 +519,39 @@ class CallTracker:
 
     # Resynchronisation -----------------------------------------------------------------------------
 
-    def resync(self, channels: Iterable[AmiEvent], at: datetime | None = None) -> list[CallEvent]:
+    def mark_snapshot(self) -> dict[str, set[str]]:
+        """The channels of every call now, just before a snapshot is requested (see :meth:`resync`)."""
+        return {linkedid: set(live.channels) for linkedid, live in self._calls.items()}
+
+    def resync(
+        self, channels: Iterable[AmiEvent], before: dict[str, set[str]] | None = None, at: datetime | None = None
+    ) -> list[CallEvent]:
         """Bring the picture in line with ``CoreShowChannels`` after a (re)login.
 
-        Calls whose channels are all gone ended while we were not listening: they are closed now
-        (hang-up side "system" unless known), so their call-log row is complete. Channels we had
-        missed are adopted when they are clearly one of our calls (in a queue or in a cc- context).
+        ``before`` is :meth:`mark_snapshot` taken when the snapshot was requested: only channels
+        known then can be missing from it; calls and channels that appeared while it was being
+        taken are left alone. Calls whose channels are all gone ended while we were not listening:
+        they are closed now (hang-up side "system" unless known), so their call-log row is
+        complete. Calls we had missed are adopted when they are clearly ours (in a queue or in a
+        cc- context).
         """
         at = at or self._clock()
+        if before is None:
+            before = self.mark_snapshot()
         by_call: dict[str, list[AmiEvent]] = {}
         for channel in channels:
             by_call.setdefault(channel.get("Linkedid", ""), []).append(channel)
         events: list[CallEvent] = []
-        for linkedid, live in list(self._calls.items()):
+        for linkedid, known in before.items():
+            live = self._calls.get(linkedid)
+            if live is None:
+                continue
             alive = {c.get("Uniqueid", "") for c in by_call.get(linkedid, [])}
-            live.channels = alive
+            live.channels -= known - alive
             if not live.channels:
                 events.append(self._end(live, at, lost=True))
         for linkedid, members in by_call.items():
-            if linkedid and linkedid not in self._calls:
+            if linkedid and linkedid not in self._calls and linkedid not in before:
                 events.extend(self._adopt(linkedid, members, at))
         return events
 
@@ -549,7 +563,9 @@ class CallTracker:
         first = next((c for c in channels if c.get("Uniqueid") == linkedid), ours[0])
         duration = _duration_s(first.get("Duration", ""))
         direction = "outbound" if any(c.get("Context") == "cc-outbound" for c in channels) else "inbound"
-        info = CallSnapshot(linkedid=linkedid, server=self.server, direction=direction, started_at=at - timedelta(seconds=duration))
+        info = CallSnapshot(
+            linkedid=linkedid, server=self.server, direction=direction, started_at=at - timedelta(seconds=duration), adopted=True
+        )
         live = _LiveCall(info, channels={c.get("Uniqueid", "") for c in channels})
         live.customer_channels = {first.get("Uniqueid", "")} | {c.get("Uniqueid", "") for c in queued}
         self._take_caller(live, first)

@@ -282,4 +282,8 @@ def _alive(pid: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
-    return state != "Z"
+    if state == "Z":  # it exited after the waitpid above: reap it now, or /proc keeps it
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        return False
+    return True
