@@ -27,8 +27,11 @@ async def callee_mode(live: LiveStack, number: str, mode: str) -> None:
 async def test_click_to_dial_answered_is_tracked_and_logged_as_outbound(live: LiveStack) -> None:
     bridge = live.service.bridge
     number = unknown_number()
-    with live.service.bus.subscribe() as events:
+    with live.service.bus.subscribe() as events, live.ami.events(["DialBegin"]) as dials:
         linkedid = await bridge.dialer.click_to_dial("1003", number, agent_name="Agent 1003")
+        dial = await dials.wait_for(lambda e: e.get("Linkedid") == linkedid, timeout=10)
+        # the customer sees the call center's outbound number, not the agent's extension
+        assert dial["DestConnectedLineNum"] == live.service.settings.sandbox.outbound_caller_id
         answered = await next_event(events, of_call(linkedid, "call.answered"))
         assert answered.agent == "1003"  # type: ignore[attr-defined]
         await next_event(events, agent_becomes("1003", AgentState.ON_CALL))
