@@ -1,16 +1,21 @@
-"""The web application (aiohttp). For now: health; the agent desktop, wallboard and QA pages
-arrive with their issues."""
+"""The web application (aiohttp + socket.io): health, login, and the live push. The agent desktop,
+wallboard and QA pages arrive with their issues."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent_ui.auth import LoginLimiter, login
+from agent_ui.realtime import Realtime
 from config import Settings
 from crm import schema
+from crm.db import session_factory
+from telephony.service import TelephonyService
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
+REALTIME = web.AppKey("realtime", Realtime)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -18,9 +23,19 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "schema_revision": revision})
 
 
-def create_app(settings: Settings, engine: AsyncEngine) -> web.Application:
+def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyService | None = None) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[ENGINE] = engine
+    sessions = session_factory(engine)
+    limiter = LoginLimiter()
     app.router.add_get("/api/health", health)
+
+    async def handle_login(request: web.Request) -> web.Response:
+        return await login(request, sessions, limiter)
+
+    app.router.add_post("/api/login", handle_login)
+    realtime = Realtime(settings, sessions, telephony.bus if telephony is not None else None)
+    realtime.attach(app)
+    app[REALTIME] = realtime
     return app

@@ -48,7 +48,7 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             raise CommandError(
                 f"cannot listen for FastAGI on {settings.agi.host}:{settings.agi.port}: {error.strerror}"
             ) from None
-        runner = web.AppRunner(create_app(settings, engine))
+        runner = web.AppRunner(create_app(settings, engine, telephony))
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port)

@@ -1,0 +1,135 @@
+"""socket.io: the live push to browsers. Agents get their screen pop and call updates, and their own
+state; every connection must carry a login token (``auth={"token": ...}``). The contract is in
+docs/socketio.md."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import socketio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from agent_ui.auth import SESSION_COOKIE
+from config import Settings
+from crm.cards import customer_card
+from crm.tokens import user_for_token
+from telephony.events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallEvent,
+    CallHeld,
+    CallOffered,
+    CallResumed,
+    CallRingNoAnswer,
+    DomainEvent,
+    EventBus,
+)
+from telephony.calls.state import CallSnapshot
+
+log = logging.getLogger(__name__)
+
+
+def agent_room(extension: str) -> str:
+    return f"agent:{extension}"
+
+
+def call_payload(call: CallSnapshot, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    waited_from = call.queued_at or call.started_at
+    return {
+        "call_id": call.linkedid,
+        "direction": call.direction,
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,  # untrusted text: pages must escape it
+        "did": call.did,
+        "queue": call.queue,
+        "priority": call.priority,
+        "wait_s": round((now - waited_from).total_seconds(), 1) if call.answered_at is None else call.wait_s,
+        "phase": call.phase.value,
+        "agent": call.agent,
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "hold_count": call.hold_count,
+        "disposition": call.disposition.value if call.disposition else None,
+    }
+
+
+class Realtime:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None) -> None:
+        self.settings = settings
+        self._sessions = sessions
+        self._bus = bus
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], logger=False, engineio_logger=False)
+        self.sio.on("connect", self._connect)
+        self._task: asyncio.Task[None] | None = None
+
+    def attach(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.sio.attach(app, socketio_path="socket.io")
+        app.on_startup.append(self._start)
+        app.on_cleanup.append(self._stop)
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not token:
+            request = environ.get("aiohttp.request")
+            token = request.cookies.get(SESSION_COOKIE) if request is not None else None
+        async with self._sessions() as session:
+            user = await user_for_token(session, token if isinstance(token, str) else None)
+        if user is None:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized: log in first and connect with auth={'token': ...}")
+        await self.sio.save_session(sid, {"user_id": user.id, "role": user.role.value, "extension": user.extension})
+        if user.extension:
+            await self.sio.enter_room(sid, agent_room(user.extension))
+
+    # Pushing the bridge's events ----------------------------------------------------------------
+
+    async def _start(self, app) -> None:  # type: ignore[no-untyped-def]
+        if self._bus is not None:
+            subscription = self._bus.subscribe([CallEvent, AgentStateChanged])
+            self._task = asyncio.create_task(self._run(subscription), name="realtime")
+
+    async def _stop(self, app) -> None:  # type: ignore[no-untyped-def]
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, subscription) -> None:  # type: ignore[no-untyped-def]
+        async for event in subscription:
+            try:
+                await self.push(event)
+            except Exception:  # noqa: BLE001 - a failed push never stops the others
+                log.exception("socket.io push of %s failed", event.name)
+
+    async def push(self, event: DomainEvent) -> None:
+        if isinstance(event, CallOffered):
+            async with self._sessions() as session:
+                card = await customer_card(
+                    session,
+                    customer_id=event.call.customer_id,
+                    caller_number=event.call.caller_number,
+                    default_region=self.settings.crm.default_region,
+                )
+            payload = {**call_payload(event.call), "customer": card}
+            await self.sio.emit("call.offered", payload, room=agent_room(event.agent))
+        elif isinstance(event, CallRingNoAnswer):
+            await self.sio.emit("call.missed", call_payload(event.call), room=agent_room(event.agent))
+        elif isinstance(event, CallAnswered) and event.agent:
+            await self.sio.emit("call.answered", call_payload(event.call), room=agent_room(event.agent))
+        elif isinstance(event, (CallHeld, CallResumed, CallEnded)) and event.call.agent:
+            await self.sio.emit(event.name, call_payload(event.call), room=agent_room(event.call.agent))
+        elif isinstance(event, AgentStateChanged):
+            agent = event.agent
+            payload = {
+                "agent": agent.extension,
+                "state": agent.state.value,
+                "reason": agent.reason,
+                "since": agent.since.isoformat(),
+                "call_id": agent.call,
+                "wrapup_until": agent.wrapup_until.isoformat() if agent.wrapup_until else None,
+            }
+            await self.sio.emit("agent.state", payload, room=agent_room(agent.extension))

@@ -1,0 +1,59 @@
+"""The customer card an agent sees when a call rings (the screen pop): who, how valuable, what happened before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from crm.customers import find_by_phone
+from crm.models import Call, Customer, User
+
+RECENT_CALLS = 5
+
+
+async def customer_card(
+    session: AsyncSession, *, customer_id: int | None, caller_number: str | None, default_region: str = "CN"
+) -> dict[str, Any]:
+    """The card of the customer (by id, else by the caller's number), or a new-customer card."""
+    customer = None
+    if customer_id is not None:
+        customer = await session.get(Customer, customer_id, options=[selectinload(Customer.phones)])
+    if customer is None and caller_number:
+        found = await find_by_phone(session, caller_number, default_region)
+        customer = found[0] if found else None
+    if customer is None:
+        return {"new": True, "phones": [caller_number] if caller_number else []}
+    rows = await session.execute(
+        select(Call, User.extension)
+        .outerjoin(User, User.id == Call.agent_id)
+        .where(Call.customer_id == customer.id)
+        .order_by(Call.started_at.desc())
+        .limit(RECENT_CALLS)
+    )
+    return {
+        "new": False,
+        "id": customer.id,
+        "name": customer.name,
+        "company": customer.company,
+        "grade": customer.grade.value,
+        "region": customer.region,
+        "key_account": customer.key_account,
+        "at_risk": customer.at_risk,
+        "notes": customer.notes,
+        "phones": [p.number for p in customer.phones],
+        "recent_calls": [
+            {
+                "id": call.id,
+                "started_at": call.started_at.isoformat(),
+                "direction": call.direction.value,
+                "disposition": call.disposition,
+                "disposition_code": call.disposition_code,
+                "agent": extension,
+                "notes": call.notes,
+            }
+            for call, extension in rows
+        ],
+    }

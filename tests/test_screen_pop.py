@@ -1,0 +1,84 @@
+"""The screen pop: when an agent's phone starts ringing, their browser gets the caller's customer
+card over socket.io — before the call is answered — then the answer and the end."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+import socketio
+
+from agent_ui.app import create_app
+from crm.demo_data import DEMO_PASSWORD
+from telephony.sandbox.calls import place_call
+from tests.conftest import LiveStack
+from tests.live_calls import reset_agents, stored_call, unknown_number
+from tests.web import running
+
+
+async def agent_socket(base_url: str, username: str) -> tuple[socketio.AsyncClient, asyncio.Queue]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base_url}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as response:
+            token = (await response.json())["token"]
+    received: asyncio.Queue = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection=False)
+    for name in ("call.offered", "call.answered", "call.ended", "call.missed", "agent.state"):
+        client.on(name, lambda data, name=name: received.put_nowait((name, time.time(), data)))
+    await client.connect(base_url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
+    return client, received
+
+
+async def next_named(received: asyncio.Queue, name: str, timeout: float = 15) -> tuple[float, dict]:
+    async with asyncio.timeout(timeout):
+        while True:
+            got, at, data = await received.get()
+            if got == name:
+                return at, data
+
+
+@pytest.fixture
+async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
+    await reset_agents(live)
+    engine = live.service.engine
+    async with running(create_app(live.service.settings, engine, live.service)) as url:
+        yield url
+
+
+async def test_known_customer_pops_on_ring_before_the_answer(live: LiveStack, desktop: str) -> None:
+    client, received = await agent_socket(desktop, "agent1001")
+    try:
+        # DID 4996 rings agent 1001 first (linear strategy); 张三 is a key account.
+        call = asyncio.create_task(place_call(live.ami, did="4996", caller="13800138000", caller_name="张三", talk_seconds=1))
+        popped_at, offered = await next_named(received, "call.offered")
+        answered_at, answered = await next_named(received, "call.answered")
+        result = await call
+        await next_named(received, "call.ended")
+    finally:
+        await client.disconnect()
+    card = offered["customer"]
+    assert (card["new"], card["name"], card["grade"], card["key_account"], card["at_risk"]) == (False, "张三", "A", True, False)
+    assert card["company"] == "北京华远贸易有限公司" and isinstance(card["recent_calls"], list)
+    assert (offered["call_id"], offered["caller_number"], offered["queue"]) == (result.linkedid, "13800138000", "rna")
+    assert offered["wait_s"] >= 0 and answered["call_id"] == result.linkedid
+    row = await stored_call(live, result.linkedid)
+    assert popped_at < row.answered_at.timestamp() <= answered_at + 0.5  # the pop came while it rang
+
+
+async def test_unknown_caller_gets_a_new_customer_card_and_only_the_ringing_agent_is_told(live: LiveStack, desktop: str) -> None:
+    ringing, ringing_events = await agent_socket(desktop, "agent1001")
+    other, other_events = await agent_socket(desktop, "agent1004")
+    number = unknown_number()
+    try:
+        await place_call(live.ami, did="4996", caller=number, talk_seconds=0.5)
+        _, offered = await next_named(ringing_events, "call.offered")
+    finally:
+        await ringing.disconnect()
+    await asyncio.sleep(0.3)
+    seen_by_other = []
+    while not other_events.empty():
+        seen_by_other.append(other_events.get_nowait()[0])
+    await other.disconnect()
+    assert offered["customer"] == {"new": True, "phones": [number]}
+    assert "call.offered" not in seen_by_other
