@@ -1,11 +1,14 @@
-"""The web application (aiohttp + socket.io): health, login, and the live push. The agent desktop,
-wallboard and QA pages arrive with their issues."""
+"""The web application (aiohttp + socket.io): health, login, the REST API (agent_ui/api/) with its
+OpenAPI document, and the live push. The agent desktop, wallboard and QA pages arrive with their issues."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent_ui.api import calls, customers, me, openapi
+from agent_ui.api.common import SESSIONS
+from agent_ui.app_keys import ENGINE, SETTINGS, TELEPHONY
 from agent_ui.auth import LoginLimiter, login
 from agent_ui.realtime import Realtime
 from config import Settings
@@ -13,8 +16,6 @@ from crm import schema
 from crm.db import session_factory
 from telephony.service import TelephonyService
 
-SETTINGS = web.AppKey("settings", Settings)
-ENGINE = web.AppKey("engine", AsyncEngine)
 REALTIME = web.AppKey("realtime", Realtime)
 
 
@@ -28,6 +29,9 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     app[SETTINGS] = settings
     app[ENGINE] = engine
     sessions = session_factory(engine)
+    app[SESSIONS] = sessions
+    if telephony is not None:
+        app[TELEPHONY] = telephony
     limiter = LoginLimiter()
     app.router.add_get("/api/health", health)
 
@@ -35,6 +39,8 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return await login(request, sessions, limiter)
 
     app.router.add_post("/api/login", handle_login)
+    for resource in (customers, calls, me, openapi):
+        resource.routes(app)
     realtime = Realtime(settings, sessions, telephony.bus if telephony is not None else None)
     realtime.attach(app)
     app[REALTIME] = realtime

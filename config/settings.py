@@ -139,6 +139,14 @@ class SandboxSettings(_Section):
     outbound_caller_id: str = "4000"
 
 
+def known_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
 TIME_RANGE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -153,11 +161,7 @@ class Schedule(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return known_zone(value)
 
     @field_validator("weekly")
     @classmethod
@@ -181,6 +185,8 @@ class RoutingSettings(_Section):
 
 
 class PauseReason(_Section):
+    """A code with its labels (pause reasons, disposition codes)."""
+
     code: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
     en: str
     zh: str
@@ -196,8 +202,25 @@ DEFAULT_PAUSE_REASONS = [
 ]
 
 
+DEFAULT_DISPOSITION_CODES = [
+    # The handbook's business types (呼入业务记录表) and outbound results (呼出业务记录表).
+    PauseReason(code="inquiry", en="Inquiry", zh="咨询"),
+    PauseReason(code="lookup", en="Lookup", zh="查询"),
+    PauseReason(code="complaint", en="Complaint", zh="投诉"),
+    PauseReason(code="suggestion", en="Suggestion", zh="建议"),
+    PauseReason(code="repair", en="Repair request", zh="报修"),
+    PauseReason(code="order", en="Order", zh="订购"),
+    PauseReason(code="booking", en="Booking", zh="预约"),
+    PauseReason(code="success", en="Success", zh="成功"),
+    PauseReason(code="follow_up", en="Follow up", zh="继续跟踪"),
+    PauseReason(code="failed", en="Failed", zh="失败"),
+    PauseReason(code="other", en="Other", zh="其他"),
+]
+
+
 class AgentSettings(_Section):
     pause_reasons: list[PauseReason] = DEFAULT_PAUSE_REASONS
+    disposition_codes: list[PauseReason] = DEFAULT_DISPOSITION_CODES
     outbound_wrapup_s: int = Field(default=10, ge=0, le=3600)
 
 
@@ -207,11 +230,17 @@ class CallLogSettings(_Section):
 
 
 class CrmSettings(_Section):
+    timezone: str = Field(default="Asia/Shanghai", description="The call center's time zone: where 'today' begins.")
     default_region: str = Field(
         default="CN",
         pattern=r"^[A-Z]{2}$",
         description="ISO country used to read phone numbers written without a country code.",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
 
 
 def default_data_dir() -> Path:

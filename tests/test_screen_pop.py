@@ -82,3 +82,31 @@ async def test_unknown_caller_gets_a_new_customer_card_and_only_the_ringing_agen
     await other.disconnect()
     assert offered["customer"] == {"new": True, "phones": [number]}
     assert "call.offered" not in seen_by_other
+
+
+async def test_agent_pauses_and_resumes_through_the_api_and_sees_it_pushed(live: LiveStack, desktop: str) -> None:
+    client, received = await agent_socket(desktop, "agent1002")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{desktop}/api/login", json={"username": "agent1002", "password": DEMO_PASSWORD}) as r:
+            headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+        async def put(state: dict) -> tuple[int, dict]:
+            async with http.put(f"{desktop}/api/me/state", json=state, headers=headers) as r:
+                return r.status, await r.json()
+
+        try:
+            status, body = await put({"state": "paused"})
+            assert status == 400 and "reason" in body["error"]
+            status, body = await put({"state": "paused", "reason": "training"})
+            assert status == 200 and (body["state"], body["reason"]) == ("paused", "training")
+            _, pushed = await next_named(received, "agent.state", timeout=1)  # within a second, unasked
+            assert (pushed["state"], pushed["reason"]) == ("paused", "training")
+            members = await live.ami.collect("QueueStatus", Queue="support")
+            member = next(m for m in members if m.get("Event") == "QueueMember" and "1002" in m["Location"])
+            assert (member["Paused"], member["PausedReason"]) == ("1", "training")  # Asterisk agrees
+            async with http.get(f"{desktop}/api/me/state", headers=headers) as r:
+                assert (await r.json())["state"] == "paused"
+            status, body = await put({"state": "available"})
+            assert status == 200 and body["state"] == "available"
+        finally:
+            await client.disconnect()

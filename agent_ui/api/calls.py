@@ -1,0 +1,129 @@
+"""/api/calls: the call log. Agents see and annotate their own calls; leaders, supervisors, QA and
+admins see all. The bridge owns the telephony columns; here only disposition_code and notes change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.sql import Select
+
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param, path_id
+from agent_ui.app_keys import SETTINGS
+from agent_ui.auth import json_error
+from crm.models import Call, Role, User
+
+
+def call_json(call: Call) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": call.id,
+        "linkedid": call.linkedid,
+        "server": call.server,
+        "direction": call.direction.value,
+        "did": call.did,
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,
+        "called_number": call.called_number,
+        "customer_id": call.customer_id,
+        "queue": call.queue,
+        "priority": call.priority,
+        "route": call.route,
+        "agent_id": call.agent_id,
+        "agent_extension": call.agent_extension,
+        "started_at": when(call.started_at),
+        "queued_at": when(call.queued_at),
+        "offered_at": when(call.offered_at),
+        "answered_at": when(call.answered_at),
+        "ended_at": when(call.ended_at),
+        "wait_s": call.wait_s,
+        "talk_s": call.talk_s,
+        "hold_s": call.hold_s,
+        "hold_count": call.hold_count,
+        "wrapup_s": call.wrapup_s,
+        "disposition": call.disposition,
+        "hangup_side": call.hangup_side,
+        "offers": call.offers,
+        "transfers": call.transfers,
+        "recordings": call.recordings,
+        "disposition_code": call.disposition_code,
+        "notes": call.notes,
+    }
+
+
+def visible(query: Select, user: User) -> Select:
+    return query.where(Call.agent_id == user.id) if user.role == Role.AGENT else query
+
+
+def parse_since(request: web.Request) -> datetime | None:
+    raw = request.query.get("since")
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise json_error(400, "since must be an ISO 8601 time, e.g. 2026-11-26T00:00:00+08:00") from None
+    if value.tzinfo is None:
+        raise json_error(400, "since needs a time zone (Z or +08:00)")
+    return value
+
+
+@endpoint(*EVERYONE)
+async def list_calls(request: web.Request, user: User) -> web.Response:
+    limit = int_param(request, "limit", 50, 1, 500)
+    query = visible(select(Call), user).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+    if (since := parse_since(request)) is not None:
+        query = query.where(Call.started_at >= since)
+    for name in ("queue", "direction", "disposition", "agent_extension"):
+        if value := request.query.get(name):
+            query = query.where(getattr(Call, name) == value)
+    async with request.app[SESSIONS]() as session:
+        calls = list(await session.scalars(query))
+    return web.json_response({"calls": [call_json(c) for c in calls]})
+
+
+async def _own_call(request: web.Request, session, user: User) -> Call:  # type: ignore[no-untyped-def]
+    call = await session.scalar(visible(select(Call), user).where(Call.id == path_id(request)))
+    if call is None:
+        raise json_error(404, "no such call")
+    return call
+
+
+@endpoint(*EVERYONE)
+async def read_call(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        return web.json_response(call_json(await _own_call(request, session, user)))
+
+
+class CallNotes(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    disposition_code: str | None = Field(default=None, max_length=64)
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+@endpoint(*STAFF)
+async def update_call(request: web.Request, user: User) -> web.Response:
+    changes = await body(request, CallNotes)
+    codes = {c.code for c in request.app[SETTINGS].agents.disposition_codes}
+    if changes.disposition_code is not None and changes.disposition_code not in codes:
+        raise json_error(400, f"disposition_code: unknown code {changes.disposition_code!r}; one of {', '.join(sorted(codes))}")
+    async with request.app[SESSIONS]() as session, session.begin():
+        call = await _own_call(request, session, user)
+        for field, value in changes.model_dump(exclude_unset=True).items():
+            if value is None:
+                raise json_error(400, f"{field}: may not be null")
+            setattr(call, field, value)
+        await session.flush()
+        return web.json_response(call_json(call))
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/api/calls", list_calls)
+    app.router.add_get("/api/calls/{id}", read_call)
+    app.router.add_patch("/api/calls/{id}", update_call)

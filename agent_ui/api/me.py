@@ -1,0 +1,128 @@
+"""/api/me: the logged-in agent's own state (as the bridge sees it) and today's calls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zoneinfo
+from datetime import datetime
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from agent_ui.api.calls import call_json
+from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
+from agent_ui.app_keys import SETTINGS, TELEPHONY
+from agent_ui.auth import json_error
+from crm.models import Call, User
+from telephony.agents.control import AgentControlError
+from telephony.agents.state import AgentState
+
+
+class StateChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["available", "paused", "logged_out"]
+    reason: str | None = None
+
+
+def _extension(user: User) -> str:
+    if not user.extension:
+        raise json_error(400, "you have no extension, so no phone to take calls on")
+    return user.extension
+
+
+def _bridge(request: web.Request):  # type: ignore[no-untyped-def]
+    telephony = request.app.get(TELEPHONY)
+    if telephony is None:
+        raise json_error(503, "telephony is not running in this server")
+    return telephony.bridge
+
+
+def state_json(bridge, extension: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    agent = bridge.agents.get(extension)
+    if agent is None:
+        return {"agent": extension, "state": AgentState.LOGGED_OUT.value, "reason": None, "since": None, "queues": [], "call_id": None}
+    return {
+        "agent": extension,
+        "state": agent.state.value,
+        "reason": agent.reason,
+        "since": agent.since.isoformat(),
+        "queues": agent.queues,
+        "call_id": agent.call,
+        "wrapup_until": agent.wrapup_until.isoformat() if agent.wrapup_until else None,
+    }
+
+
+@endpoint(*STAFF)
+async def get_state(request: web.Request, user: User) -> web.Response:
+    return web.json_response(state_json(_bridge(request), _extension(user)))
+
+
+@endpoint(*STAFF)
+async def put_state(request: web.Request, user: User) -> web.Response:
+    change = await body(request, StateChange)
+    extension, bridge = _extension(user), _bridge(request)
+    if change.state == "paused" and not change.reason:
+        raise json_error(400, "reason: a pause needs a reason code")
+    async with request.app[SESSIONS]() as session:
+        me = await session.scalar(select(User).where(User.id == user.id).options(selectinload(User.queues)))
+        queues = [q.name for q in me.queues] if me else []
+    current = bridge.agents.get(extension)
+    logged_in = current is not None and bool(current.queues)
+    try:
+        if change.state == "logged_out":
+            await bridge.control.logout(extension)
+        else:
+            if not logged_in:
+                await bridge.control.login(extension, queues, name=user.display_name or user.username)
+                await _until(lambda: bool((a := bridge.agents.get(extension)) and a.queues))
+            if change.state == "paused":
+                await bridge.control.pause(extension, change.reason or "")
+            elif current is not None and current.paused:
+                await bridge.control.unpause(extension)
+    except AgentControlError as error:
+        raise json_error(400, str(error)) from None
+    wanted = {"available": AgentState.AVAILABLE, "paused": AgentState.PAUSED, "logged_out": AgentState.LOGGED_OUT}[change.state]
+    await _until(lambda: (a := bridge.agents.get(extension)) is not None and (a.state == wanted or (wanted != AgentState.LOGGED_OUT and a.state in (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP))))
+    return web.json_response(state_json(bridge, extension))
+
+
+async def _until(condition, timeout: float = 2.0) -> None:  # type: ignore[no-untyped-def]
+    """Asterisk's confirming event usually arrives within milliseconds; answer with what is true then."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
+@endpoint(*STAFF)
+async def my_calls(request: web.Request, user: User) -> web.Response:
+    zone = zoneinfo.ZoneInfo(request.app[SETTINGS].crm.timezone)
+    midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    async with request.app[SESSIONS]() as session:
+        calls = list(
+            await session.scalars(
+                select(Call).where(Call.agent_id == user.id, Call.started_at >= midnight).order_by(Call.started_at.desc())
+            )
+        )
+    handled = [c for c in calls if c.answered_at is not None and c.ended_at is not None]
+    talk = sum(c.talk_s or 0 for c in handled)
+    handling = sum((c.talk_s or 0) + (c.hold_s or 0) + (c.wrapup_s or 0) for c in handled)
+    return web.json_response(
+        {
+            "since": midnight.isoformat(),
+            "calls_handled": len(handled),
+            "talk_s": round(talk, 1),
+            "average_handle_time_s": round(handling / len(handled), 1) if handled else None,
+            "calls": [call_json(c) for c in calls],
+        }
+    )
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/api/me/state", get_state)
+    app.router.add_put("/api/me/state", put_state)
+    app.router.add_get("/api/me/calls", my_calls)

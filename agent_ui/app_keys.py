@@ -1,0 +1,11 @@
+"""Typed keys of what the web application holds (aiohttp AppKey)."""
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config import Settings
+from telephony.service import TelephonyService
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+TELEPHONY = web.AppKey("telephony", TelephonyService)

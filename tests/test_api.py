@@ -1,0 +1,141 @@
+"""The REST API on SQLite and PostgreSQL: the OpenAPI contract matches the routes; customers;
+the call log with who-sees-what; errors are JSON with the right status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from agent_ui.api.openapi import DOCUMENT
+from agent_ui.app import create_app
+from config import load_settings
+from crm.db import create_engine, session_factory
+from crm.demo_data import DEMO_PASSWORD, load_demo_data
+from crm.models import Call, CallDirection, User
+from crm.queues import sync_queues
+from tests.web import running
+
+
+def test_openapi_documents_exactly_the_routes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(load_settings(data_dir=tmp_path), create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    served = {
+        (route.method.lower(), route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and route.resource.canonical.startswith("/api/") and route.method != "HEAD"
+    }
+    documented = {(method, path) for path, methods in DOCUMENT["paths"].items() for method in methods}
+    assert served == documented
+
+
+class Api:
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self.http, self.base = http, base
+
+    async def login(self, username: str) -> str:
+        async with self.http.post(f"{self.base}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as r:
+            return (await r.json())["token"]
+
+    async def call(self, method: str, path: str, token: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.http.request(method, f"{self.base}{path}", headers=headers, **kwargs) as r:
+            return r.status, await r.json()
+
+
+@pytest.fixture
+async def api(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
+    settings = load_settings(data_dir=tmp_path)
+    engine = create_engine(migrated_url)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await sync_queues(session, settings.queues)
+        await load_demo_data(session)
+        ids = {u.extension: u.id for u in await session.scalars(select(User)) if u.extension}
+        now = datetime.now(UTC)
+        for n, extension in enumerate(["1001", "1001", "1002"]):
+            session.add(Call(linkedid=f"api-{n}", direction=CallDirection.INBOUND, agent_id=ids[extension], agent_extension=extension,
+                             caller_number="13800138000", queue="support", started_at=now - timedelta(minutes=10 - n),
+                             answered_at=now - timedelta(minutes=10 - n), ended_at=now - timedelta(minutes=9 - n), talk_s=60.0, disposition="answered"))
+    async with running(create_app(settings, engine)) as base, aiohttp.ClientSession() as http:
+        yield Api(http, base)
+    await engine.dispose()
+
+
+async def test_customers_created_found_read_and_changed(api: Api) -> None:
+    token = await api.login("agent1001")
+    status, created = await api.call("POST", "/api/customers", token, json={"name": "赵六", "phones": ["+86 186 0000 1111"], "grade": "B", "notes": "<script>x</script>"})
+    assert status == 201 and created["name"] == "赵六" and created["notes"] == "<script>x</script>"  # stored as text
+    status, found = await api.call("GET", "/api/customers?phone=18600001111", token)
+    assert status == 200 and [c["id"] for c in found["customers"]] == [created["id"]]
+    status, found = await api.call("GET", "/api/customers?q=华远", token)
+    assert [c["name"] for c in found["customers"]] == ["张三"]
+    status, card = await api.call("GET", f"/api/customers/{created['id']}", token)
+    assert status == 200 and card["new"] is False and card["recent_calls"] == []
+    status, changed = await api.call("PATCH", f"/api/customers/{created['id']}", token, json={"grade": "A", "key_account": True, "phones": ["18600001111", "010-6552 9988"]})
+    assert status == 200 and (changed["grade"], changed["key_account"], len(changed["phones"])) == ("A", True, 2)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "status", "message"),
+    [
+        ("POST", "/api/customers", {"name": "", "phones": ["13800138000"]}, 400, "name"),
+        ("POST", "/api/customers", {"name": "x", "phones": ["not a number"]}, 400, "phones"),
+        ("POST", "/api/customers", {"name": "x", "phones": ["13800138000"], "vip": True}, 400, "vip"),
+        ("POST", "/api/customers", {"name": "x", "phones": ["13800138000"], "preferred_queue": "nope"}, 400, "unknown queue"),
+        ("PATCH", "/api/customers/999999", {"grade": "A"}, 404, "no such customer"),
+        ("PATCH", "/api/customers/1", {"grade": "Z"}, 400, "grade"),
+        ("GET", "/api/customers", None, 400, "?phone="),
+        ("GET", "/api/calls?limit=0", None, 400, "limit"),
+        ("GET", "/api/calls?since=yesterday", None, 400, "since"),
+        ("GET", "/api/customers/abc", None, 404, "no such id"),
+    ],
+)
+async def test_bad_requests_get_a_json_error(api: Api, method: str, path: str, payload, status: int, message: str) -> None:  # type: ignore[no-untyped-def]
+    token = await api.login("agent1001")
+    got, body = await api.call(method, path, token, json=payload) if payload is not None else await api.call(method, path, token)
+    assert got == status and message in body["error"]
+
+
+async def test_roles_tokens_and_csrf(api: Api) -> None:
+    status, body = await api.call("GET", "/api/calls")
+    assert status == 401 and "log in" in body["error"]
+    qa = await api.login("qa")
+    status, body = await api.call("POST", "/api/customers", qa, json={"name": "x", "phones": ["13800138001"]})
+    assert status == 403 and "role" in body["error"]
+    assert (await api.call("GET", "/api/calls", qa))[0] == 200  # QA reads every call
+    # With the session cookie instead of the bearer token, a write needs the CSRF header.
+    async with api.http.post(f"{api.base}/api/login", json={"username": "agent1002", "password": DEMO_PASSWORD}) as r:
+        session_cookie, csrf = r.cookies["cc_session"].value, r.cookies["cc_csrf"].value
+    cookies = {"Cookie": f"cc_session={session_cookie}; cc_csrf={csrf}"}
+    async with api.http.post(f"{api.base}/api/customers", headers=cookies, json={"name": "x", "phones": ["13800138002"]}) as r:
+        assert r.status == 403 and "X-CSRF-Token" in (await r.json())["error"]
+    async with api.http.post(f"{api.base}/api/customers", headers={**cookies, "X-CSRF-Token": csrf}, json={"name": "x", "phones": ["13800138002"]}) as r:
+        assert r.status == 201
+
+
+async def test_agents_see_and_annotate_only_their_own_calls(api: Api) -> None:
+    agent, leader = await api.login("agent1001"), await api.login("leader")
+    _, mine = await api.call("GET", "/api/calls", agent)
+    _, everything = await api.call("GET", "/api/calls?limit=10", leader)
+    assert {c["agent_extension"] for c in mine["calls"]} == {"1001"} and len(mine["calls"]) == 2
+    assert len(everything["calls"]) == 3 and everything["calls"][0]["linkedid"] == "api-2"  # newest first
+    own, other = mine["calls"][0]["id"], next(c["id"] for c in everything["calls"] if c["agent_extension"] == "1002")
+    status, changed = await api.call("PATCH", f"/api/calls/{own}", agent, json={"disposition_code": "complaint", "notes": "客户投诉送货延迟"})
+    assert status == 200 and (changed["disposition_code"], changed["notes"]) == ("complaint", "客户投诉送货延迟")
+    assert changed["disposition"] == "answered"  # the bridge's columns are untouched
+    assert (await api.call("PATCH", f"/api/calls/{other}", agent, json={"notes": "x"}))[0] == 404
+    status, body = await api.call("PATCH", f"/api/calls/{own}", agent, json={"disposition_code": "bored"})
+    assert status == 400 and "unknown code" in body["error"]
+    since = (datetime.now(UTC) - timedelta(minutes=9, seconds=30)).isoformat()
+    _, recent = await api.call("GET", "/api/calls", leader, params={"since": since})
+    assert [c["linkedid"] for c in recent["calls"]] == ["api-2", "api-1"]
+    _, today = await api.call("GET", "/api/me/calls", agent)
+    assert (today["calls_handled"], today["talk_s"]) == (2, 120.0)
+
+
+async def test_api_documentation_page(api: Api) -> None:
+    async with api.http.get(f"{api.base}/api/docs") as r:
+        text = await r.text()
+    assert r.status == 200 and "/api/customers/{id}" in text and "<script" not in text
