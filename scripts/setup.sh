@@ -8,7 +8,8 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
-if [ "${WITH_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+command -v chromium >/dev/null || need+=(chromium)  # the browser tests drive Debian's Chromium
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
@@ -17,6 +18,16 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The socket.io browser client, from the npm registry (not committed).
+client=agent_ui/static/vendor/socket.io.min.js
+if [ ! -f "$client" ]; then
+  scratch=$(mktemp -d)
+  (cd "$scratch" && npm pack --silent socket.io-client@4.8 >/dev/null && tar -xzf socket.io-client-*.tgz)
+  mkdir -p "$(dirname "$client")"
+  cp "$scratch/package/dist/socket.io.min.js" "$client"
+  rm -rf "$scratch"
 fi
 
 if [ ! -x .venv/bin/python ]; then

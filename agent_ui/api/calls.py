@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.sql import Select
 
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param, path_id
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm.models import Call, Role, User
@@ -88,7 +88,10 @@ async def list_calls(request: web.Request, user: User) -> web.Response:
 
 
 async def _own_call(request: web.Request, session, user: User) -> Call:  # type: ignore[no-untyped-def]
-    call = await session.scalar(visible(select(Call), user).where(Call.id == path_id(request)))
+    """By row id, or by Linkedid (the ``call_id`` of the socket.io events)."""
+    key = request.match_info["id"]
+    match = Call.id == int(key) if key.isdigit() else Call.linkedid == key
+    call = await session.scalar(visible(select(Call), user).where(match))
     if call is None:
         raise json_error(404, "no such call")
     return call

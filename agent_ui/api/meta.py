@@ -1,0 +1,25 @@
+"""/api/meta: the configured code lists the pages need, with their zh-CN and en labels."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_ui.api.common import EVERYONE, endpoint
+from agent_ui.app_keys import SETTINGS
+from crm.models import User
+
+
+@endpoint(*EVERYONE)
+async def meta(request: web.Request, user: User) -> web.Response:
+    settings = request.app[SETTINGS]
+    return web.json_response(
+        {
+            "pause_reasons": [r.model_dump() for r in settings.agents.pause_reasons],
+            "disposition_codes": [c.model_dump() for c in settings.agents.disposition_codes],
+            "queues": [{"name": q.name, "display_name": q.display_name or q.name} for q in settings.queues],
+        }
+    )
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/api/meta", meta)

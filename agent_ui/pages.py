@@ -1,0 +1,23 @@
+"""The browser pages and their static files (agent_ui/static)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def desktop(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "desktop.html", headers={"Cache-Control": "no-cache"})
+
+
+async def home(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/desktop")
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/", home)
+    app.router.add_get("/desktop", desktop)
+    app.router.add_static("/static/", STATIC, follow_symlinks=False)
