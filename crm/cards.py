@@ -14,6 +14,22 @@ from crm.models import Call, Customer, User
 RECENT_CALLS = 5
 
 
+def customer_fields(customer: Customer) -> dict[str, Any]:
+    """A customer as JSON (its phones must be loaded)."""
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "company": customer.company,
+        "grade": customer.grade.value,
+        "region": customer.region,
+        "key_account": customer.key_account,
+        "at_risk": customer.at_risk,
+        "notes": customer.notes,
+        "preferred_queue": customer.preferred_queue,
+        "phones": [p.number for p in customer.phones],
+    }
+
+
 async def customer_card(
     session: AsyncSession, *, customer_id: int | None, caller_number: str | None, default_region: str = "CN"
 ) -> dict[str, Any]:
@@ -35,15 +51,7 @@ async def customer_card(
     )
     return {
         "new": False,
-        "id": customer.id,
-        "name": customer.name,
-        "company": customer.company,
-        "grade": customer.grade.value,
-        "region": customer.region,
-        "key_account": customer.key_account,
-        "at_risk": customer.at_risk,
-        "notes": customer.notes,
-        "phones": [p.number for p in customer.phones],
+        **customer_fields(customer),
         "recent_calls": [
             {
                 "id": call.id,

@@ -85,3 +85,24 @@ async def test_unknown_caller_pause_with_reason_and_chinese(live: LiveStack, des
         assert (member["Paused"], member["PausedReason"]) == ("1", "lunch")
         await page.click("#go-available")
         await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'")
+
+
+async def test_agent_calls_out_and_hangs_up_from_the_page(live: LiveStack, desktop: str) -> None:
+    number = unknown_number()
+    async with chromium() as page:
+        await log_in(page, desktop, "agent1002")
+        await page.fill("#dial-number", "not a number")
+        await page.click("#dial-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#state-error').textContent.includes('not a phone number')")
+        await page.fill("#dial-number", number)
+        await page.click("#dial-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'on_call'", timeout=15_000)
+        calls = [c for c in live.service.bridge.live_calls() if c.called_number == number]
+        for _ in range(50):
+            if calls and (call := live.service.bridge.find_call(calls[0].linkedid)) and call.answered_at:
+                break
+            await asyncio.sleep(0.1)
+        await page.click("#hang-up")
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state !== 'on_call'", timeout=10_000)
+    row = await stored_call(live, calls[0].linkedid)
+    assert (row.direction, row.called_number, row.agent_extension, row.disposition) == ("outbound", number, "1002", "answered")

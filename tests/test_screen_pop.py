@@ -110,3 +110,48 @@ async def test_agent_pauses_and_resumes_through_the_api_and_sees_it_pushed(live:
             assert status == 200 and body["state"] == "available"
         finally:
             await client.disconnect()
+
+
+async def test_click_to_dial_transfer_and_hang_up_through_the_api(live: LiveStack, desktop: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{desktop}/api/login", json={"username": "agent1003", "password": DEMO_PASSWORD}) as r:
+            headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+        async def post(path: str, payload: dict | None = None) -> tuple[int, dict]:
+            async with http.post(f"{desktop}{path}", json=payload or {}, headers=headers) as r:
+                return r.status, await r.json()
+
+        status, body = await post("/api/me/dial", {"number": "not-a-number"})
+        assert status == 400 and "not a phone number" in body["error"]
+        number = unknown_number()
+        status, body = await post("/api/me/dial", {"number": number})
+        assert status == 202
+        outbound = body["call_id"]
+        for _ in range(100):
+            call = live.service.bridge.find_call(outbound)
+            if call is not None and call.answered_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert (await post(f"/api/calls/{outbound}/transfer", {"queue": "nope"}))[0] == 400
+        status, body = await post(f"/api/calls/{outbound}/hangup")
+        assert status == 200
+        row = await stored_call(live, outbound)
+        assert (row.direction, row.called_number, row.disposition, row.agent_extension) == ("outbound", number, "answered", "1003")
+        assert (await post(f"/api/calls/{outbound}/hangup"))[0] == 404  # over
+
+        await reset_agents(live)
+        await live.service.bridge.control.pause("1004", "break")  # so the sales call rings 1003
+        try:
+            inbound = asyncio.create_task(place_call(live.ami, did="4002", caller=unknown_number(), talk_seconds=6))
+            for _ in range(100):
+                ours = [c for c in live.service.bridge.live_calls() if c.agent == "1003" and c.answered_at is not None]
+                if ours:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await live.service.bridge.control.unpause("1004")
+        status, body = await post(f"/api/calls/{ours[0].linkedid}/transfer", {"kind": "blind", "queue": "senior"})
+        assert status == 200
+        result = await inbound
+    row = await stored_call(live, result.linkedid)
+    assert row.agent_extension == "1004" and row.transfers[0]["target"] == "q-senior"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -12,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param, path_id
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
-from crm.cards import customer_card
+from crm.cards import customer_card, customer_fields
 from crm.customers import find_by_phone
 from crm.models import Customer, CustomerGrade, CustomerPhone, User
 from crm.phones import InvalidPhoneNumber, normalize_phone
@@ -57,19 +56,7 @@ class CustomerChanges(BaseModel):
     phones: list[str] | None = Field(default=None, min_length=1, max_length=10)
 
 
-def summary(customer: Customer) -> dict[str, Any]:
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "company": customer.company,
-        "grade": customer.grade.value,
-        "region": customer.region,
-        "key_account": customer.key_account,
-        "at_risk": customer.at_risk,
-        "notes": customer.notes,
-        "preferred_queue": customer.preferred_queue,
-        "phones": [p.number for p in customer.phones],
-    }
+summary = customer_fields  # the API shows a customer as the screen pop does
 
 
 def _phone_rows(numbers: list[str], region: str) -> list[CustomerPhone]:

@@ -30,6 +30,7 @@ async function loadLanguage(lang) {
   desk.words = await (await fetch(`/static/i18n/${lang}.json`)).json();
   document.documentElement.lang = lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
   fillSelects();
   renderState();
   renderCall();
@@ -53,6 +54,16 @@ function fillSelects() {
   const keep = codes.value;
   codes.replaceChildren(new Option(t("record.choose"), ""), ...desk.meta.disposition_codes.map((c) => new Option(label(c), c.code)));
   codes.value = keep;
+  $("transfer-queue").replaceChildren(...(desk.meta.queues || []).map((q) => new Option(q.display_name, q.name)));
+}
+
+async function control(path, body) {
+  $("call-error").textContent = "";
+  try {
+    await api("POST", path, body);
+  } catch (error) {
+    $("call-error").textContent = error.message;
+  }
 }
 
 // State --------------------------------------------------------------------------------------------
@@ -187,6 +198,20 @@ $("go-available").addEventListener("click", () => changeState({ state: "availabl
 $("go-paused").addEventListener("click", () => changeState({ state: "paused", reason: $("pause-reason").value }));
 $("go-logged-out").addEventListener("click", () => changeState({ state: "logged_out" }));
 $("record-form").addEventListener("submit", saveRecord);
+$("hang-up").addEventListener("click", () => desk.call && control(`/api/calls/${encodeURIComponent(desk.call.call_id)}/hangup`));
+$("transfer").addEventListener("click", () => desk.call && control(
+  `/api/calls/${encodeURIComponent(desk.call.call_id)}/transfer`, { kind: "blind", queue: $("transfer-queue").value }));
+$("dial-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("state-error").textContent = "";
+  try {
+    const placed = await api("POST", "/api/me/dial", { number: $("dial-number").value });
+    desk.call = { call_id: placed.call_id, caller_number: $("dial-number").value, status: "ringing", customer: null };
+    renderCall();
+  } catch (error) {
+    $("state-error").textContent = error.message;
+  }
+});
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
 }

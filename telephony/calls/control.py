@@ -21,6 +21,10 @@ class CallControlError(Exception):
     """The action was refused; the message says why."""
 
 
+class BadTarget(CallControlError):
+    """The transfer target itself is wrong (not a queue, extension or number)."""
+
+
 class CallControl:
     def __init__(self, bridge: Bridge) -> None:
         self._bridge = bridge
@@ -45,54 +49,46 @@ class CallControl:
     async def blind_transfer(self, linkedid: str, *, queue: str | None = None, agent: str | None = None, number: str | None = None) -> None:
         """Send the customer to a queue, an agent or an outside number; the agent's leg ends."""
         if [queue, agent, number].count(None) != 2:
-            raise CallControlError("give exactly one of queue, agent, number")
+            raise BadTarget("give exactly one of queue, agent, number")
         if queue is not None:
             if queue not in {q.name for q in self._bridge.settings.queues}:
-                raise CallControlError(f"unknown queue {queue!r}")
+                raise BadTarget(f"unknown queue {queue!r}")
             exten = f"q-{queue}"
         elif agent is not None:
             if not QUEUE_OR_AGENT.match(agent):
-                raise CallControlError(f"{agent!r} is not an agent extension")
+                raise BadTarget(f"{agent!r} is not an agent extension")
             exten = f"a-{agent}"
         else:
             try:
                 exten = dialable_number(number or "")
             except DialError as error:
-                raise CallControlError(str(error)) from None
-        server, _, agent_channel = self._locate(linkedid)
-        if agent_channel is None:
-            raise CallControlError(f"call {linkedid} is not answered by an agent")
-        try:
-            await self._bridge.client(server).action("BlindTransfer", Channel=agent_channel, Context="cc-transfer", Exten=exten)
-        except AmiError as error:
-            raise CallControlError(f"cannot transfer: {error}") from None
+                raise BadTarget(str(error)) from None
+        await self._on_agent_leg(linkedid, "BlindTransfer", "transfer", Context="cc-transfer", Exten=exten)
 
     async def attended_transfer(self, linkedid: str, *, agent: str | None = None, number: str | None = None) -> None:
         """Start a consultation: the customer is held while the agent's phone calls the target.
         Finish with :meth:`complete_transfer` (the customer joins the target) or hang the target up."""
         if (agent is None) == (number is None):
-            raise CallControlError("give exactly one of agent, number")
+            raise BadTarget("give exactly one of agent, number")
         if agent is not None and not (agent.isdigit() and len(agent) == 4):
-            raise CallControlError(f"{agent!r} is not a four-digit agent extension")
+            raise BadTarget(f"{agent!r} is not a four-digit agent extension")
         try:
             digits = agent or dialable_number(number or "")
         except DialError as error:
-            raise CallControlError(str(error)) from None
+            raise BadTarget(str(error)) from None
+        # Atxfer sends the feature code and the digits as DTMF: the target must be digits.
+        await self._on_agent_leg(linkedid, "Atxfer", "start the transfer", Context="cc-transfer", Exten=digits)
+
+    async def complete_transfer(self, linkedid: str) -> None:
+        """The transferring agent leaves; the customer and the target are joined."""
+        await self._on_agent_leg(linkedid, "Hangup", "complete the transfer", Cause="16")
+
+    async def _on_agent_leg(self, linkedid: str, action: str, doing: str, **fields: str) -> None:
+        """Send ``action`` for the agent's channel of a live call."""
         server, _, agent_channel = self._locate(linkedid)
         if agent_channel is None:
             raise CallControlError(f"call {linkedid} is not answered by an agent")
         try:
-            # Atxfer sends the feature code and the digits as DTMF: the target must be digits.
-            await self._bridge.client(server).action("Atxfer", Channel=agent_channel, Context="cc-transfer", Exten=digits)
+            await self._bridge.client(server).action(action, Channel=agent_channel, **fields)
         except AmiError as error:
-            raise CallControlError(f"cannot start the transfer: {error}") from None
-
-    async def complete_transfer(self, linkedid: str) -> None:
-        """The transferring agent leaves; the customer and the target are joined."""
-        server, _, agent_channel = self._locate(linkedid)
-        if agent_channel is None:
-            raise CallControlError(f"call {linkedid} has no agent leg to complete a transfer from")
-        try:
-            await self._bridge.client(server).action("Hangup", Channel=agent_channel, Cause="16")
-        except AmiError as error:
-            raise CallControlError(f"cannot complete the transfer: {error}") from None
+            raise CallControlError(f"cannot {doing}: {error}") from None

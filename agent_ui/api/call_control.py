@@ -1,0 +1,98 @@
+"""Call controls for the live call: hang up, transfer (blind or attended, to a queue, an agent or a
+number), complete an attended transfer, and click-to-dial. Agents act on their own calls; team
+leaders, supervisors and admins on any."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_ui.api.common import STAFF, body, endpoint
+from agent_ui.api.me import _bridge, _extension
+from agent_ui.auth import json_error
+from crm.models import Role, User
+from telephony.calls.control import BadTarget, CallControlError
+from telephony.outbound.dialer import DialError
+
+
+def _live_call(request: web.Request, user: User):  # type: ignore[no-untyped-def]
+    bridge = _bridge(request)
+    call = bridge.find_call(request.match_info["id"])
+    if call is None:
+        raise json_error(404, "no such live call (it may have ended)")
+    if user.role == Role.AGENT and call.agent != user.extension:
+        raise json_error(404, "no such live call (it may have ended)")
+    return bridge, call
+
+
+class Transfer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["blind", "attended"] = "blind"
+    queue: str | None = Field(default=None, max_length=64)
+    agent: str | None = Field(default=None, max_length=16)
+    number: str | None = Field(default=None, max_length=40)
+
+
+class Dial(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=1, max_length=40)
+
+
+@endpoint(*STAFF)
+async def hang_up(request: web.Request, user: User) -> web.Response:
+    bridge, call = _live_call(request, user)
+    try:
+        await bridge.call_control.hang_up(call.linkedid)
+    except CallControlError as error:
+        raise json_error(409, str(error)) from None
+    return web.json_response({"call_id": call.linkedid, "done": "hangup"})
+
+
+@endpoint(*STAFF)
+async def transfer(request: web.Request, user: User) -> web.Response:
+    change = await body(request, Transfer)
+    bridge, call = _live_call(request, user)
+    try:
+        if change.kind == "blind":
+            await bridge.call_control.blind_transfer(call.linkedid, queue=change.queue, agent=change.agent, number=change.number)
+        else:
+            if change.queue is not None:
+                raise json_error(400, "an attended transfer goes to an agent or a number, not a queue")
+            await bridge.call_control.attended_transfer(call.linkedid, agent=change.agent, number=change.number)
+    except BadTarget as error:
+        raise json_error(400, str(error)) from None
+    except CallControlError as error:
+        raise json_error(409, str(error)) from None
+    return web.json_response({"call_id": call.linkedid, "done": f"{change.kind} transfer started"})
+
+
+@endpoint(*STAFF)
+async def complete_transfer(request: web.Request, user: User) -> web.Response:
+    bridge, call = _live_call(request, user)
+    try:
+        await bridge.call_control.complete_transfer(call.linkedid)
+    except CallControlError as error:
+        raise json_error(409, str(error)) from None
+    return web.json_response({"call_id": call.linkedid, "done": "transfer completed"})
+
+
+@endpoint(*STAFF)
+async def dial(request: web.Request, user: User) -> web.Response:
+    wanted = await body(request, Dial)
+    extension, bridge = _extension(user), _bridge(request)
+    try:
+        linkedid = await bridge.dialer.click_to_dial(extension, wanted.number, agent_name=user.display_name or user.username)
+    except DialError as error:
+        raise json_error(400 if "not a phone number" in str(error) else 409, str(error)) from None
+    return web.json_response({"call_id": linkedid}, status=202)
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_post("/api/calls/{id}/hangup", hang_up)
+    app.router.add_post("/api/calls/{id}/transfer", transfer)
+    app.router.add_post("/api/calls/{id}/transfer/complete", complete_transfer)
+    app.router.add_post("/api/me/dial", dial)
