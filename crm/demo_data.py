@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Customer, CustomerGrade, CustomerPhone, Role, User
+from crm.db import utcnow
+from crm.models import Call, CallDirection, Customer, CustomerGrade, CustomerPhone, Role, User
 from crm.phones import normalize_phone
 from crm.users import add_user
 
@@ -50,3 +53,34 @@ async def load_demo_data(session: AsyncSession, default_region: str = "CN") -> l
             )
     await session.flush()
     return [(username, role.value) for username, role, *_ in USERS]
+
+
+HISTORY = [
+    # customer, agent extension, days ago, disposition code, notes
+    ("张三", "1003", 12, "order", "追加订购 200 箱,要求月底前送达。"),
+    ("张三", "1001", 3, "lookup", "查询物流单号,已告知。"),
+    ("王五", "1004", 20, "complaint", "对账单有异议,已转财务。"),
+    ("王五", "1004", 6, "follow_up", "承诺本周内回复,需跟进。"),
+    ("John Smith", "1002", 8, "inquiry", "Asked about the new price list; sent by email."),
+]
+
+
+async def load_demo_history(session: AsyncSession) -> None:
+    """Past calls, so the demo's screen pops show a history (and returning callers their last agent). Added once."""
+    if await session.scalar(select(Call.id).where(Call.linkedid.like("demo-%")).limit(1)) is not None:
+        return
+    customers = {c.name: c.id for c in await session.scalars(select(Customer))}
+    agents = {u.extension: u.id for u in await session.scalars(select(User)) if u.extension}
+    now = utcnow()
+    for n, (name, extension, days, code, notes) in enumerate(HISTORY):
+        started = now - timedelta(days=days, hours=n)
+        session.add(
+            Call(
+                linkedid=f"demo-{n}", direction=CallDirection.INBOUND, customer_id=customers[name],
+                agent_id=agents[extension], agent_extension=extension, queue="support", started_at=started,
+                answered_at=started + timedelta(seconds=12), ended_at=started + timedelta(minutes=4),
+                wait_s=12.0, talk_s=228.0, disposition="answered", hangup_side="caller",
+                disposition_code=code, notes=notes,
+            )
+        )
+    await session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm import schema
 from crm.customers import find_by_phone
+from crm.demo_data import load_demo_data
 from crm.db import create_engine
 from crm.models import Base, Call, CallDirection, Customer, CustomerPhone, Role
 from crm.passwords import verify_password
@@ -81,3 +82,17 @@ async def test_call_rows_are_unique_by_linkedid_and_keep_utc_times(session) -> N
     session.add(Call(linkedid="1764201570.1", direction=CallDirection.INBOUND, started_at=started))
     with pytest.raises(IntegrityError):
         await session.commit()
+
+
+async def test_demo_history_gives_known_customers_past_calls_once(session) -> None:
+    from crm.cards import customer_card
+    from crm.demo_data import load_demo_history
+
+    await sync_queues(session, DEFAULT_QUEUES)
+    await load_demo_data(session)
+    await load_demo_history(session)
+    await load_demo_history(session)
+    zhang = await session.scalar(select(Customer.id).where(Customer.name == "张三"))
+    card = await customer_card(session, customer_id=zhang, caller_number=None)
+    assert [c["disposition_code"] for c in card["recent_calls"]] == ["lookup", "order"]
+    assert card["recent_calls"][0]["agent"] == "1001"

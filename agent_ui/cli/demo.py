@@ -12,7 +12,7 @@ from agent_ui.cli.errors import CommandError
 from agent_ui.cli.serve import serve
 from config import Settings
 from crm.db import open_engine, session_factory
-from crm.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data
+from crm.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data, load_demo_history
 from telephony.ami import AmiClient, AmiError
 from telephony.sandbox import Sandbox, SandboxUnavailable
 from telephony.sandbox.calls import place_call
@@ -41,7 +41,9 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _seed(settings: Settings) -> list[tuple[str, str]]:
     async with open_engine(settings.database_url) as engine, session_factory(engine)() as session, session.begin():
-        return await load_demo_data(session, settings.crm.default_region)
+        users = await load_demo_data(session, settings.crm.default_region)
+        await load_demo_history(session)
+        return users
 
 
 async def _run(args: argparse.Namespace, settings: Settings, status) -> None:
