@@ -57,7 +57,8 @@ if __name__ == "__main__":
     body = "\n".join(section.markdown() for section in sections)
     REPORT.write_text(
         "# Benchmarks\n\nWritten by `make bench` (`python -m bench`); numbers from one run on "
-        f"{machine()}. Peers run in the same process, on the same data, in the same run.\n\n{body}",
+        f"{machine()}{' (a --quick smoke run)' if args.quick else ''}. Peers run in the same process, "
+        f"on the same data, in the same run.\n\n{body}",
         encoding="utf-8",
     )
     print(f"wrote {REPORT}")

@@ -73,17 +73,22 @@ class FastAgiServer:
 
 
 async def read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
+    """The ``agi_*`` environment: ``key: value`` lines up to a blank line, read in one go."""
+    try:
+        block = await reader.readuntil(b"\n\n")
+    except asyncio.LimitOverrunError:
+        raise ValueError("AGI environment too long") from None
+    except asyncio.IncompleteReadError:
+        raise ConnectionError("closed before the end of the AGI environment") from None
+    lines = block.decode("utf-8", errors="replace").splitlines()
+    if len(lines) > MAX_HEADER_LINES:
+        raise ValueError("AGI environment too long")
     headers: dict[str, str] = {}
-    for _ in range(MAX_HEADER_LINES):
-        line = await reader.readline()
-        if not line:
-            raise ConnectionError("closed before the end of the AGI environment")
-        text = line.decode("utf-8", errors="replace").rstrip("\r\n")
-        if not text:
-            return headers
-        key, _, value = text.partition(":")
-        headers[key.strip()] = value.strip()
-    raise ValueError("AGI environment too long")
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip():
+            headers[key.strip()] = value.strip()
+    return headers
 
 
 async def set_variable(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, name: str, value: str) -> None:
