@@ -208,3 +208,18 @@ def test_resync_adopts_a_queued_call_it_never_saw() -> None:
     assert [e.name for e in events] == ["call.started", "call.queued"]
     call = tracker.get("1795.7")
     assert (call.queue, call.caller_name, call.phase, call.adopted) == ("support", "张三", "queued", True)
+
+
+def test_hang_up_side_survives_interleaved_hang_up_events(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When the customer hangs up, the agent's leg is put out at once; their hang-up events can
+    arrive in either order (seen in CI). The bridge-leave order decides."""
+    events = load("outbound_answered")
+    customer_hangup = next(i for i, e in enumerate(events) if e["Event"] == "Hangup")
+    agent_request = next(
+        i for i, e in enumerate(events) if e["Event"] == "SoftHangupRequest" and e["Uniqueid"].startswith("cc-out-")
+    )
+    events.insert(customer_hangup, events.pop(agent_request))  # the agent's request first
+    (tmp_path / "reordered.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
+    monkeypatch.setattr(__import__(__name__), "FIXTURES", tmp_path)
+    call = Replay("reordered").ended
+    assert (call.disposition, call.hangup_side) == ("answered", "caller")

@@ -69,6 +69,7 @@ class _LiveCall:
     complete_reason: str | None = None
     first_hangup_side: str | None = None
     requested_side: str | None = None  # whose hang-up request came before any channel hung up
+    leave_side: str | None = None  # who left the conversation's bridge first (the other side is then put out)
     any_hangup: bool = False
     originate_failed: bool = False
     agent_channel: str | None = None  # channel name of the agent's leg while answered
@@ -441,6 +442,25 @@ class CallTracker:
 
     # Hangup ----------------------------------------------------------------------------------------
 
+    def _side(self, live: _LiveCall, uniqueid: str) -> str | None:
+        if uniqueid in live.customer_channels:
+            return "caller"
+        if uniqueid in live.agent_channels:
+            return "agent"
+        return None
+
+    def _on_BridgeEnter(self, event: AmiEvent, at: datetime) -> None:
+        live = self._call(event)
+        if live is not None:
+            live.leave_side = None
+
+    def _on_BridgeLeave(self, event: AmiEvent, at: datetime) -> None:
+        """Whoever hangs up leaves the bridge first; the other is put out right after. This order is
+        the bridge's own, unlike the hang-up events of the two channels, which can interleave."""
+        live = self._call(event)
+        if live is not None and live.leave_side is None and live.info.answered_at is not None:
+            live.leave_side = self._side(live, event.get("Uniqueid", ""))
+
     def _on_HangupRequest(self, event: AmiEvent, at: datetime) -> None:
         """A phone or trunk asked to hang up (``HangupRequest``), or an action or application did
         (``SoftHangupRequest``); the dialplan's own ``Hangup()`` raises neither."""
@@ -504,6 +524,8 @@ class CallTracker:
     def _hangup_side(self, live: _LiveCall, lost: bool) -> str:
         if live.complete_reason in ("caller", "agent"):
             return live.complete_reason
+        if live.info.answered_at is not None and live.leave_side:
+            return live.leave_side
         if live.requested_side:
             return live.requested_side
         if live.first_hangup_side:
