@@ -7,12 +7,11 @@ import json
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.models import Role, User
+from crm.models import User
 from crm.passwords import verify_password
 from crm.tokens import TOKEN_LIFETIME, issue_token, user_for_token
 from crm.users import find_user
@@ -106,14 +105,3 @@ async def authenticate(request: web.Request, sessions: async_sessionmaker[AsyncS
         if not sent or not expected or not secrets.compare_digest(sent, expected):
             raise json_error(403, f"cookie-authenticated writes need the {CSRF_HEADER} header (the {CSRF_COOKIE} cookie's value)")
     return user
-
-
-def require(*roles: Role) -> Callable[[User], None]:
-    def check(user: User) -> None:
-        if roles and user.role not in roles:
-            raise json_error(403, f"this needs the role {' or '.join(r.value for r in roles)}")
-
-    return check
-
-
-Handler = Callable[[web.Request, User], Awaitable[web.StreamResponse]]

@@ -467,11 +467,7 @@ class CallTracker:
         live = self._call(event)
         if live is None or live.any_hangup or live.requested_side is not None:
             return
-        uniqueid = event.get("Uniqueid", "")
-        if uniqueid in live.customer_channels:
-            live.requested_side = "caller"
-        elif uniqueid in live.agent_channels:
-            live.requested_side = "agent"
+        live.requested_side = self._side(live, event.get("Uniqueid", ""))
 
     _on_SoftHangupRequest = _on_HangupRequest
 
@@ -482,10 +478,7 @@ class CallTracker:
         live.any_hangup = True
         uniqueid = event.get("Uniqueid", "")
         if live.first_hangup_side is None and live.info.answered_at is not None:
-            if uniqueid in live.customer_channels:
-                live.first_hangup_side = "caller"
-            elif uniqueid in live.agent_channels:
-                live.first_hangup_side = "agent"
+            live.first_hangup_side = self._side(live, uniqueid)
         live.channels.discard(uniqueid)
         if live.channels:
             return []
