@@ -184,8 +184,8 @@ class RoutingSettings(_Section):
     schedules: dict[str, Schedule] = {}
 
 
-class PauseReason(_Section):
-    """A code with its labels (pause reasons, disposition codes)."""
+class LabelledCode(_Section):
+    """A code with its zh-CN and en labels (pause reasons, disposition codes)."""
 
     code: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
     en: str
@@ -193,34 +193,34 @@ class PauseReason(_Section):
 
 
 DEFAULT_PAUSE_REASONS = [
-    PauseReason(code="break", en="Break", zh="休息"),
-    PauseReason(code="lunch", en="Lunch", zh="用餐"),
-    PauseReason(code="meeting", en="Meeting", zh="会议"),
-    PauseReason(code="training", en="Training", zh="培训"),
-    PauseReason(code="coaching", en="Coaching", zh="辅导"),
-    PauseReason(code="admin", en="Paperwork", zh="事务处理"),
+    LabelledCode(code="break", en="Break", zh="休息"),
+    LabelledCode(code="lunch", en="Lunch", zh="用餐"),
+    LabelledCode(code="meeting", en="Meeting", zh="会议"),
+    LabelledCode(code="training", en="Training", zh="培训"),
+    LabelledCode(code="coaching", en="Coaching", zh="辅导"),
+    LabelledCode(code="admin", en="Paperwork", zh="事务处理"),
 ]
 
 
 DEFAULT_DISPOSITION_CODES = [
     # The handbook's business types (呼入业务记录表) and outbound results (呼出业务记录表).
-    PauseReason(code="inquiry", en="Inquiry", zh="咨询"),
-    PauseReason(code="lookup", en="Lookup", zh="查询"),
-    PauseReason(code="complaint", en="Complaint", zh="投诉"),
-    PauseReason(code="suggestion", en="Suggestion", zh="建议"),
-    PauseReason(code="repair", en="Repair request", zh="报修"),
-    PauseReason(code="order", en="Order", zh="订购"),
-    PauseReason(code="booking", en="Booking", zh="预约"),
-    PauseReason(code="success", en="Success", zh="成功"),
-    PauseReason(code="follow_up", en="Follow up", zh="继续跟踪"),
-    PauseReason(code="failed", en="Failed", zh="失败"),
-    PauseReason(code="other", en="Other", zh="其他"),
+    LabelledCode(code="inquiry", en="Inquiry", zh="咨询"),
+    LabelledCode(code="lookup", en="Lookup", zh="查询"),
+    LabelledCode(code="complaint", en="Complaint", zh="投诉"),
+    LabelledCode(code="suggestion", en="Suggestion", zh="建议"),
+    LabelledCode(code="repair", en="Repair request", zh="报修"),
+    LabelledCode(code="order", en="Order", zh="订购"),
+    LabelledCode(code="booking", en="Booking", zh="预约"),
+    LabelledCode(code="success", en="Success", zh="成功"),
+    LabelledCode(code="follow_up", en="Follow up", zh="继续跟踪"),
+    LabelledCode(code="failed", en="Failed", zh="失败"),
+    LabelledCode(code="other", en="Other", zh="其他"),
 ]
 
 
 class AgentSettings(_Section):
-    pause_reasons: list[PauseReason] = DEFAULT_PAUSE_REASONS
-    disposition_codes: list[PauseReason] = DEFAULT_DISPOSITION_CODES
+    pause_reasons: list[LabelledCode] = DEFAULT_PAUSE_REASONS
+    disposition_codes: list[LabelledCode] = DEFAULT_DISPOSITION_CODES
     outbound_wrapup_s: int = Field(default=10, ge=0, le=3600)
 
 

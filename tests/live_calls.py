@@ -12,9 +12,9 @@ from sqlalchemy import select
 from crm.models import AgentStateLog, Call
 from telephony.agents.state import AgentState
 from telephony.events import CallEvent, DomainEvent, Subscription
-from tests.conftest import LiveStack
+from tests.conftest import TEST_AGENTS, LiveStack
 
-SIM_AGENTS = ("1001", "1002", "1003", "1004")
+SIM_AGENTS = tuple(agent.extension for agent in TEST_AGENTS)
 
 
 def unknown_number() -> str:

@@ -14,7 +14,7 @@ from agent_ui.api.me import _bridge, _extension
 from agent_ui.auth import json_error
 from crm.models import Role, User
 from telephony.calls.control import BadTarget, CallControlError
-from telephony.outbound.dialer import DialError
+from telephony.outbound.dialer import DialError, NotDialable
 
 
 def _live_call(request: web.Request, user: User):  # type: ignore[no-untyped-def]
@@ -42,14 +42,19 @@ class Dial(BaseModel):
     number: str = Field(min_length=1, max_length=40)
 
 
-@endpoint(*STAFF)
-async def hang_up(request: web.Request, user: User) -> web.Response:
+async def _act(request: web.Request, user: User, action: str, done: str) -> web.Response:
+    """One CallControl action without arguments on the user's live call."""
     bridge, call = _live_call(request, user)
     try:
-        await bridge.call_control.hang_up(call.linkedid)
+        await getattr(bridge.call_control, action)(call.linkedid)
     except CallControlError as error:
         raise json_error(409, str(error)) from None
-    return web.json_response({"call_id": call.linkedid, "done": "hangup"})
+    return web.json_response({"call_id": call.linkedid, "done": done})
+
+
+@endpoint(*STAFF)
+async def hang_up(request: web.Request, user: User) -> web.Response:
+    return await _act(request, user, "hang_up", "hangup")
 
 
 @endpoint(*STAFF)
@@ -72,12 +77,7 @@ async def transfer(request: web.Request, user: User) -> web.Response:
 
 @endpoint(*STAFF)
 async def complete_transfer(request: web.Request, user: User) -> web.Response:
-    bridge, call = _live_call(request, user)
-    try:
-        await bridge.call_control.complete_transfer(call.linkedid)
-    except CallControlError as error:
-        raise json_error(409, str(error)) from None
-    return web.json_response({"call_id": call.linkedid, "done": "transfer completed"})
+    return await _act(request, user, "complete_transfer", "transfer completed")
 
 
 @endpoint(*STAFF)
@@ -86,8 +86,10 @@ async def dial(request: web.Request, user: User) -> web.Response:
     extension, bridge = _extension(user), _bridge(request)
     try:
         linkedid = await bridge.dialer.click_to_dial(extension, wanted.number, agent_name=user.display_name or user.username)
+    except NotDialable as error:
+        raise json_error(400, str(error)) from None
     except DialError as error:
-        raise json_error(400 if "not a phone number" in str(error) else 409, str(error)) from None
+        raise json_error(409, str(error)) from None
     return web.json_response({"call_id": linkedid}, status=202)
 
 

@@ -27,13 +27,17 @@ class DialError(Exception):
     """The call could not be placed; the message says why."""
 
 
+class NotDialable(DialError):
+    """The number itself is not one Asterisk can dial."""
+
+
 def dialable_number(number: str) -> str:
     """Digits Asterisk can dial: separators dropped, a leading + becomes the international prefix 00."""
     cleaned = re.sub(r"[\s\-().]", "", number or "")
     if cleaned.startswith("+"):
         cleaned = "00" + cleaned[1:]
     if not DIALABLE.match(cleaned):
-        raise DialError(f"{number!r} is not a phone number that can be dialled")
+        raise NotDialable(f"{number!r} is not a phone number that can be dialled")
     return cleaned
 
 
