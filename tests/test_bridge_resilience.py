@@ -65,12 +65,13 @@ async def database_outage(live: LiveStack) -> AsyncIterator[None]:
         finally:
             live.proxy.restore()
         return
-    locker = sqlite3.connect(make_url(live.url).database, isolation_level=None)
-    locker.execute("BEGIN EXCLUSIVE")
+    # Taken off the event loop: a call-log transaction already open needs the loop to commit.
+    locker = sqlite3.connect(make_url(live.url).database, isolation_level=None, timeout=30, check_same_thread=False)
+    await asyncio.to_thread(locker.execute, "BEGIN EXCLUSIVE")
     try:
         yield
     finally:
-        locker.execute("COMMIT")
+        await asyncio.to_thread(locker.execute, "COMMIT")
         locker.close()
 
 
