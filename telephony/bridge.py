@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from panoramisk.message import Message
@@ -57,6 +57,7 @@ class Bridge:
         self.queue_summary: dict[str, dict[str, dict[str, str]]] = {}
         self._streams: dict[str, EventStream] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._actions: set[asyncio.Task[None]] = set()
         self.resyncs = 0
         self._snapshot_marks: dict[str, dict[str, set[str]]] = {}
         self.control = AgentControl(self)
@@ -91,6 +92,8 @@ class Bridge:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for action in list(self._actions):
+            action.cancel()
         for client in self.clients.values():
             await client.close()
         for server, stream in self._streams.items():  # what was received is still handled
@@ -132,8 +135,23 @@ class Bridge:
                         self._publish(change)
                 for change in self.agents.handle_ami(event):
                     self._publish(change)
+                for channel in tracker.take_hang_ups():
+                    self._spawn(self.client(server).action("Hangup", Channel=channel, Cause="16"), f"hangup {channel}")
         except Exception:  # noqa: BLE001 - one odd event never stops the bridge
             log.exception("bridge %s: event %s not understood", server, event.get("Event"))
+
+    def _spawn(self, action: Awaitable[object], what: str) -> None:
+        """An AMI action sent from the pipeline without waiting for it (the pump never blocks)."""
+
+        async def run() -> None:
+            try:
+                await action
+            except (AmiError, TimeoutError) as error:
+                log.warning("bridge: %s failed: %s", what, error)
+
+        task = asyncio.create_task(run())
+        self._actions.add(task)
+        task.add_done_callback(self._actions.discard)
 
     def _publish(self, event: DomainEvent) -> None:
         self.bus.publish(event)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from crm.models import Call, CallDirection, Customer, User
 from telephony.agents.state import AgentState
+from telephony.calls.control import CallControlError
 from telephony.sandbox.calls import place_call
 from tests.audio import wav_stats
 from tests.conftest import LiveStack
@@ -188,6 +189,44 @@ async def test_hold_and_resume_are_counted(live: LiveStack) -> None:
     row = await stored_call(live, result.linkedid)
     assert row.hold_count == 1 and 1.0 <= row.hold_s <= 2.5
     assert row.talk_s is not None and row.talk_s + row.hold_s <= 4.5
+
+
+async def test_hold_and_resume_from_the_desktop(live: LiveStack) -> None:
+    control = live.service.bridge.call_control
+    with live.service.bus.subscribe() as events:
+        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=4))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        linkedid = answered.call.linkedid  # type: ignore[attr-defined]
+        await control.hold(linkedid)
+        await next_event(events, of_call(linkedid, "call.held"))
+        with pytest.raises(CallControlError, match="already on hold"):
+            await control.hold(linkedid)
+        await asyncio.sleep(1.5)
+        await control.resume(linkedid)
+        resumed = await next_event(events, of_call(linkedid, "call.resumed"))
+        with pytest.raises(CallControlError, match="not on hold"):
+            await control.resume(linkedid)
+        await task
+    assert 1.2 <= resumed.held_s <= 3  # type: ignore[attr-defined]
+    row = await stored_call(live, linkedid)
+    assert (row.disposition, row.hold_count, row.hangup_side, row.transfers) == ("answered", 1, "caller", [])
+    assert 1.2 <= row.hold_s <= 3
+
+
+async def test_agent_hanging_up_on_a_held_customer_ends_the_call(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    with live.service.bus.subscribe() as events:
+        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=30))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        linkedid = answered.call.linkedid  # type: ignore[attr-defined]
+        await bridge.call_control.hold(linkedid)
+        await next_event(events, of_call(linkedid, "call.held"))
+        _, agent_channel = next(t.channels(linkedid) for t in bridge.calls.values() if t.get(linkedid))
+        await live.ami.action("Hangup", Channel=agent_channel)  # the agent puts the phone down
+        ended = await next_event(events, of_call(linkedid, "call.ended"), timeout=5)
+        task.cancel()
+    assert (ended.call.disposition, ended.call.hangup_side, ended.call.transfers) == ("answered", "agent", [])  # type: ignore[attr-defined]
+    assert bridge.find_call(linkedid) is None  # nobody is left waiting on the hold line
 
 
 def _drain(subscription) -> list:  # type: ignore[no-untyped-def]

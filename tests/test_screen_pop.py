@@ -112,7 +112,7 @@ async def test_agent_pauses_and_resumes_through_the_api_and_sees_it_pushed(live:
             await client.disconnect()
 
 
-async def test_click_to_dial_transfer_and_hang_up_through_the_api(live: LiveStack, desktop: str) -> None:
+async def test_click_to_dial_hold_transfer_and_hang_up_through_the_api(live: LiveStack, desktop: str) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{desktop}/api/login", json={"username": "agent1003", "password": DEMO_PASSWORD}) as r:
             headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
@@ -133,10 +133,18 @@ async def test_click_to_dial_transfer_and_hang_up_through_the_api(live: LiveStac
                 break
             await asyncio.sleep(0.1)
         assert (await post(f"/api/calls/{outbound}/transfer", {"queue": "nope"}))[0] == 400
+        status, body = await post(f"/api/calls/{outbound}/resume")
+        assert status == 409 and "not on hold" in body["error"]
+        assert (await post(f"/api/calls/{outbound}/hold"))[0] == 200
+        await asyncio.sleep(1)
+        assert live.service.bridge.find_call(outbound).phase == "held"
+        assert (await post(f"/api/calls/{outbound}/resume"))[0] == 200
+        await asyncio.sleep(0.3)
         status, body = await post(f"/api/calls/{outbound}/hangup")
         assert status == 200
         row = await stored_call(live, outbound)
         assert (row.direction, row.called_number, row.disposition, row.agent_extension) == ("outbound", number, "answered", "1003")
+        assert row.hold_count == 1 and 0.5 <= row.hold_s <= 2.5
         assert (await post(f"/api/calls/{outbound}/hangup"))[0] == 404  # over
 
         await reset_agents(live)

@@ -1,4 +1,4 @@
-"""Call controls for the live call: hang up, transfer (blind or attended, to a queue, an agent or a
+"""Call controls for the live call: hang up, hold and resume, transfer (blind or attended, to a queue, an agent or a
 number), complete an attended transfer, and click-to-dial. Agents act on their own calls; team
 leaders, supervisors and admins on any."""
 
@@ -58,6 +58,16 @@ async def hang_up(request: web.Request, user: User) -> web.Response:
 
 
 @endpoint(*STAFF)
+async def hold(request: web.Request, user: User) -> web.Response:
+    return await _act(request, user, "hold", "on hold")
+
+
+@endpoint(*STAFF)
+async def resume(request: web.Request, user: User) -> web.Response:
+    return await _act(request, user, "resume", "resumed")
+
+
+@endpoint(*STAFF)
 async def transfer(request: web.Request, user: User) -> web.Response:
     change = await body(request, Transfer)
     bridge, call = _live_call(request, user)
@@ -95,6 +105,8 @@ async def dial(request: web.Request, user: User) -> web.Response:
 
 def routes(app: web.Application) -> None:
     app.router.add_post("/api/calls/{id}/hangup", hang_up)
+    app.router.add_post("/api/calls/{id}/hold", hold)
+    app.router.add_post("/api/calls/{id}/resume", resume)
     app.router.add_post("/api/calls/{id}/transfer", transfer)
     app.router.add_post("/api/calls/{id}/transfer/complete", complete_transfer)
     app.router.add_post("/api/me/dial", dial)

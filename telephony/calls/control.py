@@ -1,6 +1,10 @@
-"""Call-control actions on a live call, by its Linkedid: hang up, blind and attended transfer.
+"""Call-control actions on a live call, by its Linkedid: hang up, hold and resume, blind and
+attended transfer.
 
-Hold is the phone's own (a SIP re-INVITE; the bridge follows the ``Hold``/``Unhold`` events).
+Hold works with any phone and without DTMF from the agent: it is an attended transfer (AMI
+``Atxfer``) to the dialplan's hold line, so Asterisk plays music to the customer while the agent's
+phone stays connected; resume cancels that transfer (``CancelAtxfer``). A phone's own hold key works
+too (the bridge follows its ``Hold``/``Unhold`` events), and is resumed from the phone.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ import re
 from typing import TYPE_CHECKING
 
 from telephony.ami import AmiError
+from telephony.calls.state import CallPhase
+from telephony.calls.tracker import HOLD_LINE, TRANSFER_CONTEXT
 from telephony.outbound.dialer import DialError, dialable_number
 
 if TYPE_CHECKING:
@@ -46,6 +52,26 @@ class CallControl:
         except AmiError as error:
             raise CallControlError(f"cannot hang up: {error}") from None
 
+    async def hold(self, linkedid: str) -> None:
+        """The customer hears music; the agent's phone stays up and hears nothing."""
+        phase = self._phase(linkedid)
+        if phase == CallPhase.HELD:
+            raise CallControlError("the call is already on hold")
+        if phase != CallPhase.ANSWERED:
+            raise CallControlError("only a call in conversation can be put on hold")
+        await self._on_agent_leg(linkedid, "Atxfer", "hold", Context=TRANSFER_CONTEXT, Exten=HOLD_LINE)
+
+    async def resume(self, linkedid: str) -> None:
+        if self._phase(linkedid) != CallPhase.HELD:
+            raise CallControlError("the call is not on hold")
+        await self._on_agent_leg(linkedid, "CancelAtxfer", "resume (a hold from the phone is resumed on the phone)")
+
+    def _phase(self, linkedid: str) -> CallPhase:
+        call = self._bridge.find_call(linkedid)
+        if call is None:
+            raise CallControlError(f"no live call {linkedid}")
+        return call.phase
+
     async def blind_transfer(self, linkedid: str, *, queue: str | None = None, agent: str | None = None, number: str | None = None) -> None:
         """Send the customer to a queue, an agent or an outside number; the agent's leg ends."""
         if [queue, agent, number].count(None) != 2:
@@ -63,7 +89,7 @@ class CallControl:
                 exten = dialable_number(number or "")
             except DialError as error:
                 raise BadTarget(str(error)) from None
-        await self._on_agent_leg(linkedid, "BlindTransfer", "transfer", Context="cc-transfer", Exten=exten)
+        await self._on_agent_leg(linkedid, "BlindTransfer", "transfer", Context=TRANSFER_CONTEXT, Exten=exten)
 
     async def attended_transfer(self, linkedid: str, *, agent: str | None = None, number: str | None = None) -> None:
         """Start a consultation: the customer is held while the agent's phone calls the target.
@@ -77,7 +103,7 @@ class CallControl:
         except DialError as error:
             raise BadTarget(str(error)) from None
         # Atxfer sends the feature code and the digits as DTMF: the target must be digits.
-        await self._on_agent_leg(linkedid, "Atxfer", "start the transfer", Context="cc-transfer", Exten=digits)
+        await self._on_agent_leg(linkedid, "Atxfer", "start the transfer", Context=TRANSFER_CONTEXT, Exten=digits)
 
     async def complete_transfer(self, linkedid: str) -> None:
         """The transferring agent leaves; the customer and the target are joined."""

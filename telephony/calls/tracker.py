@@ -33,6 +33,8 @@ from telephony.events import (
 )
 
 INBOUND_CONTEXT = "cc-inbound"
+TRANSFER_CONTEXT = "cc-transfer"
+HOLD_LINE = "*8"  # in cc-transfer: hold from the desktop is an attended transfer to this line
 NO_AGENT_RESULTS = {"TIMEOUT", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "FULL"}
 DIAL_DISPOSITIONS = {
     "NOANSWER": Disposition.NO_ANSWER,
@@ -72,6 +74,7 @@ class _LiveCall:
     leave_side: str | None = None  # who left the conversation's bridge first (the other side is then put out)
     any_hangup: bool = False
     originate_failed: bool = False
+    agent_hung_up_on_hold: bool = False
     agent_channel: str | None = None  # channel name of the agent's leg while answered
     customer_channel: str | None = None  # channel name of the customer's leg
 
@@ -98,6 +101,7 @@ class CallTracker:
         self._clock = clock
         self._calls: dict[str, _LiveCall] = {}
         self._expected: dict[str, ExpectedOutbound] = {}
+        self._to_hang_up: list[str] = []
 
     # Reading ---------------------------------------------------------------------------------------
 
@@ -112,6 +116,11 @@ class CallTracker:
         """(customer's channel, agent's channel) names of a live call, for call-control actions."""
         live = self._calls.get(linkedid)
         return (live.customer_channel, live.agent_channel) if live else (None, None)
+
+    def take_hang_ups(self) -> list[str]:
+        """Channels the bridge must hang up: customers left on the hold line when their agent hung up."""
+        channels, self._to_hang_up = self._to_hang_up, []
+        return channels
 
     def expect_outbound(self, linkedid: str, *, agent: str, number: str, interface: str) -> None:
         """A click-to-dial we are about to originate with ``ChannelId=linkedid``."""
@@ -419,6 +428,12 @@ class CallTracker:
         )
         if live is None:
             return []
+        if (event.get("TransferTargetContext"), event.get("TransferTargetExten")) == (TRANSFER_CONTEXT, HOLD_LINE):
+            # The agent hung up while the customer was on hold: the call ends, as it would on a phone.
+            live.agent_hung_up_on_hold = True
+            if event.get("TransfereeChannel"):
+                self._to_hang_up.append(event["TransfereeChannel"])
+            return []
         exten = event.get("SecondTransfererExten", "")
         target = live.consulted or (exten if exten not in ("", "s") else event.get("TransferTargetCallerIDNum", ""))
         events = self._transfer(live, at, "attended", target)
@@ -515,6 +530,8 @@ class CallTracker:
         return Disposition.ABANDONED
 
     def _hangup_side(self, live: _LiveCall, lost: bool) -> str:
+        if live.agent_hung_up_on_hold:
+            return "agent"
         if live.complete_reason in ("caller", "agent"):
             return live.complete_reason
         if live.info.answered_at is not None and live.leave_side:
