@@ -7,10 +7,11 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import pages
-from agent_ui.api import call_control, calls, customers, me, meta, openapi
+from agent_ui.api import call_control, calls, customers, me, meta, openapi, records
 from agent_ui.api.common import SESSIONS
-from agent_ui.app_keys import ENGINE, SETTINGS, TELEPHONY
+from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY
 from agent_ui.auth import LoginLimiter, login
+from agent_ui.dispositions import DispositionGuard
 from agent_ui.realtime import Realtime
 from config import Settings
 from crm import schema
@@ -33,6 +34,11 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     app[SESSIONS] = sessions
     if telephony is not None:
         app[TELEPHONY] = telephony
+        if settings.agents.disposition_required:
+            guard = DispositionGuard(telephony, sessions)
+            app[DISPOSITIONS] = guard
+            app.on_startup.append(lambda app: guard.start())
+            app.on_cleanup.append(lambda app: guard.stop())
     limiter = LoginLimiter()
     app.router.add_get("/api/health", health)
 
@@ -40,7 +46,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return await login(request, sessions, limiter)
 
     app.router.add_post("/api/login", handle_login)
-    for resource in (customers, calls, call_control, me, meta, openapi, pages):
+    for resource in (customers, calls, records, call_control, me, meta, openapi, pages):
         resource.routes(app)
     realtime = Realtime(settings, sessions, telephony.bus if telephony is not None else None)
     realtime.attach(app)

@@ -3,9 +3,11 @@
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent_ui.dispositions import DispositionGuard
 from config import Settings
 from telephony.service import TelephonyService
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 TELEPHONY = web.AppKey("telephony", TelephonyService)
+DISPOSITIONS = web.AppKey("dispositions", DispositionGuard)

@@ -4,9 +4,6 @@ docs/socketio.md."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,12 +23,14 @@ from telephony.events import (
     CallOffered,
     CallResumed,
     CallRingNoAnswer,
+    CallStarted,
+    CallTransferred,
+    Consumer,
     DomainEvent,
     EventBus,
 )
 from telephony.calls.state import CallSnapshot
 
-log = logging.getLogger(__name__)
 
 
 def agent_room(extension: str) -> str:
@@ -45,6 +44,7 @@ def call_payload(call: CallSnapshot, now: datetime | None = None) -> dict[str, A
         "call_id": call.linkedid,
         "direction": call.direction,
         "caller_number": call.caller_number,
+        "called_number": call.called_number,
         "caller_name": call.caller_name,  # untrusted text: pages must escape it
         "did": call.did,
         "queue": call.queue,
@@ -65,7 +65,7 @@ class Realtime:
         self._bus = bus
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], logger=False, engineio_logger=False)
         self.sio.on("connect", self._connect)
-        self._task: asyncio.Task[None] | None = None
+        self._consumer: Consumer | None = None
 
     def attach(self, app) -> None:  # type: ignore[no-untyped-def]
         self.sio.attach(app, socketio_path="socket.io")
@@ -89,33 +89,30 @@ class Realtime:
 
     async def _start(self, app) -> None:  # type: ignore[no-untyped-def]
         if self._bus is not None:
-            subscription = self._bus.subscribe([CallEvent, AgentStateChanged])
-            self._task = asyncio.create_task(self._run(subscription), name="realtime")
+            self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged], self.push, "realtime")
 
     async def _stop(self, app) -> None:  # type: ignore[no-untyped-def]
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
 
-    async def _run(self, subscription) -> None:  # type: ignore[no-untyped-def]
-        async for event in subscription:
-            try:
-                await self.push(event)
-            except Exception:  # noqa: BLE001 - a failed push never stops the others
-                log.exception("socket.io push of %s failed", event.name)
+    async def _pop(self, call: CallSnapshot, agent: str) -> None:
+        """call.offered with the customer card: the other party's number is the caller's inbound,
+        the called number outbound."""
+        number = call.caller_number if call.direction == "inbound" else call.called_number
+        async with self._sessions() as session:
+            card = await customer_card(
+                session, customer_id=call.customer_id, caller_number=number, default_region=self.settings.crm.default_region
+            )
+        await self.sio.emit("call.offered", {**call_payload(call), "customer": card}, room=agent_room(agent))
 
     async def push(self, event: DomainEvent) -> None:
         if isinstance(event, CallOffered):
-            async with self._sessions() as session:
-                card = await customer_card(
-                    session,
-                    customer_id=event.call.customer_id,
-                    caller_number=event.call.caller_number,
-                    default_region=self.settings.crm.default_region,
-                )
-            payload = {**call_payload(event.call), "customer": card}
-            await self.sio.emit("call.offered", payload, room=agent_room(event.agent))
+            await self._pop(event.call, event.agent)
+        elif isinstance(event, CallStarted) and event.call.direction == "outbound" and event.call.agent:
+            await self._pop(event.call, event.call.agent)  # click-to-dial: the agent's phone rings first
+        elif isinstance(event, CallTransferred) and event.from_agent:
+            payload = {**call_payload(event.call), "kind": event.kind, "target": event.target}
+            await self.sio.emit("call.transferred", payload, room=agent_room(event.from_agent))
         elif isinstance(event, CallRingNoAnswer):
             await self.sio.emit("call.missed", call_payload(event.call), room=agent_room(event.agent))
         elif isinstance(event, CallAnswered) and event.agent:
@@ -130,6 +127,7 @@ class Realtime:
                 "reason": agent.reason,
                 "since": agent.since.isoformat(),
                 "call_id": agent.call,
+                "pause_reason": agent.pause_reason,
                 "wrapup_until": agent.wrapup_until.isoformat() if agent.wrapup_until else None,
             }
             await self.sio.emit("agent.state", payload, room=agent_room(agent.extension))

@@ -192,6 +192,8 @@ class LabelledCode(_Section):
     zh: str
 
 
+DISPOSITION_PAUSE = "disposition"  # reserved: the pause of an agent whose last call has no disposition yet
+
 DEFAULT_PAUSE_REASONS = [
     LabelledCode(code="break", en="Break", zh="休息"),
     LabelledCode(code="lunch", en="Lunch", zh="用餐"),
@@ -202,26 +204,41 @@ DEFAULT_PAUSE_REASONS = [
 ]
 
 
+class DispositionCode(LabelledCode):
+    """The code an agent gives a call. Inbound codes are the record form's business type (业务类型),
+    outbound ones its result (通话结果)."""
+
+    direction: Literal["inbound", "outbound", "both"] = "both"
+
+
 DEFAULT_DISPOSITION_CODES = [
     # The handbook's business types (呼入业务记录表) and outbound results (呼出业务记录表).
-    LabelledCode(code="inquiry", en="Inquiry", zh="咨询"),
-    LabelledCode(code="lookup", en="Lookup", zh="查询"),
-    LabelledCode(code="complaint", en="Complaint", zh="投诉"),
-    LabelledCode(code="suggestion", en="Suggestion", zh="建议"),
-    LabelledCode(code="repair", en="Repair request", zh="报修"),
-    LabelledCode(code="order", en="Order", zh="订购"),
-    LabelledCode(code="booking", en="Booking", zh="预约"),
-    LabelledCode(code="success", en="Success", zh="成功"),
-    LabelledCode(code="follow_up", en="Follow up", zh="继续跟踪"),
-    LabelledCode(code="failed", en="Failed", zh="失败"),
-    LabelledCode(code="other", en="Other", zh="其他"),
+    DispositionCode(code="inquiry", en="Inquiry", zh="咨询", direction="inbound"),
+    DispositionCode(code="lookup", en="Lookup", zh="查询", direction="inbound"),
+    DispositionCode(code="complaint", en="Complaint", zh="投诉", direction="inbound"),
+    DispositionCode(code="suggestion", en="Suggestion", zh="建议", direction="inbound"),
+    DispositionCode(code="repair", en="Repair request", zh="报修", direction="inbound"),
+    DispositionCode(code="order", en="Order", zh="订购", direction="inbound"),
+    DispositionCode(code="booking", en="Booking", zh="预约", direction="inbound"),
+    DispositionCode(code="success", en="Success", zh="成功", direction="outbound"),
+    DispositionCode(code="follow_up", en="Follow up", zh="继续跟踪", direction="outbound"),
+    DispositionCode(code="failed", en="Failed", zh="失败", direction="outbound"),
+    DispositionCode(code="other", en="Other", zh="其他"),
 ]
 
 
 class AgentSettings(_Section):
     pause_reasons: list[LabelledCode] = DEFAULT_PAUSE_REASONS
-    disposition_codes: list[LabelledCode] = DEFAULT_DISPOSITION_CODES
+    disposition_codes: list[DispositionCode] = DEFAULT_DISPOSITION_CODES
     outbound_wrapup_s: int = Field(default=10, ge=0, le=3600)
+    disposition_required: bool = Field(
+        default=True,
+        description="An agent gets no new call until their last one has a disposition code: when wrap-up "
+        f"ends without one they stay paused with the reason {DISPOSITION_PAUSE!r}.",
+    )
+
+    def dispositions_for(self, direction: str) -> list[DispositionCode]:
+        return [c for c in self.disposition_codes if c.direction in (direction, "both")]
 
 
 class CallLogSettings(_Section):
@@ -294,6 +311,11 @@ class Settings(BaseSettings):
         codes = [r.code for r in self.agents.pause_reasons]
         if len(set(codes)) != len(codes):
             raise ValueError("agents.pause_reasons: codes must be unique")
+        if DISPOSITION_PAUSE in codes:
+            raise ValueError(f"agents.pause_reasons: {DISPOSITION_PAUSE!r} is reserved (agents.disposition_required)")
+        dispositions = [c.code for c in self.agents.disposition_codes]
+        if len(set(dispositions)) != len(dispositions):
+            raise ValueError("agents.disposition_codes: codes must be unique")
         for agent in self.sandbox.agents:
             unknown = set(agent.queues) - set(names)
             if unknown:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from crm.customers import find_by_phone
-from crm.models import Call, Customer, User
+from crm.models import Call, CallRecord, Customer, User
 
 RECENT_CALLS = 5
 
@@ -43,8 +43,9 @@ async def customer_card(
     if customer is None:
         return {"new": True, "phones": [caller_number] if caller_number else []}
     rows = await session.execute(
-        select(Call, User.extension)
+        select(Call, User.extension, CallRecord.summary)
         .outerjoin(User, User.id == Call.agent_id)
+        .outerjoin(CallRecord, CallRecord.call_id == Call.id)
         .where(Call.customer_id == customer.id)
         .order_by(Call.started_at.desc())
         .limit(RECENT_CALLS)
@@ -61,7 +62,8 @@ async def customer_card(
                 "disposition_code": call.disposition_code,
                 "agent": extension,
                 "notes": call.notes,
+                "summary": summary or "",
             }
-            for call, extension in rows
+            for call, extension, summary in rows
         ],
     }

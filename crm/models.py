@@ -204,3 +204,34 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CallRecord(Base):
+    """The agent's business record of one call: 呼入业务记录表 (inbound) or 呼出业务记录表 (outbound).
+
+    The call's disposition code and notes stay on ``calls`` (one place for reports); this holds the
+    rest of the form. Which fields apply depends on the call's direction (crm.records)."""
+
+    __tablename__ = "call_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    contact: Mapped[str] = mapped_column(String(100), default="")  # 联系人
+    # Inbound: 来电内容摘要, 处理方式, 转接部门/人, 处理结果, 是否需回复 + 回复时限
+    summary: Mapped[str] = mapped_column(Text, default="")
+    handling: Mapped[str | None] = mapped_column(String(32))
+    transferred_to: Mapped[str] = mapped_column(String(100), default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    reply_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reply_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Outbound: 任务/活动名称, 呼出类型, 呼出目的, 接通状态, 客户反馈/意向, 下次联系时间
+    campaign: Mapped[str] = mapped_column(String(100), default="")
+    call_type: Mapped[str | None] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    connect_status: Mapped[str | None] = mapped_column(String(32))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    next_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -6,7 +6,10 @@ subscribe. Every event names the Asterisk server it happened on. The contract is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -14,6 +17,8 @@ from typing import Any, ClassVar
 from telephony.calls.state import CallSnapshot
 from telephony.agents.state import AgentSnapshot
 from telephony.inbox import Inbox
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
 class DomainEvent:
@@ -139,3 +144,26 @@ class EventBus:
     def publish(self, event: DomainEvent) -> None:
         for subscription in tuple(self._subscriptions):
             subscription.offer(event)
+
+
+class Consumer:
+    """A task that hands each event of one subscription to ``handle``, in order. A handler that
+    fails is logged and the next event goes on; :meth:`stop` cancels the task."""
+
+    def __init__(self, bus: EventBus, types: Iterable[type[DomainEvent]], handle: Callable[[DomainEvent], Awaitable[None]], name: str) -> None:
+        self._subscription = bus.subscribe(types)
+        self._handle = handle
+        self._task = asyncio.create_task(self._run(), name=name)
+
+    async def _run(self) -> None:
+        async for event in self._subscription:
+            try:
+                await self._handle(event)
+            except Exception:  # noqa: BLE001 - one failed event never stops the others
+                log.exception("%s: %s failed", self._task.get_name(), event.name)
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._subscription.close()

@@ -63,12 +63,12 @@ async def reset_agents(live: LiveStack, timeout: float = 15.0) -> None:
         await live.ami.action("DBDelTree", Family="simphone")
     except Exception:  # noqa: BLE001 - nothing stored is fine
         pass
-    for extension in SIM_AGENTS:
-        agent = bridge.agents.get(extension)
-        if agent is not None and agent.paused:
-            await bridge.control.unpause(extension)
     deadline = time.monotonic() + timeout
     while not all(bridge.agents.is_available(e) for e in SIM_AGENTS):
+        for extension in SIM_AGENTS:  # again each time: a desktop may pause one for a disposition late
+            agent = bridge.agents.get(extension)
+            if agent is not None and agent.paused:
+                await bridge.control.unpause(extension)
         if time.monotonic() > deadline:
             states = {e: (a.state if (a := bridge.agents.get(e)) else None) for e in SIM_AGENTS}
             raise AssertionError(f"agents not available: {states}")

@@ -58,6 +58,9 @@ async def api(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
             session.add(Call(linkedid=f"api-{n}", direction=CallDirection.INBOUND, agent_id=ids[extension], agent_extension=extension,
                              caller_number="13800138000", queue="support", started_at=now - timedelta(minutes=10 - n),
                              answered_at=now - timedelta(minutes=10 - n), ended_at=now - timedelta(minutes=9 - n), talk_s=60.0, disposition="answered"))
+        session.add(Call(linkedid="api-out", direction=CallDirection.OUTBOUND, agent_id=ids["1001"], agent_extension="1001",
+                         called_number="15500001111", started_at=now - timedelta(minutes=30), ended_at=now - timedelta(minutes=29),
+                         disposition="busy"))
     async with running(create_app(settings, engine)) as base, aiohttp.ClientSession() as http:
         yield Api(http, base)
     await engine.dispose()
@@ -119,15 +122,15 @@ async def test_agents_see_and_annotate_only_their_own_calls(api: Api) -> None:
     agent, leader = await api.login("agent1001"), await api.login("leader")
     _, mine = await api.call("GET", "/api/calls", agent)
     _, everything = await api.call("GET", "/api/calls?limit=10", leader)
-    assert {c["agent_extension"] for c in mine["calls"]} == {"1001"} and len(mine["calls"]) == 2
-    assert len(everything["calls"]) == 3 and everything["calls"][0]["linkedid"] == "api-2"  # newest first
+    assert {c["agent_extension"] for c in mine["calls"]} == {"1001"} and len(mine["calls"]) == 3
+    assert len(everything["calls"]) == 4 and everything["calls"][0]["linkedid"] == "api-2"  # newest first
     own, other = mine["calls"][0]["id"], next(c["id"] for c in everything["calls"] if c["agent_extension"] == "1002")
     status, changed = await api.call("PATCH", f"/api/calls/{own}", agent, json={"disposition_code": "complaint", "notes": "客户投诉送货延迟"})
     assert status == 200 and (changed["disposition_code"], changed["notes"]) == ("complaint", "客户投诉送货延迟")
     assert changed["disposition"] == "answered"  # the bridge's columns are untouched
     assert (await api.call("PATCH", f"/api/calls/{other}", agent, json={"notes": "x"}))[0] == 404
     status, body = await api.call("PATCH", f"/api/calls/{own}", agent, json={"disposition_code": "bored"})
-    assert status == 400 and "unknown code" in body["error"]
+    assert status == 400 and "not a code for inbound calls" in body["error"]
     since = (datetime.now(UTC) - timedelta(minutes=9, seconds=30)).isoformat()
     _, recent = await api.call("GET", "/api/calls", leader, params={"since": since})
     assert [c["linkedid"] for c in recent["calls"]] == ["api-2", "api-1"]
@@ -139,3 +142,64 @@ async def test_api_documentation_page(api: Api) -> None:
     async with api.http.get(f"{api.base}/api/docs") as r:
         text = await r.text()
     assert r.status == 200 and "/api/customers/{id}" in text and "<script" not in text
+
+
+async def test_inbound_record_form_writes_the_call_and_the_customers_history(api: Api) -> None:
+    agent = await api.login("agent1001")
+    status, empty = await api.call("GET", "/api/calls/api-0/record", agent)
+    assert status == 200 and (empty["saved"], empty["summary"], empty["disposition_code"]) == (False, "", None)
+    assert empty["record_no"].startswith("IN-") and empty["number"] == "13800138000" and "campaign" not in empty
+    status, customer = await api.call("POST", "/api/customers", agent, json={"name": "钱七", "phones": ["18700002222"]})
+    form = {
+        "disposition_code": "complaint", "notes": "<b>late</b>", "customer_id": customer["id"], "contact": "钱先生",
+        "summary": "送货延迟三天", "handling": "callback", "result": "已登记, 明天回电",
+        "reply_needed": True, "reply_deadline": "2026-11-28T10:00:00+08:00",
+    }
+    status, saved = await api.call("PUT", "/api/calls/api-0/record", agent, json=form)
+    assert status == 200 and saved["saved"] and (saved["handling"], saved["contact"]) == ("callback", "钱先生")
+    _, reread = await api.call("GET", "/api/calls/api-0/record", agent)
+    assert datetime.fromisoformat(reread["reply_deadline"]) == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    status, call = await api.call("GET", "/api/calls/api-0", agent)
+    assert (call["disposition_code"], call["notes"], call["customer_id"]) == ("complaint", "<b>late</b>", customer["id"])
+    status, card = await api.call("GET", f"/api/customers/{customer['id']}", agent)
+    history = card["recent_calls"]
+    assert [(h["disposition_code"], h["summary"]) for h in history] == [("complaint", "送货延迟三天")]
+    form["summary"], form["reply_needed"] = "送货延迟两天", False  # saved again: one record, changed
+    status, again = await api.call("PUT", "/api/calls/api-0/record", agent, json=form)
+    assert status == 200 and again["record_no"] == saved["record_no"] and again["summary"] == "送货延迟两天"
+
+
+@pytest.mark.parametrize(
+    ("call", "payload", "message"),
+    [
+        ("api-0", {"summary": "x"}, "disposition_code"),
+        ("api-0", {"disposition_code": "success"}, "not a code for inbound calls"),
+        ("api-0", {"disposition_code": "inquiry", "campaign": "秋季回访"}, "campaign: not a field of the inbound record"),
+        ("api-0", {"disposition_code": "inquiry", "reply_needed": True}, "reply_deadline"),
+        ("api-0", {"disposition_code": "inquiry", "reply_needed": True, "reply_deadline": "2026-11-28T10:00:00"}, "reply_deadline"),
+        ("api-0", {"disposition_code": "inquiry", "handling": "ignored"}, "handling"),
+        ("api-0", {"disposition_code": "inquiry", "customer_id": 999999}, "no customer 999999"),
+        ("api-out", {"disposition_code": "inquiry"}, "not a code for outbound calls"),
+        ("api-out", {"disposition_code": "failed", "summary": "x"}, "summary: not a field of the outbound record"),
+        ("api-out", {"disposition_code": "failed", "connect_status": "asleep"}, "connect_status"),
+    ],
+)
+async def test_bad_record_forms_are_refused_with_the_field_named(api: Api, call: str, payload: dict, message: str) -> None:
+    agent = await api.login("agent1001")
+    status, body = await api.call("PUT", f"/api/calls/{call}/record", agent, json=payload)
+    assert status == 400 and message in body["error"]
+    _, stored = await api.call("GET", f"/api/calls/{call}", agent)
+    assert stored["disposition_code"] is None  # nothing half-saved
+
+
+async def test_outbound_record_form_and_other_agents_calls(api: Api) -> None:
+    agent = await api.login("agent1001")
+    status, empty = await api.call("GET", "/api/calls/api-out/record", agent)
+    assert empty["record_no"].startswith("OUT-") and empty["connect_status"] == "busy"  # from the call log
+    form = {"disposition_code": "follow_up", "campaign": "秋季回访", "call_type": "follow_up", "connect_status": "busy",
+            "next_contact_at": "2026-11-28T15:00:00+08:00"}
+    status, saved = await api.call("PUT", "/api/calls/api-out/record", agent, json=form)
+    assert status == 200 and (saved["campaign"], saved["call_type"], saved["disposition_code"]) == ("秋季回访", "follow_up", "follow_up")
+    assert (await api.call("GET", "/api/calls/api-2/record", agent))[0] == 404  # agent 1002's call
+    leader = await api.login("leader")
+    assert (await api.call("PUT", "/api/calls/api-2/record", leader, json={"disposition_code": "other"}))[0] == 200

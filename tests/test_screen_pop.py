@@ -163,3 +163,35 @@ async def test_click_to_dial_hold_transfer_and_hang_up_through_the_api(live: Liv
         result = await inbound
     row = await stored_call(live, result.linkedid)
     assert row.agent_extension == "1004" and row.transfers[0]["target"] == "q-senior"
+
+
+async def test_no_new_call_until_the_last_one_has_a_disposition(live: LiveStack, desktop: str) -> None:
+    client, received = await agent_socket(desktop, "agent1001")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{desktop}/api/login", json={"username": "agent1001", "password": DEMO_PASSWORD}) as r:
+            headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        try:
+            result = await place_call(live.ami, did="4996", caller=unknown_number(), talk_seconds=0.5)  # rings 1001 first
+            await stored_call(live, result.linkedid)
+            _, held = await next_named_where(received, "agent.state", lambda s: s["state"] == "paused", timeout=5)
+            assert held["reason"] == "disposition"  # after the 1 s wrap-up, held for the disposition
+            members = await live.ami.collect("QueueStatus", Queue="rna")
+            member = next(m for m in members if m.get("Event") == "QueueMember" and "1001" in m["Location"])
+            assert (member["Paused"], member["PausedReason"]) == ("1", "disposition")  # app_queue offers nothing
+            async with http.put(f"{desktop}/api/me/state", json={"state": "available"}, headers=headers) as r:
+                assert r.status == 409 and result.linkedid in (await r.json())["error"]
+            form = {"disposition_code": "inquiry", "summary": "问营业时间", "handling": "on_the_spot"}
+            async with http.put(f"{desktop}/api/calls/{result.linkedid}/record", json=form, headers=headers) as r:
+                assert r.status == 200
+            _, released = await next_named_where(received, "agent.state", lambda s: s["state"] == "available", timeout=2)
+            assert released["pause_reason"] is None
+        finally:
+            await client.disconnect()
+
+
+async def next_named_where(received: asyncio.Queue, name: str, predicate, timeout: float = 15) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while True:
+            at, data = await next_named(received, name, timeout)
+            if predicate(data):
+                return at, data

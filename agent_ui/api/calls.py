@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.sql import Select
 
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param
-from agent_ui.app_keys import SETTINGS
+from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.models import Call, Role, User
 
@@ -87,7 +87,7 @@ async def list_calls(request: web.Request, user: User) -> web.Response:
     return web.json_response({"calls": [call_json(c) for c in calls]})
 
 
-async def _own_call(request: web.Request, session, user: User) -> Call:  # type: ignore[no-untyped-def]
+async def own_call(request: web.Request, session, user: User) -> Call:  # type: ignore[no-untyped-def]
     """By row id, or by Linkedid (the ``call_id`` of the socket.io events)."""
     key = request.match_info["id"]
     match = Call.id == int(key) if key.isdigit() else Call.linkedid == key
@@ -100,7 +100,13 @@ async def _own_call(request: web.Request, session, user: User) -> Call:  # type:
 @endpoint(*EVERYONE)
 async def read_call(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
-        return web.json_response(call_json(await _own_call(request, session, user)))
+        return web.json_response(call_json(await own_call(request, session, user)))
+
+
+def check_disposition(request: web.Request, call: Call, code: str) -> None:
+    codes = {c.code for c in request.app[SETTINGS].agents.dispositions_for(call.direction.value)}
+    if code not in codes:
+        raise json_error(400, f"disposition_code: {code!r} is not a code for {call.direction.value} calls; one of {', '.join(sorted(codes))}")
 
 
 class CallNotes(BaseModel):
@@ -113,17 +119,19 @@ class CallNotes(BaseModel):
 @endpoint(*STAFF)
 async def update_call(request: web.Request, user: User) -> web.Response:
     changes = await body(request, CallNotes)
-    codes = {c.code for c in request.app[SETTINGS].agents.disposition_codes}
-    if changes.disposition_code is not None and changes.disposition_code not in codes:
-        raise json_error(400, f"disposition_code: unknown code {changes.disposition_code!r}; one of {', '.join(sorted(codes))}")
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await _own_call(request, session, user)
+        call = await own_call(request, session, user)
+        if changes.disposition_code is not None:
+            check_disposition(request, call, changes.disposition_code)
         for field, value in changes.model_dump(exclude_unset=True).items():
             if value is None:
                 raise json_error(400, f"{field}: may not be null")
             setattr(call, field, value)
         await session.flush()
-        return web.json_response(call_json(call))
+        payload = call_json(call)
+    if changes.disposition_code is not None and (guard := request.app.get(DISPOSITIONS)) is not None:
+        await guard.settled(call.agent_extension, call.linkedid)
+    return web.json_response(payload)
 
 
 def routes(app: web.Application) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from agent_ui.api.calls import call_json
 from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
-from agent_ui.app_keys import SETTINGS, TELEPHONY
+from agent_ui.app_keys import DISPOSITIONS, SETTINGS, TELEPHONY
 from agent_ui.auth import json_error
 from crm.models import Call, User
 from telephony.agents.control import AgentControlError
@@ -53,6 +53,7 @@ def state_json(bridge, extension: str) -> dict[str, Any]:  # type: ignore[no-unt
         "since": agent.since.isoformat(),
         "queues": agent.queues,
         "call_id": agent.call,
+        "pause_reason": agent.pause_reason,
         "wrapup_until": agent.wrapup_until.isoformat() if agent.wrapup_until else None,
     }
 
@@ -71,6 +72,9 @@ async def put_state(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         me = await session.scalar(select(User).where(User.id == user.id).options(selectinload(User.queues)))
         queues = [q.name for q in me.queues] if me else []
+    guard = request.app.get(DISPOSITIONS)
+    if change.state == "available" and guard is not None and (waiting := guard.pending(extension)):
+        raise json_error(409, f"give your last call ({waiting}) a disposition code first")
     current = bridge.agents.get(extension)
     logged_in = current is not None and bool(current.queues)
     try:

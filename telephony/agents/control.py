@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from config.settings import DISPOSITION_PAUSE
 from telephony.ami import AmiError
 
 if TYPE_CHECKING:
@@ -59,6 +60,10 @@ class AgentControl:
         if reason not in codes:
             raise AgentControlError(f"unknown pause reason {reason!r}; one of {', '.join(sorted(codes))}")
         await self._queue_pause(extension, True, reason, server)
+
+    async def pause_for_disposition(self, extension: str, *, server: str | None = None) -> None:
+        """The reserved pause of an agent whose last call still needs a disposition code."""
+        await self._queue_pause(extension, True, DISPOSITION_PAUSE, server)
 
     async def unpause(self, extension: str, *, server: str | None = None) -> None:
         await self._queue_pause(extension, False, "", server)

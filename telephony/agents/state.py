@@ -24,9 +24,10 @@ class AgentSnapshot:
     state: AgentState
     since: datetime
     name: str = ""
-    reason: str | None = None  # the pause reason code while paused
+    reason: str | None = None  # the pause reason code while the state is paused
     queues: list[str] = field(default_factory=list)
-    paused: bool = False
+    paused: bool = False  # paused in Asterisk, which may be true during a call or wrap-up too
+    pause_reason: str | None = None  # Asterisk's reason for that pause, whatever the state
     call: str | None = None  # linkedid of the call ringing or in progress
     wrapup_until: datetime | None = None
 

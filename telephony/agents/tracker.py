@@ -84,6 +84,7 @@ class AgentTracker:
             reason=agent.reason if agent.state == AgentState.PAUSED else None,
             queues=sorted(agent.queues),
             paused=agent.paused,
+            pause_reason=agent.reason if agent.paused else None,
             call=agent.call or agent.ringing,
             wrapup_until=agent.wrapup_until,
         )

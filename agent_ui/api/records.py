@@ -1,0 +1,94 @@
+"""/api/calls/{id}/record: the business record form of a call (呼入/呼出业务记录表), read and saved.
+
+Saving needs the call's disposition code; it fills the call row and the customer's history too
+(crm.records) and releases an agent held for a missing disposition (agent_ui.dispositions)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from agent_ui.api.calls import check_disposition, own_call
+from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
+from agent_ui.app_keys import DISPOSITIONS, SETTINGS
+from agent_ui.auth import json_error
+from crm.models import CallDirection, CallRecord, User
+from crm.records import (
+    CONNECT_STATUSES,
+    HANDLING,
+    INBOUND_FIELDS,
+    OUTBOUND_FIELDS,
+    OUTBOUND_TYPES,
+    RecordError,
+    RecordInput,
+    record_json,
+    save_record,
+)
+
+
+class RecordForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    disposition_code: str = Field(min_length=1, max_length=64)
+    notes: str = Field(default="", max_length=5000)
+    customer_id: int | None = Field(default=None, ge=1)
+    contact: str = Field(default="", max_length=100)
+    # inbound
+    summary: str = Field(default="", max_length=5000)
+    handling: Literal[HANDLING] | None = None  # type: ignore[valid-type]
+    transferred_to: str = Field(default="", max_length=100)
+    result: str = Field(default="", max_length=5000)
+    reply_needed: bool = False
+    reply_deadline: AwareDatetime | None = None
+    # outbound
+    campaign: str = Field(default="", max_length=100)
+    call_type: Literal[OUTBOUND_TYPES] | None = None  # type: ignore[valid-type]
+    purpose: str = Field(default="", max_length=200)
+    connect_status: Literal[CONNECT_STATUSES] | None = None  # type: ignore[valid-type]
+    feedback: str = Field(default="", max_length=5000)
+    next_contact_at: AwareDatetime | None = None
+
+
+@endpoint(*STAFF)
+async def read_record(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        call = await own_call(request, session, user)
+        record = await session.scalar(select(CallRecord).where(CallRecord.call_id == call.id))
+        return web.json_response(record_json(call, record, request.app[SETTINGS].crm.timezone))
+
+
+@endpoint(*STAFF)
+async def save(request: web.Request, user: User) -> web.Response:
+    form = await body(request, RecordForm)
+    async with request.app[SESSIONS]() as session, session.begin():
+        call = await own_call(request, session, user)
+        check_disposition(request, call, form.disposition_code)
+        inbound = call.direction == CallDirection.INBOUND
+        allowed, other = (INBOUND_FIELDS, OUTBOUND_FIELDS) if inbound else (OUTBOUND_FIELDS, INBOUND_FIELDS)
+        stray = sorted(form.model_fields_set & (set(other) - set(allowed)))
+        if stray:
+            raise json_error(400, f"{stray[0]}: not a field of the {call.direction.value} record")
+        if form.reply_needed and form.reply_deadline is None:
+            raise json_error(400, "reply_deadline: give the deadline when a reply is needed")
+        fields = {name: getattr(form, name) for name in allowed}
+        try:
+            record = await save_record(
+                session,
+                call,
+                RecordInput(form.disposition_code, form.notes, form.customer_id, fields),
+                user_id=user.id,
+            )
+        except RecordError as error:
+            raise json_error(400, str(error)) from None
+        payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
+    if (guard := request.app.get(DISPOSITIONS)) is not None:
+        await guard.settled(call.agent_extension, call.linkedid)
+    return web.json_response(payload)
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/api/calls/{id}/record", read_record)
+    app.router.add_put("/api/calls/{id}/record", save)

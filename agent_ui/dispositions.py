@@ -1,0 +1,78 @@
+"""No new call before the last one has a disposition code (agents.disposition_required).
+
+When an agent's call ends without a code, the agent is paused in Asterisk with the reserved reason
+``disposition`` at once. app_queue's wrap-up time still runs, so the desktop shows the wrap-up
+countdown first; when it ends the agent shows as paused, "disposition required", and app_queue
+offers them nothing. Saving the code (the record form or ``PATCH /api/calls/{id}``) unpauses them,
+and going available is refused until then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.settings import DISPOSITION_PAUSE
+from crm.models import Call
+from telephony.agents.control import AgentControlError
+from telephony.calls.state import CallSnapshot
+from telephony.events import CallEnded, Consumer, DomainEvent
+from telephony.service import TelephonyService
+
+log = logging.getLogger(__name__)
+
+
+def needs_disposition(call: CallSnapshot) -> bool:
+    """Calls an agent must code: those they talked on, and every click-to-dial attempt they made."""
+    return bool(call.agent) and (call.answered_at is not None or call.direction == "outbound")
+
+
+class DispositionGuard:
+    def __init__(self, telephony: TelephonyService, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._telephony = telephony
+        self._sessions = sessions
+        self._pending: dict[str, str] = {}  # agent extension → the Linkedid waiting for a code
+        self._consumer: Consumer | None = None
+
+    def pending(self, extension: str) -> str | None:
+        return self._pending.get(extension)
+
+    async def start(self) -> None:
+        self._consumer = Consumer(self._telephony.bus, [CallEnded], self._call_ended, "disposition-guard")
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _call_ended(self, event: DomainEvent) -> None:
+        assert isinstance(event, CallEnded)
+        call = event.call
+        if not needs_disposition(call):
+            return
+        agent = call.agent or ""
+        async with self._sessions() as session:
+            # A code can only have been saved on a row that exists, so no row means no code.
+            code = await session.scalar(select(Call.disposition_code).where(Call.linkedid == call.linkedid))
+        if code:
+            return
+        self._pending[agent] = call.linkedid
+        try:
+            await self._telephony.bridge.control.pause_for_disposition(agent, server=call.server)
+        except AgentControlError as error:  # not logged in to any queue: nothing would be offered anyway
+            log.info("disposition guard: %s", error)
+
+    async def settled(self, extension: str | None, linkedid: str) -> None:
+        """A disposition code was saved for ``linkedid``: release its agent if it was the one awaited."""
+        if not extension:
+            return
+        awaited = self._pending.get(extension)
+        if awaited not in (None, linkedid):
+            return
+        self._pending.pop(extension, None)
+        agent = self._telephony.bridge.agents.get(extension)
+        if agent is not None and agent.pause_reason == DISPOSITION_PAUSE:
+            with contextlib.suppress(AgentControlError):
+                await self._telephony.bridge.control.unpause(extension, server=agent.server)
