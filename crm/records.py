@@ -58,7 +58,8 @@ def record_json(call: Call, record: CallRecord | None, timezone: str) -> dict[st
         value = getattr(record, name) if record is not None else EMPTY.get(name, "")
         values[name] = _when(value) if isinstance(value, datetime) else value
     if not inbound and values["connect_status"] is None:
-        values["connect_status"] = CONNECT_FROM_DISPOSITION.get(call.disposition or "")
+        known = "answered" if call.answered_at is not None else call.disposition or ""
+        values["connect_status"] = CONNECT_FROM_DISPOSITION.get(known)
     return {
         "record_no": record_no(call, timezone),
         "saved": record is not None,

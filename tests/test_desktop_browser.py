@@ -8,9 +8,11 @@ import asyncio
 import time
 
 import pytest
+from sqlalchemy import select
 
 from agent_ui.app import create_app
 from crm.demo_data import DEMO_PASSWORD
+from crm.models import Call, CallRecord, Customer
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.conftest import LiveStack
@@ -48,25 +50,60 @@ async def test_pop_before_answer_then_the_record_form_reaches_the_call_row(live:
         assert await page.text_content("#call-status") == "Ringing…"
         result = await call
         await page.wait_for_selector("#record-form-area:not([hidden])", timeout=10_000)
+        assert await page.text_content("#record-title") == "Inbound call record"
+        assert (await page.text_content("#record-no")).startswith("IN-")
+        await page.wait_for_selector("#record-required:not([hidden])")  # ended, no code yet
+        await page.wait_for_function("document.querySelector('#agent-reason').textContent.includes('record')", timeout=5_000)
         await page.select_option("#disposition-code", "complaint")
+        await page.fill("#record-form [name=summary]", "货没到")
+        await page.select_option("#record-form [name=handling]", "callback")
+        await page.check("#record-form [name=reply_needed]")
+        await page.fill("#record-form [name=reply_deadline]", "2026-12-01T10:00")
         await page.fill("#record-notes", "<b>货没到</b> 客户要求明天回电")
         await page.click("#record-form button[type=submit]")
-        await page.wait_for_function("document.querySelector('#record-message').textContent === 'Saved'")
+        await page.wait_for_function("document.querySelector('#record-message').textContent !== ''")
+        assert await page.text_content("#record-message") == "Saved"
+        assert await page.is_hidden("#record-required")
+        # The disposition releases the agent, and today's history shows the call with its code.
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'", timeout=5_000)
+        await page.wait_for_function("document.querySelector('#history-rows').textContent.includes('Complaint')", timeout=5_000)
+        assert int(await page.text_content("#history-handled")) >= 1
     row = await stored_call(live, result.linkedid)
     assert (row.disposition_code, row.notes) == ("complaint", "<b>货没到</b> 客户要求明天回电")
+    async with live.sessions() as session:
+        record = await session.scalar(select(CallRecord).where(CallRecord.call_id == row.id))
+    assert (record.summary, record.handling, record.reply_needed) == ("货没到", "callback", True)
+    assert record.reply_deadline is not None
 
 
-async def test_unknown_caller_pause_with_reason_and_chinese(live: LiveStack, desktop: str) -> None:
+async def test_unknown_caller_becomes_a_customer_then_pause_with_reason_in_chinese(live: LiveStack, desktop: str) -> None:
     number = unknown_number()
     async with chromium(locale="zh-CN") as page:
         await log_in(page, desktop, "agent1001")
         assert await page.text_content("#go-available") == "示闲"  # the browser's language by default
-        await place_call(live.ami, did="4996", caller=number, caller_name="<img src=x onerror=alert(1)>", talk_seconds=0.5)
+        result = await place_call(live.ami, did="4996", caller=number, caller_name="<img src=x onerror=alert(1)>", talk_seconds=0.5)
         await page.wait_for_selector("#pop-new:not([hidden])")
         assert await page.text_content("#pop-new") == "新客户"
         assert await page.text_content("#pop-company") == number
         assert await page.text_content("#pop-caller") == f"{number} <img src=x onerror=alert(1)>"  # shown as text
         assert await page.locator("#pop img").count() == 0
+
+        await page.click("#create-customer")
+        assert await page.input_value("#customer-form [name=phones]") == number  # prefilled with the caller's number
+        await page.click("#customer-form button[type=submit]")  # no name: the browser refuses it
+        await page.fill("#customer-form [name=name]", "孙八")
+        await page.fill("#customer-form [name=phones]", "not a phone")
+        await page.click("#customer-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#customer-message').textContent.includes('phones')")
+        await page.fill("#customer-form [name=phones]", number)
+        await page.fill("#customer-form [name=notes]", "<script>alert(1)</script>")
+        await page.click("#customer-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#pop-name').textContent === '孙八'")
+        assert await page.text_content("#pop-notes") == "<script>alert(1)</script>"
+        await page.wait_for_selector("#record-form-area:not([hidden])")
+        await page.select_option("#disposition-code", "inquiry")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#record-message').textContent === '已保存'")
 
         await page.click("[data-lang=en]")
         await page.wait_for_function("document.querySelector('#go-available').textContent === 'Available'")
@@ -85,9 +122,13 @@ async def test_unknown_caller_pause_with_reason_and_chinese(live: LiveStack, des
         assert (member["Paused"], member["PausedReason"]) == ("1", "lunch")
         await page.click("#go-available")
         await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'")
+    row = await stored_call(live, result.linkedid)
+    async with live.sessions() as session:
+        customer = await session.get(Customer, row.customer_id)
+    assert (customer.name, row.disposition_code) == ("孙八", "inquiry")
 
 
-async def test_agent_calls_out_and_hangs_up_from_the_page(live: LiveStack, desktop: str) -> None:
+async def test_agent_calls_out_holds_and_hangs_up_from_the_page(live: LiveStack, desktop: str) -> None:
     number = unknown_number()
     async with chromium() as page:
         await log_in(page, desktop, "agent1002")
@@ -96,13 +137,62 @@ async def test_agent_calls_out_and_hangs_up_from_the_page(live: LiveStack, deskt
         await page.wait_for_function("document.querySelector('#state-error').textContent.includes('not a phone number')")
         await page.fill("#dial-number", number)
         await page.click("#dial-form button[type=submit]")
-        await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'on_call'", timeout=15_000)
-        calls = [c for c in live.service.bridge.live_calls() if c.called_number == number]
-        for _ in range(50):
-            if calls and (call := live.service.bridge.find_call(calls[0].linkedid)) and call.answered_at:
-                break
-            await asyncio.sleep(0.1)
+        await page.wait_for_selector("#pop-new:not([hidden])", timeout=10_000)  # the pop for the called number
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=15_000)
+        await page.click("#hold")
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'On hold'", timeout=5_000)
+        await page.click("#resume")
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=5_000)
         await page.click("#hang-up")
-        await page.wait_for_function("document.querySelector('#agent-state').dataset.state !== 'on_call'", timeout=10_000)
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'Call ended'", timeout=10_000)
+        assert await page.text_content("#record-title") == "Outbound call record"
+        assert await page.input_value("#record-form [name=connect_status]") == "connected"
+        await page.select_option("#disposition-code", "success")
+        await page.fill("#record-form [name=campaign]", "秋季回访")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#record-message').textContent === 'Saved'")
+    calls = [c for c in await recent_calls(live) if c.called_number == number]
     row = await stored_call(live, calls[0].linkedid)
-    assert (row.direction, row.called_number, row.agent_extension, row.disposition) == ("outbound", number, "1002", "answered")
+    assert (row.direction, row.agent_extension, row.disposition, row.disposition_code) == ("outbound", "1002", "answered", "success")
+    assert row.hold_count == 1
+
+
+async def test_attended_transfer_from_the_page(live: LiveStack, desktop: str) -> None:
+    await live.service.bridge.control.pause("1001", "break")  # so the support call rings 1002 or 1003
+    try:
+        async with chromium() as page:
+            call = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=20))
+            for _ in range(100):
+                answered = [c for c in live.service.bridge.live_calls() if c.answered_at is not None and c.agent]
+                if answered:
+                    break
+                await asyncio.sleep(0.1)
+            agent = answered[0].agent
+            await log_in(page, desktop, f"agent{agent}")
+            # The page opened mid-call: it learns of the call from the next push, the hold.
+            await live.service.bridge.call_control.hold(answered[0].linkedid)
+            await page.wait_for_function("document.querySelector('#call-status').textContent === 'On hold'", timeout=5_000)
+            await page.click("#resume")
+            await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=5_000)
+            await page.select_option("#transfer-kind", "attended")
+            await page.select_option("#transfer-to", "agent")
+            await page.fill("#transfer-target", "12")
+            await page.click("#transfer")
+            await page.wait_for_function("document.querySelector('#call-message').textContent.includes('agent extension')")
+            await page.fill("#transfer-target", "1004")
+            await page.click("#transfer")
+            await page.wait_for_selector("#transfer-complete:not([hidden])")
+            await asyncio.sleep(2.5)  # the digits' timeout, then 1004's phone rings and answers
+            await page.click("#transfer-complete")
+            await page.wait_for_function("document.querySelector('#call-status').textContent === 'Transferred'", timeout=10_000)
+            assert await page.is_hidden("#record-form-area")  # the record is 1004's to write now
+            await call
+    finally:
+        await live.service.bridge.control.unpause("1001")
+    row = await stored_call(live, answered[0].linkedid)
+    assert row.agent_extension == "1004" and row.transfers[0]["kind"] == "attended" and row.hold_count >= 2
+
+
+async def recent_calls(live: LiveStack) -> list[Call]:
+    async with live.sessions() as session:
+        return list(await session.scalars(select(Call).order_by(Call.id.desc()).limit(20)))

@@ -6,7 +6,9 @@ from aiohttp import web
 
 from agent_ui.api.common import EVERYONE, endpoint
 from agent_ui.app_keys import SETTINGS
+from config.settings import DISPOSITION_PAUSE
 from crm.models import User
+from crm.records import CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 
 
 @endpoint(*EVERYONE)
@@ -17,6 +19,9 @@ async def meta(request: web.Request, user: User) -> web.Response:
             "pause_reasons": [r.model_dump() for r in settings.agents.pause_reasons],
             "disposition_codes": [c.model_dump() for c in settings.agents.disposition_codes],
             "queues": [{"name": q.name, "display_name": q.display_name or q.name} for q in settings.queues],
+            # The record form's fixed choices; the pages label them from their translation catalogues.
+            "record_choices": {"handling": HANDLING, "call_type": OUTBOUND_TYPES, "connect_status": CONNECT_STATUSES},
+            "disposition_pause": DISPOSITION_PAUSE if settings.agents.disposition_required else None,
         }
     )
 

@@ -1,13 +1,14 @@
-// The agent desktop. Every text shown comes from the translation catalogue (/static/i18n/*.json)
-// or from data, and data is only ever inserted with textContent: caller names and notes are
-// untrusted text.
+// The agent desktop: language, API calls, the agent's state, the live push and today's history.
+// The call (desktop-call.js) and its record form (desktop-record.js) are beside it.
+// Every text shown comes from the translation catalogue (/static/i18n/*.json) or from data, and
+// data is only ever inserted with textContent: caller names and notes are untrusted text.
 "use strict";
 
 const desk = {
   token: sessionStorage.getItem("cc_token"),
   lang: localStorage.getItem("cc_lang") || (navigator.language.toLowerCase().startsWith("zh") ? "zh-CN" : "en"),
   words: {},
-  meta: { pause_reasons: [], disposition_codes: [] },
+  meta: { pause_reasons: [], disposition_codes: [], queues: [], record_choices: {} },
   agent: null,
   call: null,
   socket: null,
@@ -24,6 +25,13 @@ function label(item) {
   return desk.lang === "zh-CN" ? item.zh : item.en;
 }
 
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
 async function loadLanguage(lang) {
   desk.lang = lang;
   localStorage.setItem("cc_lang", lang);
@@ -34,6 +42,8 @@ async function loadLanguage(lang) {
   fillSelects();
   renderState();
   renderCall();
+  renderRecord();
+  renderHistory();
 }
 
 async function api(method, path, body) {
@@ -49,21 +59,11 @@ async function api(method, path, body) {
 
 function fillSelects() {
   const reasons = $("pause-reason");
+  const keep = reasons.value;
   reasons.replaceChildren(...desk.meta.pause_reasons.map((r) => new Option(label(r), r.code)));
-  const codes = $("disposition-code");
-  const keep = codes.value;
-  codes.replaceChildren(new Option(t("record.choose"), ""), ...desk.meta.disposition_codes.map((c) => new Option(label(c), c.code)));
-  codes.value = keep;
-  $("transfer-queue").replaceChildren(...(desk.meta.queues || []).map((q) => new Option(q.display_name, q.name)));
-}
-
-async function control(path, body) {
-  $("call-error").textContent = "";
-  try {
-    await api("POST", path, body);
-  } catch (error) {
-    $("call-error").textContent = error.message;
-  }
+  if (keep) reasons.value = keep;
+  $("transfer-queue").replaceChildren(...desk.meta.queues.map((q) => new Option(q.display_name, q.name)));
+  fillRecordChoices();
 }
 
 // State --------------------------------------------------------------------------------------------
@@ -73,8 +73,13 @@ function renderState() {
   if (!agent) return;
   $("agent-state").textContent = t(`state.${agent.state}`);
   $("agent-state").dataset.state = agent.state;
-  const reason = desk.meta.pause_reasons.find((r) => r.code === agent.reason);
-  $("agent-reason").textContent = agent.state === "paused" && reason ? label(reason) : "";
+  let reason = "";
+  if (agent.state === "paused" && agent.reason === desk.meta.disposition_pause) reason = t("state.disposition_required");
+  else if (agent.state === "paused") {
+    const known = desk.meta.pause_reasons.find((r) => r.code === agent.reason);
+    reason = known ? label(known) : agent.reason || "";
+  }
+  $("agent-reason").textContent = reason;
   renderCountdown();
 }
 
@@ -96,68 +101,39 @@ async function changeState(body) {
   }
 }
 
-// The call -----------------------------------------------------------------------------------------
+// Today's history ----------------------------------------------------------------------------------
 
-function renderCall() {
-  const call = desk.call;
-  $("pop").hidden = !call;
-  if (!call) return;
-  $("call-status").textContent = t(`call.${call.status}`);
-  $("pop-caller").textContent = [call.caller_number, call.caller_name].filter(Boolean).join(" ");
-  $("pop-queue").textContent = call.queue || "";
-  $("pop-wait").textContent = call.wait_s == null ? "" : t("pop.seconds", { seconds: Math.round(call.wait_s) });
-  const card = call.customer || { new: true, phones: [] };
-  $("pop-new").hidden = !card.new;
-  $("pop-name").textContent = card.new ? "" : card.name;
-  $("pop-company").textContent = card.new ? (card.phones || []).join(", ") : card.company;
-  $("pop-grade").textContent = card.new ? "" : t("pop.grade", { grade: card.grade });
-  $("pop-grade").hidden = card.new;
-  $("pop-key").hidden = !card.key_account;
-  $("pop-risk").hidden = !card.at_risk;
-  $("pop-region").textContent = card.new ? "" : card.region;
-  $("pop-notes").textContent = card.new ? "" : card.notes;
-  const history = (card.recent_calls || []).map((past) => {
-    const item = document.createElement("li");
-    const code = desk.meta.disposition_codes.find((c) => c.code === past.disposition_code);
-    item.textContent = [new Date(past.started_at).toLocaleString(desk.lang), past.disposition, code ? label(code) : "", past.notes]
-      .filter(Boolean).join(" · ");
-    return item;
-  });
-  if (!history.length && !card.new) {
-    const none = document.createElement("li");
-    none.textContent = t("pop.no_calls");
-    history.push(none);
-  }
-  $("pop-history").replaceChildren(...history);
+function minutes(seconds) {
+  return seconds == null ? "–" : t("history.minutes", { minutes: (seconds / 60).toFixed(1) });
 }
 
-function onCall(status) {
-  return (payload) => {
-    if (status === "ringing") {
-      desk.call = { ...payload, status };
-      $("record-form-area").hidden = true;
-      $("record-message").textContent = "";
-    } else if (desk.call && desk.call.call_id === payload.call_id) {
-      desk.call = { ...desk.call, ...payload, customer: desk.call.customer, status };
-    } else {
-      return;
-    }
-    if (status === "ended" && desk.call.answered_at) $("record-form-area").hidden = false;
-    renderCall();
-  };
+function renderHistory() {
+  const today = desk.history;
+  if (!today) return;
+  $("history-handled").textContent = String(today.calls_handled);
+  $("history-talk").textContent = minutes(today.talk_s);
+  $("history-aht").textContent = today.average_handle_time_s == null ? "–" : t("pop.seconds", { seconds: Math.round(today.average_handle_time_s) });
+  $("history-rows").replaceChildren(...today.calls.map((call) => {
+    const row = document.createElement("tr");
+    const code = desk.meta.disposition_codes.find((c) => c.code === call.disposition_code);
+    row.append(
+      element("td", new Date(call.started_at).toLocaleTimeString(desk.lang)),
+      element("td", t(`history.${call.direction}`)),
+      element("td", (call.direction === "inbound" ? call.caller_number : call.called_number) || ""),
+      element("td", call.disposition ? t(`outcome.${call.disposition}`) : t("history.live")),
+      element("td", code ? label(code) : ""),
+      element("td", call.talk_s == null ? "" : String(Math.round(call.talk_s))),
+    );
+    return row;
+  }));
 }
 
-async function saveRecord(event) {
-  event.preventDefault();
-  $("record-message").textContent = "";
+async function loadHistory() {
   try {
-    await api("PATCH", `/api/calls/${encodeURIComponent(desk.call.call_id)}`, {
-      disposition_code: $("disposition-code").value,
-      notes: $("record-notes").value,
-    });
-    $("record-message").textContent = t("record.saved");
+    desk.history = await api("GET", "/api/me/calls");
+    renderHistory();
   } catch (error) {
-    $("record-message").textContent = error.message;
+    $("state-error").textContent = error.message;
   }
 }
 
@@ -170,6 +146,8 @@ async function start() {
   $("login-view").hidden = true;
   $("desktop-view").hidden = false;
   renderState();
+  loadHistory();
+  if (desk.agent.call_id) adoptCall(desk.agent.call_id);
   desk.socket = io({ auth: { token: desk.token }, transports: ["websocket"] });
   desk.socket.on("agent.state", (agent) => { desk.agent = { ...desk.agent, ...agent }; renderState(); });
   desk.socket.on("call.offered", onCall("ringing"));
@@ -177,6 +155,7 @@ async function start() {
   desk.socket.on("call.held", onCall("held"));
   desk.socket.on("call.resumed", onCall("answered"));
   desk.socket.on("call.missed", onCall("missed"));
+  desk.socket.on("call.transferred", onCall("transferred"));
   desk.socket.on("call.ended", onCall("ended"));
 }
 
@@ -197,23 +176,9 @@ $("login-form").addEventListener("submit", async (event) => {
 $("go-available").addEventListener("click", () => changeState({ state: "available" }));
 $("go-paused").addEventListener("click", () => changeState({ state: "paused", reason: $("pause-reason").value }));
 $("go-logged-out").addEventListener("click", () => changeState({ state: "logged_out" }));
-$("record-form").addEventListener("submit", saveRecord);
-$("hang-up").addEventListener("click", () => desk.call && control(`/api/calls/${encodeURIComponent(desk.call.call_id)}/hangup`));
-$("transfer").addEventListener("click", () => desk.call && control(
-  `/api/calls/${encodeURIComponent(desk.call.call_id)}/transfer`, { kind: "blind", queue: $("transfer-queue").value }));
-$("dial-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("state-error").textContent = "";
-  try {
-    const placed = await api("POST", "/api/me/dial", { number: $("dial-number").value });
-    desk.call = { call_id: placed.call_id, caller_number: $("dial-number").value, status: "ringing", customer: null };
-    renderCall();
-  } catch (error) {
-    $("state-error").textContent = error.message;
-  }
-});
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
 }
 
+// Starts once the page's other scripts have loaded (the catalogue fetch comes after them).
 loadLanguage(desk.lang).then(() => (desk.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));

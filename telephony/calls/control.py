@@ -3,13 +3,16 @@ attended transfer.
 
 Hold works with any phone and without DTMF from the agent: it is an attended transfer (AMI
 ``Atxfer``) to the dialplan's hold line, so Asterisk plays music to the customer while the agent's
-phone stays connected; resume cancels that transfer (``CancelAtxfer``). A phone's own hold key works
+phone stays connected; resume hangs the hold line up, which returns the agent to the customer. A
+phone's own hold key works
 too (the bridge follows its ``Hold``/``Unhold`` events), and is resumed from the phone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from telephony.ami import AmiError
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from telephony.bridge import Bridge
 
 QUEUE_OR_AGENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SETTLE_TIMEOUT_S = 3.0  # how long hold and resume wait for Asterisk to finish them
 
 
 class CallControlError(Exception):
@@ -34,6 +38,7 @@ class BadTarget(CallControlError):
 class CallControl:
     def __init__(self, bridge: Bridge) -> None:
         self._bridge = bridge
+        self._holds: set[str] = set()  # calls put on hold from the desktop, not yet resumed
 
     def _locate(self, linkedid: str) -> tuple[str, str | None, str | None]:
         for server, tracker in self._bridge.calls.items():
@@ -55,16 +60,50 @@ class CallControl:
     async def hold(self, linkedid: str) -> None:
         """The customer hears music; the agent's phone stays up and hears nothing."""
         phase = self._phase(linkedid)
-        if phase == CallPhase.HELD:
+        if phase == CallPhase.HELD or self._hold_line(linkedid):
             raise CallControlError("the call is already on hold")
         if phase != CallPhase.ANSWERED:
             raise CallControlError("only a call in conversation can be put on hold")
-        await self._on_agent_leg(linkedid, "Atxfer", "hold", Context=TRANSFER_CONTEXT, Exten=HOLD_LINE)
+        self._holds = {held for held in self._holds if self._bridge.find_call(held) is not None} | {linkedid}
+        try:
+            await self._on_agent_leg(linkedid, "Atxfer", "hold", Context=TRANSFER_CONTEXT, Exten=HOLD_LINE)
+        except CallControlError:
+            self._holds.discard(linkedid)
+            raise
+        await self._until(lambda: bool(self._hold_line(linkedid)) or self._bridge.find_call(linkedid) is None)
 
     async def resume(self, linkedid: str) -> None:
+        """Back to the conversation: the hold line hangs up, which ends the "consultation" and
+        rejoins agent and customer. (CancelAtxfer would do it with DTMF, and Asterisk then ignores a
+        transfer asked for within the next second.) Returns once the line is gone."""
         if self._phase(linkedid) != CallPhase.HELD:
             raise CallControlError("the call is not on hold")
-        await self._on_agent_leg(linkedid, "CancelAtxfer", "resume (a hold from the phone is resumed on the phone)")
+        server, _, _ = self._locate(linkedid)
+        if linkedid in self._holds:  # music starts a moment before the hold line is up
+            await self._until(lambda: bool(self._hold_line(linkedid)))
+        line = self._hold_line(linkedid)
+        if not line:
+            raise CallControlError("the call was put on hold from the phone: resume it there")
+        try:
+            await self._bridge.client(server).action("Hangup", Channel=line[0], Cause="16")
+        except AmiError as error:
+            raise CallControlError(f"cannot resume: {error}") from None
+        self._holds.discard(linkedid)
+        await self._until(lambda: not self._hold_line(linkedid))
+
+    @staticmethod
+    async def _until(condition: Callable[[], bool]) -> None:
+        deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_S
+        while not condition() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+
+    def _hold_line(self, linkedid: str) -> list[str]:
+        return [channel for tracker in self._bridge.calls.values() for channel in tracker.hold_line(linkedid)]
+
+    async def _off_hold_line(self, linkedid: str) -> None:
+        """A transfer of a call held from the desktop starts by taking it off hold."""
+        if self._hold_line(linkedid):
+            await self.resume(linkedid)
 
     def _phase(self, linkedid: str) -> CallPhase:
         call = self._bridge.find_call(linkedid)
@@ -89,6 +128,7 @@ class CallControl:
                 exten = dialable_number(number or "")
             except DialError as error:
                 raise BadTarget(str(error)) from None
+        await self._off_hold_line(linkedid)
         await self._on_agent_leg(linkedid, "BlindTransfer", "transfer", Context=TRANSFER_CONTEXT, Exten=exten)
 
     async def attended_transfer(self, linkedid: str, *, agent: str | None = None, number: str | None = None) -> None:
@@ -103,6 +143,7 @@ class CallControl:
         except DialError as error:
             raise BadTarget(str(error)) from None
         # Atxfer sends the feature code and the digits as DTMF: the target must be digits.
+        await self._off_hold_line(linkedid)
         await self._on_agent_leg(linkedid, "Atxfer", "start the transfer", Context=TRANSFER_CONTEXT, Exten=digits)
 
     async def complete_transfer(self, linkedid: str) -> None:

@@ -74,6 +74,7 @@ class _LiveCall:
     leave_side: str | None = None  # who left the conversation's bridge first (the other side is then put out)
     any_hangup: bool = False
     originate_failed: bool = False
+    hold_line: dict[str, str] = field(default_factory=dict)  # uniqueid → name of the desktop's hold line channels
     agent_hung_up_on_hold: bool = False
     agent_channel: str | None = None  # channel name of the agent's leg while answered
     customer_channel: str | None = None  # channel name of the customer's leg
@@ -117,6 +118,11 @@ class CallTracker:
         live = self._calls.get(linkedid)
         return (live.customer_channel, live.agent_channel) if live else (None, None)
 
+    def hold_line(self, linkedid: str) -> list[str]:
+        """The channels of the desktop's hold line while it is up (held, or a resume not yet finished)."""
+        live = self._calls.get(linkedid)
+        return sorted(live.hold_line.values()) if live is not None else []
+
     def take_hang_ups(self) -> list[str]:
         """Channels the bridge must hang up: customers left on the hold line when their agent hung up."""
         channels, self._to_hang_up = self._to_hang_up, []
@@ -146,6 +152,8 @@ class CallTracker:
         live = self._calls.get(linkedid)
         if live is not None:
             live.channels.add(uniqueid)
+            if (event.get("Context"), event.get("Exten")) == (TRANSFER_CONTEXT, HOLD_LINE):
+                live.hold_line[uniqueid] = event.get("Channel", "")
             return []
         if uniqueid != linkedid:
             return []
@@ -495,6 +503,7 @@ class CallTracker:
         if live.first_hangup_side is None and live.info.answered_at is not None:
             live.first_hangup_side = self._side(live, uniqueid)
         live.channels.discard(uniqueid)
+        live.hold_line.pop(uniqueid, None)
         if live.channels:
             return []
         return [self._end(live, at)]

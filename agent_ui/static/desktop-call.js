@@ -1,0 +1,222 @@
+// The call on the agent desktop: the screen pop with the customer card, the call controls, editing
+// or creating the customer, click-to-dial and customer search. Uses desk, t, api... (desktop.js).
+"use strict";
+
+function callPath(suffix = "") {
+  return `/api/calls/${encodeURIComponent(desk.call.call_id)}${suffix}`;
+}
+
+function otherNumber(call) {
+  return call.direction === "outbound" ? call.called_number : call.caller_number;
+}
+
+// The pop ------------------------------------------------------------------------------------------
+
+function renderCall() {
+  const call = desk.call;
+  $("pop").hidden = !call;
+  if (!call) return;
+  const live = ["ringing", "answered", "held"].includes(call.status);
+  $("call-status").textContent = t(`call.${call.status}`);
+  $("hang-up").hidden = !live;
+  $("hold").hidden = call.status !== "answered";
+  $("resume").hidden = call.status !== "held";
+  $("transfer-form").hidden = !["answered", "held"].includes(call.status);
+  $("transfer-complete").hidden = !call.consulting;
+  $("pop-caller").textContent = [otherNumber(call), call.caller_name].filter(Boolean).join(" ");
+  $("pop-queue").textContent = call.queue || "";
+  $("pop-wait").textContent = call.wait_s == null ? "" : t("pop.seconds", { seconds: Math.round(call.wait_s) });
+  renderCard(call.customer || { new: true, phones: otherNumber(call) ? [otherNumber(call)] : [] });
+}
+
+function renderCard(card) {
+  $("pop-new").hidden = !card.new;
+  $("create-customer").hidden = !card.new;
+  $("edit-customer").hidden = card.new;
+  $("pop-name").textContent = card.new ? "" : card.name;
+  $("pop-company").textContent = card.new ? (card.phones || []).join(", ") : card.company;
+  $("pop-grade").textContent = card.new ? "" : t("pop.grade", { grade: card.grade });
+  $("pop-grade").hidden = card.new;
+  $("pop-key").hidden = !card.key_account;
+  $("pop-risk").hidden = !card.at_risk;
+  $("pop-region").textContent = card.new ? "" : card.region;
+  $("pop-notes").textContent = card.new ? "" : card.notes;
+  $("pop-phones").replaceChildren(...(card.new ? [] : card.phones).map((number) => phoneItem(number)));
+  const history = (card.recent_calls || []).map((past) => {
+    const code = desk.meta.disposition_codes.find((c) => c.code === past.disposition_code);
+    return element("li", [new Date(past.started_at).toLocaleString(desk.lang), past.disposition ? t(`outcome.${past.disposition}`) : "",
+      code ? label(code) : "", past.summary, past.notes].filter(Boolean).join(" · "));
+  });
+  if (!history.length && !card.new) history.push(element("li", t("pop.no_calls")));
+  $("pop-history").replaceChildren(...history);
+}
+
+function phoneItem(number) {
+  const item = element("li", number + " ");
+  const call = element("button", t("dial.call"), "dial-phone");
+  call.type = "button";
+  call.addEventListener("click", () => dial(number));
+  item.append(call);
+  return item;
+}
+
+function onCall(status) {
+  return (payload) => {
+    const current = desk.call && desk.call.call_id === payload.call_id;
+    if (status === "ringing" && !current) {
+      desk.call = { ...payload, status };
+      $("call-message").textContent = "";
+      $("customer-form").hidden = true;
+      resetRecord();
+    } else if (current) {
+      desk.call = { ...desk.call, ...payload, customer: payload.customer || desk.call.customer, status };
+      if (status !== "held") desk.call.consulting = false;
+    } else {
+      return;
+    }
+    if (["answered", "ended"].includes(status) && (desk.call.answered_at || desk.call.direction === "outbound")) showRecord();
+    if (status === "transferred") hideRecord();  // the call is the next agent's now
+    if (status === "ended" || status === "transferred") setTimeout(loadHistory, 700);
+    renderCall();
+  };
+}
+
+// A page opened (or reloaded) during a call picks it up from the call log.
+async function adoptCall(callId) {
+  try {
+    const row = await api("GET", `/api/calls/${encodeURIComponent(callId)}`);
+    const number = row.direction === "outbound" ? row.called_number : row.caller_number;
+    let customerId = row.customer_id;
+    if (!customerId && number) {
+      const found = (await api("GET", `/api/customers?phone=${encodeURIComponent(number)}`)).customers;
+      customerId = found.length ? found[0].id : null;
+    }
+    const customer = customerId ? await api("GET", `/api/customers/${customerId}`) : { new: true, phones: number ? [number] : [] };
+    desk.call = { ...row, call_id: row.linkedid, customer, status: row.answered_at ? "answered" : "ringing" };
+    if (row.answered_at) showRecord();
+    renderCall();
+  } catch (error) {
+    $("state-error").textContent = error.message;  // not logged yet: the next push brings the call
+  }
+}
+
+// Controls -----------------------------------------------------------------------------------------
+
+async function control(suffix, body, done) {
+  $("call-message").textContent = "";
+  $("call-message").className = "";
+  try {
+    await api("POST", callPath(suffix), body);
+    $("call-message").textContent = t(done);
+    return true;
+  } catch (error) {
+    $("call-message").textContent = error.message;
+    $("call-message").className = "error";
+    return false;
+  }
+}
+
+function transferTarget() {
+  const to = $("transfer-to").value;
+  if (to === "queue") return { queue: $("transfer-queue").value };
+  return { [to]: $("transfer-target").value.trim() };
+}
+
+$("hang-up").addEventListener("click", () => desk.call && control("/hangup", undefined, "call.done"));
+$("hold").addEventListener("click", () => desk.call && control("/hold", undefined, "call.held"));
+$("resume").addEventListener("click", () => desk.call && control("/resume", undefined, "call.answered"));
+$("transfer-to").addEventListener("change", () => {
+  const toQueue = $("transfer-to").value === "queue";
+  $("transfer-queue").hidden = !toQueue;
+  $("transfer-target").hidden = toQueue;
+});
+$("transfer-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!desk.call) return;
+  const kind = $("transfer-kind").value;
+  const started = await control("/transfer", { kind, ...transferTarget() }, kind === "attended" ? "transfer.consulting" : "transfer.sent");
+  if (started && kind === "attended") { desk.call.consulting = true; renderCall(); }
+});
+$("transfer-complete").addEventListener("click", () => desk.call && control("/transfer/complete", undefined, "transfer.sent"));
+
+// Click-to-dial and search -------------------------------------------------------------------------
+
+async function dial(number) {
+  $("state-error").textContent = "";
+  try {
+    await api("POST", "/api/me/dial", { number });  // the pop arrives as call.offered when the phone rings
+  } catch (error) {
+    $("state-error").textContent = error.message;
+  }
+}
+
+$("dial-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  dial($("dial-number").value);
+});
+
+$("search-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("search-text").value.trim();
+  if (!text) return;
+  const query = /^[\d\s+()-]+$/.test(text) ? `phone=${encodeURIComponent(text)}` : `q=${encodeURIComponent(text)}`;
+  try {
+    const found = (await api("GET", `/api/customers?${query}`)).customers;
+    const items = found.map((customer) => {
+      const item = element("li", [customer.name, customer.company, t("pop.grade", { grade: customer.grade })].filter(Boolean).join(" · ") + " ");
+      item.append(...customer.phones.map((number) => phoneItem(number)));
+      return item;
+    });
+    $("search-results").replaceChildren(...(items.length ? items : [element("li", t("search.none"))]));
+  } catch (error) {
+    $("search-results").replaceChildren(element("li", error.message, "error"));
+  }
+});
+
+// Editing and creating the customer ----------------------------------------------------------------
+
+function openCustomerForm() {
+  const card = (desk.call && desk.call.customer) || { new: true, phones: [] };
+  const form = $("customer-form");
+  const phones = card.new && !card.phones.length && desk.call ? [otherNumber(desk.call)] : card.phones;
+  form.elements.name.value = card.new ? "" : card.name;
+  form.elements.phones.value = (phones || []).filter(Boolean).join(", ");
+  form.elements.company.value = card.company || "";
+  form.elements.grade.value = card.grade || "C";
+  form.elements.region.value = card.region || "";
+  form.elements.key_account.checked = Boolean(card.key_account);
+  form.elements.at_risk.checked = Boolean(card.at_risk);
+  form.elements.notes.value = card.notes || "";
+  $("customer-message").textContent = "";
+  form.hidden = false;
+}
+
+$("edit-customer").addEventListener("click", openCustomerForm);
+$("create-customer").addEventListener("click", openCustomerForm);
+$("customer-cancel").addEventListener("click", () => { $("customer-form").hidden = true; });
+$("customer-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target.elements;
+  const card = desk.call.customer || { new: true };
+  const fields = {
+    name: form.name.value,
+    phones: form.phones.value.split(/[,，;；]/).map((p) => p.trim()).filter(Boolean),
+    company: form.company.value,
+    grade: form.grade.value,
+    region: form.region.value,
+    key_account: form.key_account.checked,
+    at_risk: form.at_risk.checked,
+    notes: form.notes.value,
+  };
+  try {
+    const saved = card.new ? await api("POST", "/api/customers", fields) : await api("PATCH", `/api/customers/${card.id}`, fields);
+    desk.call.customer = await api("GET", `/api/customers/${saved.id}`);  // the card, with its history
+    if (desk.record) desk.record.customer_id = saved.id;  // the record links the call to it
+    $("customer-form").hidden = true;
+    $("call-message").textContent = t("customer.saved");
+    renderCall();
+  } catch (error) {
+    $("customer-message").textContent = error.message;
+    $("customer-message").className = "error";
+  }
+});
