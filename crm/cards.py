@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from crm.customers import find_by_phone
 from crm.models import Call, CallRecord, Customer, User
@@ -36,14 +36,18 @@ async def customer_card(
     """The card of the customer (by id, else by the caller's number), or a new-customer card."""
     customer = None
     if customer_id is not None:
-        customer = await session.get(Customer, customer_id, options=[selectinload(Customer.phones)])
+        customer = await session.get(Customer, customer_id, options=[joinedload(Customer.phones)])
     if customer is None and caller_number:
         found = await find_by_phone(session, caller_number, default_region)
         customer = found[0] if found else None
     if customer is None:
         return {"new": True, "phones": [caller_number] if caller_number else []}
+    # Only the columns shown, not whole rows: this runs on every ring (the screen pop).
     rows = await session.execute(
-        select(Call, User.extension, CallRecord.summary)
+        select(
+            Call.id, Call.started_at, Call.direction, Call.disposition, Call.disposition_code, Call.notes,
+            User.extension, CallRecord.summary,
+        )
         .outerjoin(User, User.id == Call.agent_id)
         .outerjoin(CallRecord, CallRecord.call_id == Call.id)
         .where(Call.customer_id == customer.id)
@@ -60,10 +64,10 @@ async def customer_card(
                 "direction": call.direction.value,
                 "disposition": call.disposition,
                 "disposition_code": call.disposition_code,
-                "agent": extension,
+                "agent": call.extension,
                 "notes": call.notes,
-                "summary": summary or "",
+                "summary": call.summary or "",
             }
-            for call, extension, summary in rows
+            for call in rows
         ],
     }

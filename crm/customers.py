@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from crm.models import Customer, CustomerPhone
 from crm.phones import InvalidPhoneNumber, normalize_phone
@@ -20,7 +20,7 @@ async def find_by_phone(session: AsyncSession, number: str, default_region: str 
         select(Customer)
         .join(CustomerPhone)
         .where(CustomerPhone.normalized == key)
-        .options(selectinload(Customer.phones))
+        .options(joinedload(Customer.phones))
         .order_by(Customer.id)
     )
     return list(rows.unique())

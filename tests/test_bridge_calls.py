@@ -192,6 +192,7 @@ async def test_hold_and_resume_are_counted(live: LiveStack) -> None:
 
 
 async def test_hold_and_resume_from_the_desktop(live: LiveStack) -> None:
+    await reset_agents(live)  # no sandbox phone holds by itself
     control = live.service.bridge.call_control
     with live.service.bus.subscribe() as events:
         task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=4))
@@ -214,6 +215,7 @@ async def test_hold_and_resume_from_the_desktop(live: LiveStack) -> None:
 
 
 async def test_agent_hanging_up_on_a_held_customer_ends_the_call(live: LiveStack) -> None:
+    await reset_agents(live)
     bridge = live.service.bridge
     with live.service.bus.subscribe() as events:
         task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=30))
