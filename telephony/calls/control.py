@@ -71,6 +71,9 @@ class CallControl:
             self._holds.discard(linkedid)
             raise
         await self._until(lambda: bool(self._hold_line(linkedid)) or self._bridge.find_call(linkedid) is None)
+        if not self._hold_line(linkedid) and self._bridge.find_call(linkedid) is not None:
+            self._holds.discard(linkedid)
+            raise CallControlError("Asterisk did not put the call on hold (is transfer allowed on this call?)")
 
     async def resume(self, linkedid: str) -> None:
         """Back to the conversation: the hold line hangs up, which ends the "consultation" and
