@@ -231,6 +231,23 @@ async def test_agent_hanging_up_on_a_held_customer_ends_the_call(live: LiveStack
     assert bridge.find_call(linkedid) is None  # nobody is left waiting on the hold line
 
 
+async def test_customer_hanging_up_while_held_ends_the_agents_leg_too(live: LiveStack) -> None:
+    await reset_agents(live)
+    bridge = live.service.bridge
+    with live.service.bus.subscribe() as events:
+        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=30))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        agent, linkedid = answered.agent, answered.call.linkedid  # type: ignore[attr-defined]
+        await bridge.call_control.hold(linkedid)
+        await next_event(events, of_call(linkedid, "call.held"))
+        await bridge.call_control.hang_up(linkedid)  # the customer's leg goes
+        ended = await next_event(events, of_call(linkedid, "call.ended"), timeout=5)
+        await next_event(events, agent_becomes(agent, AgentState.WRAP_UP), timeout=5)
+        task.cancel()
+    assert ended.call.disposition == "answered" and ended.call.hold_count == 1  # type: ignore[attr-defined]
+    assert bridge.find_call(linkedid) is None  # the agent is not left on the hold line
+
+
 def _drain(subscription) -> list:  # type: ignore[no-untyped-def]
     events = []
     while subscription.pending():

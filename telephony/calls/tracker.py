@@ -437,10 +437,7 @@ class CallTracker:
         if live is None:
             return []
         if (event.get("TransferTargetContext"), event.get("TransferTargetExten")) == (TRANSFER_CONTEXT, HOLD_LINE):
-            # The agent hung up while the customer was on hold: the call ends, as it would on a phone.
-            live.agent_hung_up_on_hold = True
-            if event.get("TransfereeChannel"):
-                self._to_hang_up.append(event["TransfereeChannel"])
+            self._hung_up_on_hold(live, event.get("TransfereeChannel") or live.customer_channel)
             return []
         exten = event.get("SecondTransfererExten", "")
         target = live.consulted or (exten if exten not in ("", "s") else event.get("TransferTargetCallerIDNum", ""))
@@ -451,6 +448,15 @@ class CallTracker:
             live.agent_channel = event.get("TransferTargetChannel") or None
             events += self._answer(live, at, agent, self._agents.interface(agent))
         return events
+
+    def _hung_up_on_hold(self, live: _LiveCall, customer_channel: str | None) -> None:
+        """The agent hung up while the customer was on the desktop's hold line: Asterisk would
+        leave the customer there; the call ends instead, as it would on a phone."""
+        if live.agent_hung_up_on_hold:
+            return
+        live.agent_hung_up_on_hold = True
+        if customer_channel:
+            self._to_hang_up.append(customer_channel)
 
     def _transfer(self, live: _LiveCall, at: datetime, kind: str, target: str) -> list[CallEvent]:
         info = live.info
@@ -500,6 +506,13 @@ class CallTracker:
             return []
         live.any_hangup = True
         uniqueid = event.get("Uniqueid", "")
+        if live.hold_line and uniqueid in live.agent_channels and live.customer_channels & live.channels:
+            # Also when the hold line was still ringing: then Asterisk reports no transfer to it.
+            self._hung_up_on_hold(live, live.customer_channel)
+        elif live.hold_line and uniqueid in live.customer_channels:
+            # The customer left while held: the agent would stay on the silent hold line.
+            self._to_hang_up.extend(live.hold_line.values())
+            live.hold_line.clear()
         if live.first_hangup_side is None and live.info.answered_at is not None:
             live.first_hangup_side = self._side(live, uniqueid)
         live.channels.discard(uniqueid)
