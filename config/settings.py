@@ -100,6 +100,9 @@ class QueueSettings(_Section):
     ring_timeout_s: int = Field(default=15, ge=1, le=300)
     service_level_s: int = Field(default=20, ge=1, le=3600)
     service_level_target: float = Field(default=0.8, gt=0, le=1)
+    short_abandon_s: int = Field(
+        default=5, ge=0, le=300, description="Callers who hang up sooner are short abandons, left out of the service level."
+    )
     wrapup_s: int = Field(default=10, ge=0, le=3600, description="After-call work before the agent is offered calls again.")
     max_wait_s: int = Field(default=600, ge=0, le=86400, description="Give up queueing after this long (0: never).")
     schedule: str | None = Field(default=None, description="Name of a routing.schedules entry; empty means always open.")
