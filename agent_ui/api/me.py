@@ -66,15 +66,21 @@ async def get_state(request: web.Request, user: User) -> web.Response:
 @endpoint(*STAFF)
 async def put_state(request: web.Request, user: User) -> web.Response:
     change = await body(request, StateChange)
-    extension, bridge = _extension(user), _bridge(request)
+    guard = request.app.get(DISPOSITIONS)
+    if change.state == "available" and guard is not None and (waiting := guard.pending(_extension(user))):
+        raise json_error(409, f"give your last call ({waiting}) a disposition code first")
+    return web.json_response(await apply_state(request, user, change))
+
+
+async def apply_state(request: web.Request, agent: User, change: StateChange) -> dict[str, Any]:
+    """Put ``agent`` in the wanted state (logging them in to their queues first if need be) and
+    answer with the bridge's state once Asterisk has confirmed it. Used by the agent and by leaders."""
+    extension, bridge = _extension(agent), _bridge(request)
     if change.state == "paused" and not change.reason:
         raise json_error(400, "reason: a pause needs a reason code")
     async with request.app[SESSIONS]() as session:
-        me = await session.scalar(select(User).where(User.id == user.id).options(selectinload(User.queues)))
-        queues = [q.name for q in me.queues] if me else []
-    guard = request.app.get(DISPOSITIONS)
-    if change.state == "available" and guard is not None and (waiting := guard.pending(extension)):
-        raise json_error(409, f"give your last call ({waiting}) a disposition code first")
+        row = await session.scalar(select(User).where(User.id == agent.id).options(selectinload(User.queues)))
+        queues = [q.name for q in row.queues] if row else []
     current = bridge.agents.get(extension)
     logged_in = current is not None and bool(current.queues)
     try:
@@ -82,7 +88,7 @@ async def put_state(request: web.Request, user: User) -> web.Response:
             await bridge.control.logout(extension)
         else:
             if not logged_in:
-                await bridge.control.login(extension, queues, name=user.display_name or user.username)
+                await bridge.control.login(extension, queues, name=agent.display_name or agent.username)
                 await _until(lambda: bool((a := bridge.agents.get(extension)) and a.queues))
             if change.state == "paused":
                 await bridge.control.pause(extension, change.reason or "")
@@ -91,8 +97,9 @@ async def put_state(request: web.Request, user: User) -> web.Response:
     except AgentControlError as error:
         raise json_error(400, str(error)) from None
     wanted = {"available": AgentState.AVAILABLE, "paused": AgentState.PAUSED, "logged_out": AgentState.LOGGED_OUT}[change.state]
-    await _until(lambda: (a := bridge.agents.get(extension)) is not None and (a.state == wanted or (wanted != AgentState.LOGGED_OUT and a.state in (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP))))
-    return web.json_response(state_json(bridge, extension))
+    busy = (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP)
+    await _until(lambda: (a := bridge.agents.get(extension)) is not None and (a.state == wanted or (wanted != AgentState.LOGGED_OUT and a.state in busy)))
+    return state_json(bridge, extension)
 
 
 async def _until(condition, timeout: float = 2.0) -> None:  # type: ignore[no-untyped-def]

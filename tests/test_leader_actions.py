@@ -1,0 +1,74 @@
+"""A team leader acts on agents through the API, against the real sandbox: force a pause with a
+reason (Asterisk agrees), log an agent off and on, listen to a call; never on another team's agent."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from agent_ui.app import create_app
+from crm.demo_data import DEMO_PASSWORD
+from telephony.sandbox.calls import place_call
+from tests.conftest import LiveStack
+from tests.live_calls import reset_agents, unknown_number
+from tests.web import running
+
+
+@pytest.fixture
+async def api(live: LiveStack):  # type: ignore[no-untyped-def]
+    await reset_agents(live)
+    async with running(create_app(live.service.settings, live.service.engine, live.service)) as url, aiohttp.ClientSession() as http:
+
+        async def call(method: str, path: str, username: str, payload: dict) -> tuple[int, dict]:
+            async with http.post(f"{url}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as r:
+                token = (await r.json())["token"]
+            async with http.request(method, f"{url}{path}", json=payload, headers={"Authorization": f"Bearer {token}"}) as r:
+                return r.status, await r.json()
+
+        yield call
+    await reset_agents(live)
+
+
+async def member(live: LiveStack, extension: str) -> dict | None:
+    members = await live.ami.collect("QueueStatus", Queue="support")
+    return next((dict(m) for m in members if m.get("Event") == "QueueMember" and f"/{extension}@" in m["Location"]), None)
+
+
+async def test_leader_forces_a_pause_and_logs_an_agent_off_in_their_own_team_only(live: LiveStack, api) -> None:  # type: ignore[no-untyped-def]
+    status, state = await api("PUT", "/api/agents/1001/state", "leader", {"state": "paused", "reason": "coaching"})
+    assert status == 200 and (state["state"], state["reason"]) == ("paused", "coaching")
+    assert ((m := await member(live, "1001")) and (m["Paused"], m["PausedReason"])) == ("1", "coaching")
+    status, body = await api("PUT", "/api/agents/1003/state", "leader", {"state": "paused", "reason": "coaching"})
+    assert status == 404 and "your team" in body["error"]  # 1003 is in team B
+    assert (await member(live, "1003"))["Paused"] == "0"
+    assert (await api("PUT", "/api/agents/1001/state", "agent1002", {"state": "available"}))[0] == 403
+
+    status, state = await api("PUT", "/api/agents/1002/state", "leader", {"state": "logged_out"})
+    assert status == 200 and state["state"] == "logged_out" and await member(live, "1002") is None
+    status, state = await api("PUT", "/api/agents/1002/state", "supervisor", {"state": "available"})
+    assert status == 200 and state["state"] == "available" and await member(live, "1002") is not None
+    status, state = await api("PUT", "/api/agents/1003/state", "supervisor", {"state": "paused", "reason": "meeting"})
+    assert status == 200 and state["reason"] == "meeting"  # a supervisor acts on every team
+
+
+async def test_leader_listens_to_a_live_call(live: LiveStack, api) -> None:  # type: ignore[no-untyped-def]
+    status, body = await api("POST", "/api/agents/1001/spy", "leader", {"mode": "listen"})
+    assert status == 409 and "not on a call" in body["error"]
+    assert (await api("POST", "/api/agents/1001/spy", "leader", {"mode": "shout"}))[0] == 400
+    for extension in ("1003", "1004"):  # the support call goes to team A: 1001 or 1002
+        await live.service.bridge.control.pause(extension, "break")
+    with live.ami.events(["ChanSpyStart"]) as spying:
+        call = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=6))
+        for _ in range(100):
+            answered = [c for c in live.service.bridge.live_calls() if c.answered_at is not None and c.agent]
+            if answered:
+                break
+            await asyncio.sleep(0.1)
+        agent = answered[0].agent
+        status, body = await api("POST", f"/api/agents/{agent}/spy", "leader", {"mode": "listen"})
+        assert status == 202 and body["mode"] == "listen"
+        started = await spying.get(timeout=10)
+        assert f"/{agent}@" in started["SpyeeChannel"]  # the leader's phone hears the agent's call
+        await call
