@@ -34,6 +34,18 @@ async def stored_call(live: LiveStack, linkedid: str, timeout: float = 15.0) -> 
         await asyncio.sleep(0.1)
 
 
+async def first_answered(live: LiveStack, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    """The first live call an agent has answered (a CallSnapshot)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answered = [c for c in live.service.bridge.live_calls() if c.answered_at is not None and c.agent]
+        if answered:
+            return answered[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no call answered within {timeout}s")
+        await asyncio.sleep(0.1)
+
+
 async def agent_log(live: LiveStack, extension: str, since) -> list[AgentStateLog]:  # type: ignore[no-untyped-def]
     async with live.sessions() as session:
         rows = await session.scalars(

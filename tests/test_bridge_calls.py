@@ -95,6 +95,7 @@ async def test_queue_without_agents_gives_up_as_no_agent(live: LiveStack) -> Non
 
 
 async def test_ring_no_answer_is_kept_and_the_next_agent_answers(live: LiveStack) -> None:
+    await reset_agents(live)  # 1002 must be free to take the call 1001 lets ring out
     await set_phone(live, "1001", mode="noanswer")
     with live.service.bus.subscribe() as events:
         result = await place_call(live.ami, did="4996", caller=unknown_number(), talk_seconds=1)

@@ -16,7 +16,7 @@ from crm.models import Call, CallRecord, Customer
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.conftest import LiveStack
-from tests.live_calls import reset_agents, set_phone, stored_call, unknown_number
+from tests.live_calls import first_answered, reset_agents, set_phone, stored_call, unknown_number
 from tests.web import running
 
 
@@ -25,6 +25,7 @@ async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
     await reset_agents(live)
     async with running(create_app(live.service.settings, live.service.engine, live.service)) as url:
         yield url
+    await reset_agents(live)  # no agent left paused for a disposition by this desktop
 
 
 async def log_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
@@ -162,15 +163,11 @@ async def test_attended_transfer_from_the_page(live: LiveStack, desktop: str) ->
     try:
         async with chromium() as page:
             call = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=20))
-            for _ in range(100):
-                answered = [c for c in live.service.bridge.live_calls() if c.answered_at is not None and c.agent]
-                if answered:
-                    break
-                await asyncio.sleep(0.1)
-            agent = answered[0].agent
+            answered = await first_answered(live)
+            agent = answered.agent
             await log_in(page, desktop, f"agent{agent}")
             # The page opened mid-call: it learns of the call from the next push, the hold.
-            await live.service.bridge.call_control.hold(answered[0].linkedid)
+            await live.service.bridge.call_control.hold(answered.linkedid)
             await page.wait_for_function("document.querySelector('#call-status').textContent === 'On hold'", timeout=5_000)
             await page.click("#resume")
             await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=5_000)
@@ -189,7 +186,7 @@ async def test_attended_transfer_from_the_page(live: LiveStack, desktop: str) ->
             await call
     finally:
         await live.service.bridge.control.unpause("1001")
-    row = await stored_call(live, answered[0].linkedid)
+    row = await stored_call(live, answered.linkedid)
     assert row.agent_extension == "1004" and row.transfers[0]["kind"] == "attended" and row.hold_count >= 2
 
 

@@ -12,7 +12,7 @@ from agent_ui.app import create_app
 from crm.demo_data import DEMO_PASSWORD
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
-from tests.live_calls import reset_agents, unknown_number
+from tests.live_calls import first_answered, reset_agents, unknown_number
 from tests.web import running
 
 
@@ -61,12 +61,7 @@ async def test_leader_listens_to_a_live_call(live: LiveStack, api) -> None:  # t
         await live.service.bridge.control.pause(extension, "break")
     with live.ami.events(["ChanSpyStart"]) as spying:
         call = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=6))
-        for _ in range(100):
-            answered = [c for c in live.service.bridge.live_calls() if c.answered_at is not None and c.agent]
-            if answered:
-                break
-            await asyncio.sleep(0.1)
-        agent = answered[0].agent
+        agent = (await first_answered(live)).agent
         status, body = await api("POST", f"/api/agents/{agent}/spy", "leader", {"mode": "listen"})
         assert status == 202 and body["mode"] == "listen"
         started = await spying.get(timeout=10)

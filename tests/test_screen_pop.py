@@ -44,6 +44,7 @@ async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
     engine = live.service.engine
     async with running(create_app(live.service.settings, engine, live.service)) as url:
         yield url
+    await reset_agents(live)  # no agent left paused for a disposition by this desktop
 
 
 async def test_known_customer_pops_on_ring_before_the_answer(live: LiveStack, desktop: str) -> None:
