@@ -75,6 +75,11 @@ async def reset_agents(live: LiveStack, timeout: float = 15.0) -> None:
         await live.ami.action("DBDelTree", Family="simphone")
     except Exception:  # noqa: BLE001 - nothing stored is fine
         pass
+    for agent in TEST_AGENTS:  # back in every sandbox queue (a test may have logged one off)
+        current = bridge.agents.get(agent.extension)
+        missing = sorted(set(agent.queues) - set(current.queues if current else []))
+        if missing:
+            await bridge.control.login(agent.extension, missing, name=agent.name)
     deadline = time.monotonic() + timeout
     while not all(bridge.agents.is_available(e) for e in SIM_AGENTS):
         for extension in SIM_AGENTS:  # again each time: a desktop may pause one for a disposition late
