@@ -27,6 +27,7 @@ CONNECT_STATUSES = ("connected", "no_answer", "busy", "vacant", "wrong_number", 
 
 INBOUND_FIELDS = ("contact", "summary", "handling", "transferred_to", "result", "reply_needed", "reply_deadline")
 OUTBOUND_FIELDS = ("contact", "campaign", "call_type", "purpose", "connect_status", "feedback", "next_contact_at")
+RECORD_FIELDS = frozenset(INBOUND_FIELDS + OUTBOUND_FIELDS)
 
 EMPTY = {"reply_needed": False, "reply_deadline": None, "handling": None, "call_type": None, "connect_status": None, "next_contact_at": None}
 
@@ -79,7 +80,8 @@ def record_json(call: Call, record: CallRecord | None, timezone: str) -> dict[st
 
 @dataclass
 class RecordInput:
-    """A validated form: the fields of the call's direction, and the call-row fields."""
+    """A form as given: the call-row fields, and the record fields the client sent (PUT replaces
+    the whole form, so a field of the call's direction left out goes back to empty)."""
 
     disposition_code: str
     notes: str
@@ -88,19 +90,21 @@ class RecordInput:
 
 
 async def save_record(session: AsyncSession, call: Call, form: RecordInput, *, user_id: int) -> CallRecord:
-    """Write the form (in the caller's transaction). The field names must suit the call's direction."""
+    """Write the form (in the caller's transaction); RecordError names the first field that is wrong."""
     allowed = INBOUND_FIELDS if call.direction == CallDirection.INBOUND else OUTBOUND_FIELDS
     stray = sorted(set(form.fields) - set(allowed))
     if stray:
         raise RecordError(f"{stray[0]}: not a field of the {call.direction.value} record")
+    if form.fields.get("reply_needed") and form.fields.get("reply_deadline") is None:
+        raise RecordError("reply_deadline: give the deadline when a reply is needed")
     if form.customer_id is not None and await session.get(Customer, form.customer_id) is None:
         raise RecordError(f"customer_id: no customer {form.customer_id}")
     record = await session.scalar(select(CallRecord).where(CallRecord.call_id == call.id))
     if record is None:
         record = CallRecord(call_id=call.id)
         session.add(record)
-    for name, value in form.fields.items():
-        setattr(record, name, value)
+    for name in allowed:
+        setattr(record, name, form.fields.get(name, EMPTY.get(name, "")))
     record.updated_by = user_id
     call.disposition_code, call.notes = form.disposition_code, form.notes
     if form.customer_id is not None:

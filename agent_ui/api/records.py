@@ -15,13 +15,12 @@ from agent_ui.api.calls import check_disposition, own_call
 from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
-from crm.models import CallDirection, CallRecord, User
+from crm.models import CallRecord, User
 from crm.records import (
     CONNECT_STATUSES,
     HANDLING,
-    INBOUND_FIELDS,
-    OUTBOUND_FIELDS,
     OUTBOUND_TYPES,
+    RECORD_FIELDS,
     RecordError,
     RecordInput,
     record_json,
@@ -66,14 +65,7 @@ async def save(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session, session.begin():
         call = await own_call(request, session, user)
         check_disposition(request, call, form.disposition_code)
-        inbound = call.direction == CallDirection.INBOUND
-        allowed, other = (INBOUND_FIELDS, OUTBOUND_FIELDS) if inbound else (OUTBOUND_FIELDS, INBOUND_FIELDS)
-        stray = sorted(form.model_fields_set & (set(other) - set(allowed)))
-        if stray:
-            raise json_error(400, f"{stray[0]}: not a field of the {call.direction.value} record")
-        if form.reply_needed and form.reply_deadline is None:
-            raise json_error(400, "reply_deadline: give the deadline when a reply is needed")
-        fields = {name: getattr(form, name) for name in allowed}
+        fields = {name: getattr(form, name) for name in form.model_fields_set & RECORD_FIELDS}
         try:
             record = await save_record(
                 session,
