@@ -26,8 +26,9 @@ LISTS = {"offers", "transfers", "recordings"}
 ADOPTED_KEEPS = {"started_at", "hold_s", "hold_count", "priority"}  # an adopted call's guesses never overwrite these
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+def _insert(dialect: str):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT, which has ON CONFLICT."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class AgentDirectory:
@@ -50,7 +51,7 @@ class AgentDirectory:
 async def write_records(session: AsyncSession, records: list[dict[str, Any]], agents: AgentDirectory) -> None:
     """Write a batch in the session's transaction (the caller commits): the calls first (one row
     per Linkedid; rows of the same shape in one executemany), then agent states and wrap-ups."""
-    insert = _insert(session)
+    dialect = session.bind.dialect.name
     calls: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     states: list[dict[str, Any]] = []
     wrapups: list[dict[str, Any]] = []
@@ -71,11 +72,10 @@ async def write_records(session: AsyncSession, records: list[dict[str, Any]], ag
             wrapups.append({"key": data["linkedid"], "wrapup_s": data["wrapup_s"]})
         elif kind == "agent_state":
             states.append({**data, "agent_id": await agents.resolve(session, data["agent_extension"])})
-    dialect = session.bind.dialect.name
     for kept, rows in calls.items():
         await session.execute(_call_upsert(dialect, kept), rows)
     if states:
-        await session.execute(insert(AgentStateLog).on_conflict_do_nothing(index_elements=["event_key"]), states)
+        await session.execute(_insert(dialect)(AgentStateLog).on_conflict_do_nothing(index_elements=["event_key"]), states)
     if wrapups:
         table = Call.__table__  # Core, so the list is an executemany, not the ORM's update by primary key
         await session.execute(
@@ -87,8 +87,7 @@ async def write_records(session: AsyncSession, records: list[dict[str, Any]], ag
 def _call_upsert(dialect: str, kept: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """The upsert of calls that updates the columns ``kept`` (built once per shape: building the
     ``excluded`` alias of 30 columns each batch was most of the call log's CPU)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Call)
+    statement = _insert(dialect)(Call)
     changes = {c: statement.excluded[c] if c in NOT_NULL else func.coalesce(statement.excluded[c], getattr(Call, c)) for c in kept}
     changes["customer_id"] = func.coalesce(statement.excluded.customer_id, Call.customer_id)
     return statement.on_conflict_do_update(index_elements=["linkedid"], set_=changes)
