@@ -5,6 +5,8 @@ the call, the agent's state."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from sqlalchemy import select
 from crm.models import Call, CallDirection, Customer, User
 from telephony.agents.state import AgentState
 from telephony.calls.control import CallControlError
+from telephony.events import DomainEvent, Subscription
 from telephony.sandbox.calls import place_call
 from tests.audio import wav_stats
 from tests.conftest import LiveStack
@@ -215,36 +218,40 @@ async def test_hold_and_resume_from_the_desktop(live: LiveStack) -> None:
     assert 1.2 <= row.hold_s <= 3
 
 
-async def test_agent_hanging_up_on_a_held_customer_ends_the_call(live: LiveStack) -> None:
+@contextlib.asynccontextmanager
+async def held_from_the_desktop(live: LiveStack) -> AsyncIterator[tuple[Subscription, DomainEvent]]:
+    """A support call answered and put on hold from the desktop: (the bus's events, call.answered)."""
     await reset_agents(live)
-    bridge = live.service.bridge
     with live.service.bus.subscribe() as events:
         task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=30))
-        answered = await next_event(events, lambda e: e.name == "call.answered")
+        try:
+            answered = await next_event(events, lambda e: e.name == "call.answered")
+            linkedid = answered.call.linkedid  # type: ignore[attr-defined]
+            await live.service.bridge.call_control.hold(linkedid)
+            await next_event(events, of_call(linkedid, "call.held"))
+            yield events, answered
+        finally:
+            task.cancel()
+
+
+async def test_agent_hanging_up_on_a_held_customer_ends_the_call(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    async with held_from_the_desktop(live) as (events, answered):
         linkedid = answered.call.linkedid  # type: ignore[attr-defined]
-        await bridge.call_control.hold(linkedid)
-        await next_event(events, of_call(linkedid, "call.held"))
         _, agent_channel = next(t.channels(linkedid) for t in bridge.calls.values() if t.get(linkedid))
         await live.ami.action("Hangup", Channel=agent_channel)  # the agent puts the phone down
         ended = await next_event(events, of_call(linkedid, "call.ended"), timeout=5)
-        task.cancel()
     assert (ended.call.disposition, ended.call.hangup_side, ended.call.transfers) == ("answered", "agent", [])  # type: ignore[attr-defined]
     assert bridge.find_call(linkedid) is None  # nobody is left waiting on the hold line
 
 
 async def test_customer_hanging_up_while_held_ends_the_agents_leg_too(live: LiveStack) -> None:
-    await reset_agents(live)
     bridge = live.service.bridge
-    with live.service.bus.subscribe() as events:
-        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=30))
-        answered = await next_event(events, lambda e: e.name == "call.answered")
+    async with held_from_the_desktop(live) as (events, answered):
         agent, linkedid = answered.agent, answered.call.linkedid  # type: ignore[attr-defined]
-        await bridge.call_control.hold(linkedid)
-        await next_event(events, of_call(linkedid, "call.held"))
         await bridge.call_control.hang_up(linkedid)  # the customer's leg goes
         ended = await next_event(events, of_call(linkedid, "call.ended"), timeout=5)
         await next_event(events, agent_becomes(agent, AgentState.WRAP_UP), timeout=5)
-        task.cancel()
     assert ended.call.disposition == "answered" and ended.call.hold_count == 1  # type: ignore[attr-defined]
     assert bridge.find_call(linkedid) is None  # the agent is not left on the hold line
 
