@@ -43,9 +43,8 @@ function renderCard(card) {
   $("pop-notes").textContent = card.new ? "" : card.notes;
   $("pop-phones").replaceChildren(...(card.new ? [] : card.phones).map((number) => phoneItem(number)));
   const history = (card.recent_calls || []).map((past) => {
-    const code = desk.meta.disposition_codes.find((c) => c.code === past.disposition_code);
     return element("li", [new Date(past.started_at).toLocaleString(desk.lang), past.disposition ? t(`outcome.${past.disposition}`) : "",
-      code ? label(code) : "", past.summary, past.notes].filter(Boolean).join(" · "));
+      codeLabel(past.disposition_code), past.summary, past.notes].filter(Boolean).join(" · "));
   });
   if (!history.length && !card.new) history.push(element("li", t("pop.no_calls")));
   $("pop-history").replaceChildren(...history);

@@ -25,6 +25,11 @@ function label(item) {
   return desk.lang === "zh-CN" ? item.zh : item.en;
 }
 
+function codeLabel(code) {
+  const known = desk.meta.disposition_codes.find((c) => c.code === code);
+  return known ? label(known) : "";
+}
+
 function element(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;
@@ -115,13 +120,12 @@ function renderHistory() {
   $("history-aht").textContent = today.average_handle_time_s == null ? "–" : t("pop.seconds", { seconds: Math.round(today.average_handle_time_s) });
   $("history-rows").replaceChildren(...today.calls.map((call) => {
     const row = document.createElement("tr");
-    const code = desk.meta.disposition_codes.find((c) => c.code === call.disposition_code);
     row.append(
       element("td", new Date(call.started_at).toLocaleTimeString(desk.lang)),
       element("td", t(`history.${call.direction}`)),
       element("td", (call.direction === "inbound" ? call.caller_number : call.called_number) || ""),
       element("td", call.disposition ? t(`outcome.${call.disposition}`) : t("history.live")),
-      element("td", code ? label(code) : ""),
+      element("td", codeLabel(call.disposition_code)),
       element("td", call.talk_s == null ? "" : String(Math.round(call.talk_s))),
     );
     return row;
