@@ -104,6 +104,11 @@ class QueueSettings(_Section):
         default=5, ge=0, le=300, description="Callers who hang up sooner are short abandons, left out of the service level."
     )
     wrapup_s: int = Field(default=10, ge=0, le=3600, description="After-call work before the agent is offered calls again.")
+    alert_wait_s: int = Field(default=60, ge=1, le=86400, description="Alert when a caller has waited longer than this.")
+    alert_call_min: float = Field(default=10, gt=0, le=1440, description="Alert when a call has lasted longer than this.")
+    alert_pause_min: float = Field(
+        default=15, gt=0, le=1440, description="Alert when an agent of this queue has been paused longer than this."
+    )
     max_wait_s: int = Field(default=600, ge=0, le=86400, description="Give up queueing after this long (0: never).")
     schedule: str | None = Field(default=None, description="Name of a routing.schedules entry; empty means always open.")
     out_of_hours: Literal["message", "voicemail"] = Field(

@@ -14,7 +14,7 @@ from crm.models import AgentStateLog, Call, User
 # Columns the bridge owns. disposition_code and notes belong to the agent's desktop and are never
 # touched here; customer_id is only ever filled in, never cleared (the desktop may set it later).
 CALL_COLUMNS = (
-    "server", "direction", "did", "caller_number", "caller_name", "called_number", "queue", "priority",
+    "server", "direction", "did", "caller_number", "caller_name", "called_number", "queue", "entry_queue", "priority",
     "route", "agent_extension", "agent_id", "agent_interface", "started_at", "queued_at", "offered_at",
     "answered_at", "ended_at", "wait_s", "talk_s", "hold_s", "hold_count", "disposition", "hangup_side",
     "offers", "transfers", "recordings",
@@ -23,7 +23,7 @@ CALL_COLUMNS = (
 
 NOT_NULL = {"server", "direction", "started_at", "hold_s", "hold_count", "priority"}
 LISTS = {"offers", "transfers", "recordings"}
-ADOPTED_KEEPS = {"started_at", "hold_s", "hold_count", "priority"}  # an adopted call's guesses never overwrite these
+ADOPTED_KEEPS = {"started_at", "hold_s", "hold_count", "priority", "entry_queue"}  # an adopted call's guesses never overwrite these
 
 
 def _insert(dialect: str):  # type: ignore[no-untyped-def]

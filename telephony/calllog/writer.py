@@ -12,13 +12,12 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from telephony.agents.state import AgentState
+from telephony.agents.wrapup import WrapUpClock
 from telephony.calllog.spool import Spool
 from telephony.calllog.store import AgentDirectory, write_records
 from telephony.events import (
@@ -52,12 +51,6 @@ def call_record(event: CallEvent) -> dict[str, Any]:
 
 
 @dataclass
-class _WrapUp:
-    started: datetime
-    linkedid: str | None
-
-
-@dataclass
 class WriterStats:
     written: int = 0
     spooled: int = 0
@@ -80,8 +73,7 @@ class CallLogWriter:
         self._max_backoff_s = max_backoff_s
         self._pending: list[dict[str, Any]] = []
         self._agents = AgentDirectory()
-        self._last_call: dict[str, str] = {}  # agent extension → linkedid of their last call
-        self._wrapups: dict[str, _WrapUp] = {}
+        self._wrapups = WrapUpClock()
         self._task: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
         self._writing = False
@@ -90,13 +82,12 @@ class CallLogWriter:
     # Turning events into records -------------------------------------------------------------------
 
     def add(self, event: DomainEvent) -> None:
-        if isinstance(event, CallEvent):
-            if event.call.agent:
-                self._last_call[event.call.agent] = event.call.linkedid
-            if isinstance(event, WRITTEN_ON):
-                self._pending.append(call_record(event))
+        if isinstance(event, WRITTEN_ON):
+            self._pending.append(call_record(event))
         elif isinstance(event, AgentStateChanged):
             self._agent_state(event)
+        if wrapup := self._wrapups.observe(event):
+            self._pending.append({"kind": "wrapup", "data": {"linkedid": wrapup.linkedid, "wrapup_s": wrapup.seconds}})
 
     def _agent_state(self, event: AgentStateChanged) -> None:
         agent = event.agent
@@ -115,13 +106,6 @@ class CallLogWriter:
                 },
             }
         )
-        if agent.state == AgentState.WRAP_UP:
-            self._wrapups[agent.extension] = _WrapUp(event.at, self._last_call.get(agent.extension))
-        elif event.previous == AgentState.WRAP_UP.value and agent.extension in self._wrapups:
-            wrapup = self._wrapups.pop(agent.extension)
-            if wrapup.linkedid:
-                seconds = round((event.at - wrapup.started).total_seconds(), 3)
-                self._pending.append({"kind": "wrapup", "data": {"linkedid": wrapup.linkedid, "wrapup_s": seconds}})
 
     # Running ---------------------------------------------------------------------------------------
 

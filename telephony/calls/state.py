@@ -45,6 +45,7 @@ class CallSnapshot:
     customer_id: int | None = None
     route: str | None = None  # queue | preferred | closed | fallback (docs/agi.md)
     queue: str | None = None
+    entry_queue: str | None = None  # the first queue the call went to; the KPIs count it there
     priority: int = 0
     position: int | None = None
     preferred_agent: str | None = None

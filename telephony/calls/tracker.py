@@ -215,6 +215,7 @@ class CallTracker:
             live.customer_channels.add(event.get("Uniqueid", ""))  # the leg that runs our dialplan
             info.did = event.get("DID") or info.did
             info.queue = event.get("Queue") or info.queue
+            info.entry_queue = info.entry_queue or info.queue
             info.priority = _int(event.get("QueuePriority"), 0)
             info.customer_id = _int(event.get("Customer"), None)
             info.route = event.get("Route") or "fallback"
@@ -247,6 +248,7 @@ class CallTracker:
         live.in_queue = True
         live.customer_channels.add(event.get("Uniqueid", ""))
         info.queue = event.get("Queue") or info.queue
+        info.entry_queue = info.entry_queue or info.queue
         info.position = _int(event.get("Position"), None)
         info.queued_at = info.queued_at or at
         info.phase = CallPhase.QUEUED
@@ -626,7 +628,7 @@ class CallTracker:
         self._calls[linkedid] = live
         events: list[CallEvent] = [self._emit(live, CallStarted, at)]
         if queued:
-            info.queue = queued[0].get("ApplicationData", "").split(",")[0] or None
+            info.queue = info.entry_queue = queued[0].get("ApplicationData", "").split(",")[0] or None
             if queued[0].get("BridgeId"):
                 info.answered_at = info.queued_at = at
                 info.phase = CallPhase.ANSWERED
