@@ -7,12 +7,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import pages
-from agent_ui.api import agents, call_control, calls, customers, me, meta, openapi, records
+from agent_ui.api import agents, call_control, calls, customers, me, meta, openapi, records, reports, wallboard
 from agent_ui.api.common import SESSIONS
-from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY
+from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
 from agent_ui.auth import LoginLimiter, login
 from agent_ui.dispositions import DispositionGuard
 from agent_ui.realtime import Realtime
+from agent_ui.wallboard.service import Wallboard
 from config import Settings
 from crm import schema
 from crm.db import session_factory
@@ -46,9 +47,17 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return await login(request, sessions, limiter)
 
     app.router.add_post("/api/login", handle_login)
-    for resource in (customers, calls, records, call_control, me, agents, meta, openapi, pages):
+    for resource in (customers, calls, records, call_control, me, agents, wallboard, reports, meta, openapi, pages):
         resource.routes(app)
     realtime = Realtime(settings, sessions, telephony.bus if telephony is not None else None)
     realtime.attach(app)
     app[REALTIME] = realtime
+    board = Wallboard(
+        settings, sessions, realtime.sio,
+        bus=telephony.bus if telephony is not None else None,
+        bridge=telephony.bridge if telephony is not None else None,
+    )  # fmt: skip
+    realtime.wallboard = app[WALLBOARD] = board
+    app.on_startup.append(lambda app: board.start())
+    app.on_cleanup.append(lambda app: board.stop())
     return app

@@ -4,6 +4,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui.dispositions import DispositionGuard
+from agent_ui.wallboard.service import Wallboard
 from config import Settings
 from telephony.service import TelephonyService
 
@@ -11,3 +12,4 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 TELEPHONY = web.AppKey("telephony", TelephonyService)
 DISPOSITIONS = web.AppKey("dispositions", DispositionGuard)
+WALLBOARD = web.AppKey("wallboard", Wallboard)

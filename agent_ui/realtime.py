@@ -4,6 +4,7 @@ docs/socketio.md."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ import socketio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent_ui.auth import SESSION_COOKIE
+from agent_ui.wallboard.board import agent_state_payload
+from agent_ui.wallboard.service import Wallboard
 from config import Settings
 from crm.cards import customer_card
 from crm.tokens import user_for_token
@@ -66,6 +69,8 @@ class Realtime:
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], logger=False, engineio_logger=False)
         self.sio.on("connect", self._connect)
         self._consumer: Consumer | None = None
+        self._welcomes: set[asyncio.Task[None]] = set()
+        self.wallboard: Wallboard | None = None  # set by the app: leaders' sockets get the live picture
 
     def attach(self, app) -> None:  # type: ignore[no-untyped-def]
         self.sio.attach(app, socketio_path="socket.io")
@@ -84,6 +89,12 @@ class Realtime:
         await self.sio.save_session(sid, {"user_id": user.id, "role": user.role.value, "extension": user.extension})
         if user.extension:
             await self.sio.enter_room(sid, agent_room(user.extension))
+        if self.wallboard is not None:
+            # After this handler returns socket.io sends the connection's acknowledgement; the
+            # picture must follow it, not precede it.
+            task = asyncio.create_task(self.wallboard.welcome(sid, user))
+            self._welcomes.add(task)
+            task.add_done_callback(self._welcomes.discard)
 
     # Pushing the bridge's events ----------------------------------------------------------------
 
@@ -120,14 +131,4 @@ class Realtime:
         elif isinstance(event, (CallHeld, CallResumed, CallEnded)) and event.call.agent:
             await self.sio.emit(event.name, call_payload(event.call), room=agent_room(event.call.agent))
         elif isinstance(event, AgentStateChanged):
-            agent = event.agent
-            payload = {
-                "agent": agent.extension,
-                "state": agent.state.value,
-                "reason": agent.reason,
-                "since": agent.since.isoformat(),
-                "call_id": agent.call,
-                "pause_reason": agent.pause_reason,
-                "wrapup_until": agent.wrapup_until.isoformat() if agent.wrapup_until else None,
-            }
-            await self.sio.emit("agent.state", payload, room=agent_room(agent.extension))
+            await self.sio.emit("agent.state", agent_state_payload(event.agent), room=agent_room(event.agent.extension))

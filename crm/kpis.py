@@ -8,9 +8,12 @@ or rebuilt from the call log, and the wallboard agrees with the report of the sa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
+
+from config.settings import QueueSettings
 
 ANSWERED, ABANDONED, NO_AGENT, OUT_OF_HOURS = "answered", "abandoned", "no_agent", "out_of_hours"
 
@@ -61,6 +64,12 @@ class Thresholds:
     service_level_s: float = 20
     service_level_target: float = 0.8
     short_abandon_s: float = 5
+
+
+def thresholds_by_queue(queues: Iterable[QueueSettings]) -> Callable[[str | None], Thresholds]:
+    """Each configured queue's thresholds; the defaults for a queue no longer configured."""
+    known = {q.name: Thresholds(q.service_level_s, q.service_level_target, q.short_abandon_s) for q in queues}
+    return lambda name: known.get(name or "", Thresholds())
 
 
 @dataclass
@@ -176,7 +185,7 @@ def agent_figures(sums: AgentSums) -> dict[str, Any]:
 class Tally:
     """Queue and agent sums over a set of calls; :meth:`put` a call's latest facts any number of times."""
 
-    limits_for: Any = field(default=lambda queue: Thresholds())  # queue name → Thresholds
+    limits_for: Callable[[str | None], Thresholds] = field(default=lambda queue: Thresholds())
     queues: dict[str, QueueSums] = field(default_factory=dict)
     agents: dict[str, AgentSums] = field(default_factory=dict)
     longest_talk_s: dict[str, float] = field(default_factory=dict)

@@ -56,11 +56,13 @@ TEST_QUEUES = [
     QueueSettings(name="closed", dids=["4998"], schedule="never"),  # out of hours, always: voicemail
     QueueSettings(name="closedmsg", dids=["4995"], schedule="never", out_of_hours="message"),
     QueueSettings(name="rna", dids=["4996"], strategy="linear", ring_timeout_s=2, wrapup_s=1),  # 1001 first
+    # Only the wallboard test calls it, so its figures can be worked out by hand.
+    QueueSettings(name="board", dids=["4994"], ring_timeout_s=3, wrapup_s=1, short_abandon_s=3),
 ]
 TEST_AGENTS = [
     SimulatedAgent(extension="1001", name="Agent 1001", language="zh", queues=["support", "rna"]),
     SimulatedAgent(extension="1002", name="Agent 1002", language="en", queues=["support", "rna"]),
-    SimulatedAgent(extension="1003", name="Agent 1003", language="zh", queues=["support", "sales"]),
+    SimulatedAgent(extension="1003", name="Agent 1003", language="zh", queues=["support", "sales", "board"]),
     SimulatedAgent(extension="1004", name="Agent 1004", language="en", queues=["sales", "senior"]),
 ]
 

@@ -4,30 +4,16 @@ card over socket.io — before the call is answered — then the answer and the 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import aiohttp
 import pytest
-import socketio
 
 from agent_ui.app import create_app
 from crm.demo_data import DEMO_PASSWORD
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
 from tests.live_calls import reset_agents, stored_call, unknown_number
-from tests.web import running
-
-
-async def agent_socket(base_url: str, username: str) -> tuple[socketio.AsyncClient, asyncio.Queue]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{base_url}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as response:
-            token = (await response.json())["token"]
-    received: asyncio.Queue = asyncio.Queue()
-    client = socketio.AsyncClient(reconnection=False)
-    for name in ("call.offered", "call.answered", "call.ended", "call.missed", "agent.state"):
-        client.on(name, lambda data, name=name: received.put_nowait((name, time.time(), data)))
-    await client.connect(base_url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
-    return client, received
+from tests.web import agent_socket, running
 
 
 async def next_named(received: asyncio.Queue, name: str, timeout: float = 15) -> tuple[float, dict]:

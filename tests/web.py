@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
+import aiohttp
+import socketio
 from aiohttp import web
+
+from crm.demo_data import DEMO_PASSWORD
 
 from tests.conftest import free_port
 
@@ -22,3 +28,18 @@ async def running(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def agent_socket(
+    base_url: str, username: str, events: tuple[str, ...] = ("call.offered", "call.answered", "call.ended", "call.missed", "agent.state")
+) -> tuple[socketio.AsyncClient, asyncio.Queue]:
+    """A logged-in socket.io client; every event named in ``events`` lands in the queue as (name, time, data)."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base_url}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as response:
+            token = (await response.json())["token"]
+    received: asyncio.Queue = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection=False)
+    for name in events:
+        client.on(name, lambda data, name=name: received.put_nowait((name, time.time(), data)))
+    await client.connect(base_url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
+    return client, received

@@ -1,0 +1,96 @@
+"""/api/reports/queues and /api/reports/agents: figures by interval over any range, as JSON or CSV
+(``format=csv``). Team leaders get their team's agents and the queues their team works."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
+
+from aiohttp import web
+
+from agent_ui.api.agents import LEADERS
+from agent_ui.api.common import SESSIONS, endpoint
+from agent_ui.app_keys import SETTINGS
+from agent_ui.auth import json_error
+from crm.kpis import thresholds_by_queue
+from crm.models import Role, User
+from crm.reports import Period, ReportError, agent_report, csv_rows, queue_report
+from crm.teams import load_directory
+
+
+def _moment(request: web.Request, name: str, zone: zoneinfo.ZoneInfo, default: datetime, end: bool) -> datetime:
+    """A date (the whole day, in the call center's zone) or an ISO date-time."""
+    raw = request.query.get(name, "")
+    if not raw:
+        return default
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise json_error(400, f"{name} must be a date (2026-11-27) or an ISO date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _period(request: web.Request) -> Period:
+    zone = zoneinfo.ZoneInfo(request.app[SETTINGS].crm.timezone)
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _moment(request, "from", zone, today, end=False)
+    end = _moment(request, "to", zone, start + timedelta(days=1), end=True)
+    try:
+        return Period(start, end, request.query.get("interval", "1h"), zone)
+    except ReportError as error:
+        raise json_error(400, str(error)) from None
+
+
+def _answer(request: web.Request, name: str, period: Period, rows: list[dict]) -> web.Response:  # type: ignore[type-arg]
+    fmt = request.query.get("format", "json")
+    if fmt == "json":
+        return web.json_response({"from": period.start.isoformat(), "to": period.end.isoformat(), "interval": period.interval, "rows": rows})
+    if fmt != "csv":
+        raise json_error(400, "format must be json or csv")
+    header, table = csv_rows(rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(table)
+    filename = f"{name}-{period.start:%Y%m%d}-{period.interval}.csv"
+    return web.Response(
+        text="\ufeff" + out.getvalue(),  # the BOM makes spreadsheet programs read Chinese names as UTF-8
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@endpoint(*LEADERS)
+async def queues(request: web.Request, user: User) -> web.Response:
+    period = _period(request)
+    limits = thresholds_by_queue(request.app[SETTINGS].queues)
+    async with request.app[SESSIONS]() as session:
+        allowed = None
+        if user.role == Role.TEAM_LEADER:
+            allowed = (await load_directory(session)).team_queues(user.team_id) if user.team_id is not None else set()
+        rows = await queue_report(session, period, limits, allowed)
+    return _answer(request, "queues", period, rows)
+
+
+@endpoint(*LEADERS)
+async def agents(request: web.Request, user: User) -> web.Response:
+    period = _period(request)
+    async with request.app[SESSIONS]() as session:
+        directory = await load_directory(session)
+        allowed = None
+        if user.role == Role.TEAM_LEADER:
+            allowed = {e for e, a in directory.agents.items() if user.team_id is not None and a.team_id == user.team_id}
+        names = {e: a.name for e, a in directory.agents.items()}
+        rows = await agent_report(session, period, datetime.now(UTC), allowed, names)
+    return _answer(request, "agents", period, rows)
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/api/reports/queues", queues)
+    app.router.add_get("/api/reports/agents", agents)

@@ -1,0 +1,28 @@
+"""/api/queues and /api/agents: the wallboard's live picture, the same payloads as the socket.io
+push (docs/api.md), scoped to the leader's team."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_ui.api.agents import LEADERS
+from agent_ui.api.common import endpoint
+from agent_ui.app_keys import WALLBOARD
+from crm.models import User
+
+
+@endpoint(*LEADERS)
+async def get_queues(request: web.Request, user: User) -> web.Response:
+    board = request.app[WALLBOARD]
+    return web.json_response({"queues": [board.queue_stats(q) for q in board.queues_for(user)], "alerts": board.alerts_for(user)})
+
+
+@endpoint(*LEADERS)
+async def get_agents(request: web.Request, user: User) -> web.Response:
+    board = request.app[WALLBOARD]
+    return web.json_response({"agents": [board.agent_state(a) for a in board.agents_for(user)]})
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/api/queues", get_queues)
+    app.router.add_get("/api/agents", get_agents)

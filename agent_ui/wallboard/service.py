@@ -1,0 +1,199 @@
+"""The wallboard service: feeds the :class:`Board` from the bus, rebuilds today's figures from the
+call log at start, and pushes ``queue.stats``, ``agent.state`` and ``alert`` over socket.io to the
+leaders allowed to see them (docs/socketio.md). Team leaders are in their team's room and get
+their team's agents and the queues their team works; supervisors and admins get everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import socketio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from agent_ui.wallboard.board import Alert, Board
+from config import Settings
+from crm.kpis import CallFacts
+from crm.models import Call, Role, User
+from crm.teams import Directory, load_directory
+from telephony.events import AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus
+
+log = logging.getLogger(__name__)
+
+LEADERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
+SUPERVISORS_ROOM = "wallboard:all"
+COALESCE_S = 0.05  # queue figures changed by a burst of events go out once
+DIRECTORY_REFRESH_S = 30.0
+
+
+def team_room(team_id: int) -> str:
+    return f"wallboard:team:{team_id}"
+
+
+class Wallboard:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        sio: socketio.AsyncServer,
+        *,
+        bus: EventBus | None = None,
+        bridge: Any = None,  # telephony.bridge.Bridge: the live calls and agents at start
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._sio = sio
+        self._bus = bus
+        self._bridge = bridge
+        self._clock = clock
+        self.board = Board(settings, clock())
+        self.directory = Directory()
+        self._alerts: dict[tuple[str, str | None, str | None], Alert] = {}
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._consumer: Consumer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # Lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._bus is not None:
+            self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged], self._handle, "wallboard")
+        await self._refresh_directory()
+        await self.rebuild()
+        if self._bridge is not None:
+            for agent in self._bridge.agents.agents():
+                self.board.agents.setdefault(agent.extension, agent)
+            for call in self._bridge.live_calls():
+                self.board.calls.setdefault(call.linkedid, call)
+        self._alerts = {a.key: a for a in self.board.alerts(self._clock())}
+        self._tasks = [asyncio.create_task(self._flush_loop(), name="wallboard-flush"), asyncio.create_task(self._tick_loop(), name="wallboard-tick")]
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def rebuild(self) -> None:
+        """Today's figures from the call log: what a restarted ``serve`` shows at once."""
+        since = self.board.day_start - timedelta(days=1)  # a call counts from its queue time, a little after it started
+        async with self._sessions() as session:
+            calls = await session.scalars(select(Call).where(Call.started_at >= since).order_by(Call.started_at))
+            for call in calls:
+                self.board.count(CallFacts.from_call(call))
+
+    async def _refresh_directory(self) -> None:
+        async with self._sessions() as session:
+            self.directory = await load_directory(session)
+        self.board.members = self.directory.queue_members()
+
+    # Scoping -----------------------------------------------------------------------------------------
+
+    def queues_for(self, user: User) -> list[str]:
+        if user.role == Role.TEAM_LEADER:
+            mine = self.directory.team_queues(user.team_id) if user.team_id is not None else set()
+            return [q for q in self.board.queue_names() if q in mine]
+        return self.board.queue_names()
+
+    def agents_for(self, user: User) -> list[str]:
+        if user.role == Role.TEAM_LEADER:
+            return sorted(e for e, a in self.directory.agents.items() if user.team_id is not None and a.team_id == user.team_id)
+        return sorted(set(self.directory.agents) | set(self.board.agents))
+
+    def _queue_rooms(self, queue: str) -> list[str]:
+        teams = {a.team_id for a in self.directory.agents.values() if queue in a.queues and a.team_id is not None}
+        return [SUPERVISORS_ROOM, *(team_room(t) for t in sorted(teams))]
+
+    def _agent_rooms(self, extension: str) -> list[str]:
+        team = self.directory.team_of(extension)
+        return [SUPERVISORS_ROOM] if team is None else [SUPERVISORS_ROOM, team_room(team)]
+
+    # Payloads ----------------------------------------------------------------------------------------
+
+    def queue_stats(self, queue: str) -> dict[str, Any]:
+        return self.board.queue_stats(queue, self._clock())
+
+    def agent_state(self, extension: str) -> dict[str, Any]:
+        entry = self.directory.agents.get(extension)
+        return self.board.agent_state(extension, self._clock(), entry.name if entry else "", entry.team_id if entry else None)
+
+    def alerts_for(self, user: User) -> list[dict[str, Any]]:
+        queues, agents, now = set(self.queues_for(user)), set(self.agents_for(user)), self._clock()
+        return [a.payload(True, now) for a in self._alerts.values() if (a.agent in agents if a.agent else a.queue in queues)]
+
+    async def welcome(self, sid: str, user: User) -> None:
+        """A leader's socket: join the rooms they may hear, then the current picture at once."""
+        if user.role not in LEADERS:
+            return
+        room = team_room(user.team_id) if user.role == Role.TEAM_LEADER and user.team_id is not None else None
+        if user.role != Role.TEAM_LEADER:
+            room = SUPERVISORS_ROOM
+        if room is None:
+            return
+        await self._sio.enter_room(sid, room)
+        for queue in self.queues_for(user):
+            await self._sio.emit("queue.stats", self.queue_stats(queue), to=sid)
+        for extension in self.agents_for(user):
+            await self._sio.emit("agent.state", self.agent_state(extension), to=sid)
+        for alert in self.alerts_for(user):
+            await self._sio.emit("alert", alert, to=sid)
+
+    # Pushing -----------------------------------------------------------------------------------------
+
+    async def _handle(self, event: DomainEvent) -> None:
+        queues, agents = self.board.apply(event)
+        for extension in agents:
+            await self._sio.emit("agent.state", self.agent_state(extension), room=self._agent_rooms(extension))
+        if queues:
+            self._dirty |= queues
+            self._wake.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(COALESCE_S)
+            self._wake.clear()
+            dirty, self._dirty = self._dirty, set()
+            try:
+                for queue in sorted(dirty):
+                    await self._sio.emit("queue.stats", self.queue_stats(queue), room=self._queue_rooms(queue))
+                await self._push_alerts()
+            except Exception:  # noqa: BLE001 - the next change pushes again
+                log.exception("wallboard: push failed")
+
+    async def _tick_loop(self) -> None:
+        """Once a second: alerts that time raises (a caller waiting, a long call or pause), midnight."""
+        last_refresh = self._clock()
+        while True:
+            await asyncio.sleep(1.0)
+            now = self._clock()
+            try:
+                if (now - last_refresh).total_seconds() >= DIRECTORY_REFRESH_S:
+                    last_refresh = now
+                    await self._refresh_directory()
+                if self.board.roll(now):
+                    self._dirty |= set(self.board.queue_names())
+                    self._wake.set()
+                await self._push_alerts()
+            except Exception:  # noqa: BLE001
+                log.exception("wallboard: tick failed")
+
+    async def _push_alerts(self) -> None:
+        now = self._clock()
+        current = {a.key: a for a in self.board.alerts(now)}
+        raised = [a for k, a in current.items() if k not in self._alerts]
+        cleared = [a for k, a in self._alerts.items() if k not in current]
+        self._alerts = current
+        for alert, active in [(a, True) for a in raised] + [(a, False) for a in cleared]:
+            # An agent's alert goes where the agent is seen, even when it names a shared queue.
+            rooms = self._agent_rooms(alert.agent) if alert.agent else self._queue_rooms(alert.queue or "")
+            await self._sio.emit("alert", alert.payload(active, now), room=rooms)
