@@ -1,4 +1,4 @@
-"""The browser pages and their static files (agent_ui/static)."""
+"""The browser pages — the agent desktop and the leaders' wallboard — and their static files (agent_ui/static)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ async def desktop(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "desktop.html", headers={"Cache-Control": "no-cache"})
 
 
+async def wallboard(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "wallboard.html", headers={"Cache-Control": "no-cache"})
+
+
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/desktop")
 
@@ -20,4 +24,5 @@ async def home(request: web.Request) -> web.Response:
 def routes(app: web.Application) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/desktop", desktop)
+    app.router.add_get("/wallboard", wallboard)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)

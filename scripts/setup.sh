@@ -20,15 +20,19 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# The socket.io browser client, from the npm registry (not committed).
-client=agent_ui/static/vendor/socket.io.min.js
-if [ ! -f "$client" ]; then
+# Browser libraries from the npm registry (not committed): the socket.io client and Chart.js
+# (the wallboard's report charts).
+fetch_npm() {  # package@version, file in the package, where to put it
+  [ -f "$3" ] && return 0
+  local scratch
   scratch=$(mktemp -d)
-  (cd "$scratch" && npm pack --silent socket.io-client@4.8 >/dev/null && tar -xzf socket.io-client-*.tgz)
-  mkdir -p "$(dirname "$client")"
-  cp "$scratch/package/dist/socket.io.min.js" "$client"
+  (cd "$scratch" && npm pack --silent "$1" >/dev/null && tar -xzf ./*.tgz)
+  mkdir -p "$(dirname "$3")"
+  cp "$scratch/package/$2" "$3"
   rm -rf "$scratch"
-fi
+}
+fetch_npm socket.io-client@4.8 dist/socket.io.min.js agent_ui/static/vendor/socket.io.min.js
+fetch_npm chart.js@4.6 dist/chart.umd.min.js agent_ui/static/vendor/chart.umd.min.js
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

@@ -6,6 +6,7 @@ import contextlib
 import shutil
 from collections.abc import AsyncIterator
 
+from crm.demo_data import DEMO_PASSWORD
 from tests.conftest import unavailable
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,3 +33,12 @@ async def chromium(locale: str = "en-US") -> AsyncIterator:  # type: ignore[type
         finally:
             await context.close()
             await browser.close()
+
+
+async def log_in(page, url: str, username: str, shown: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the page at ``url``, log in as a demo user and wait until ``shown`` (its main view) is."""
+    await page.goto(url)
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", DEMO_PASSWORD)
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_selector(f"{shown}:not([hidden])", timeout=10_000)

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from agent_ui.app import create_app
-from crm.demo_data import DEMO_PASSWORD
 from crm.models import Call, CallRecord, Customer
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
+from tests.browser import log_in as browser_log_in
 from tests.conftest import LiveStack
 from tests.live_calls import first_answered, reset_agents, set_phone, stored_call, unknown_number
 from tests.web import running
@@ -29,11 +29,7 @@ async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
 
 
 async def log_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    await page.goto(f"{base}/desktop")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", DEMO_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_selector("#desktop-view:not([hidden])", timeout=10_000)
+    await browser_log_in(page, f"{base}/desktop", username, "#desktop-view")
 
 
 async def test_pop_before_answer_then_the_record_form_reaches_the_call_row(live: LiveStack, desktop: str) -> None:

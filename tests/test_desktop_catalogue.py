@@ -1,5 +1,6 @@
-"""The desktop's words all come from its translation catalogues, in both languages: every key the
-page and its scripts use exists in en and zh-CN, and the HTML itself carries no text of its own."""
+"""The pages' words (the desktop's and the wallboard's) all come from the translation catalogues, in
+both languages: every key the pages and their scripts use exists in en and zh-CN, and the HTML
+itself carries no text of its own."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from agent_ui.wallboard.board import ALERT_KINDS
 from crm.records import CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 from telephony.agents.state import AgentState
 from telephony.calls.state import Disposition
 
 STATIC = Path(__file__).parent.parent / "agent_ui" / "static"
 LANGUAGES = ("en", "zh-CN")
-SCRIPTS = sorted(STATIC.glob("desktop*.js"))
+PAGES = ("desktop.html", "wallboard.html")
+SCRIPTS = sorted(STATIC.glob("*.js"))
 
 
 def catalogue(lang: str) -> dict[str, str]:
@@ -52,9 +55,11 @@ class _Texts(HTMLParser):
 
 
 def used_keys() -> set[str]:
-    page = _Texts()
-    page.feed((STATIC / "desktop.html").read_text(encoding="utf-8"))
-    keys = set(page.keys)
+    keys: set[str] = set()
+    for name in PAGES:
+        page = _Texts()
+        page.feed((STATIC / name).read_text(encoding="utf-8"))
+        keys |= page.keys
     for script in SCRIPTS:
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", script.read_text(encoding="utf-8")))
     keys |= {f"state.{s.value}" for s in AgentState} | {f"outcome.{d.value}" for d in Disposition}
@@ -63,6 +68,8 @@ def used_keys() -> set[str]:
     keys |= {"record.business_type", "record.call_result", "transfer.consulting", "transfer.sent"}
     keys |= {f"handling.{c}" for c in HANDLING} | {f"call_type.{c}" for c in OUTBOUND_TYPES}
     keys |= {f"connect_status.{c}" for c in CONNECT_STATUSES}
+    keys |= {f"board.{a}" for a in ("listen", "whisper", "barge")}
+    keys |= {f"alert.{k}" for k in ALERT_KINDS}
     return keys
 
 
@@ -77,7 +84,8 @@ def test_both_languages_have_the_same_keys() -> None:
     assert set(catalogue("en")) == set(catalogue("zh-CN"))
 
 
-def test_the_page_itself_holds_no_text() -> None:
+@pytest.mark.parametrize("name", PAGES)
+def test_the_page_itself_holds_no_text(name: str) -> None:
     page = _Texts()
-    page.feed((STATIC / "desktop.html").read_text(encoding="utf-8"))
+    page.feed((STATIC / name).read_text(encoding="utf-8"))
     assert page.texts == []

@@ -43,7 +43,7 @@ function renderCard(card) {
   $("pop-notes").textContent = card.new ? "" : card.notes;
   $("pop-phones").replaceChildren(...(card.new ? [] : card.phones).map((number) => phoneItem(number)));
   const history = (card.recent_calls || []).map((past) => {
-    return element("li", [new Date(past.started_at).toLocaleString(desk.lang), past.disposition ? t(`outcome.${past.disposition}`) : "",
+    return element("li", [new Date(past.started_at).toLocaleString(ui.lang), past.disposition ? t(`outcome.${past.disposition}`) : "",
       codeLabel(past.disposition_code), past.summary, past.notes].filter(Boolean).join(" · "));
   });
   if (!history.length && !card.new) history.push(element("li", t("pop.no_calls")));

@@ -1,65 +1,29 @@
-// The agent desktop: language, API calls, the agent's state, the live push and today's history.
-// The call (desktop-call.js) and its record form (desktop-record.js) are beside it.
+// The agent desktop: the agent's state, the live push and today's history (common.js holds the
+// language, the API call and the login shared with the wallboard). The call (desktop-call.js) and
+// its record form (desktop-record.js) are beside it.
 // Every text shown comes from the translation catalogue (/static/i18n/*.json) or from data, and
 // data is only ever inserted with textContent: caller names and notes are untrusted text.
 "use strict";
 
 const desk = {
-  token: sessionStorage.getItem("cc_token"),
-  lang: localStorage.getItem("cc_lang") || (navigator.language.toLowerCase().startsWith("zh") ? "zh-CN" : "en"),
-  words: {},
   meta: { pause_reasons: [], disposition_codes: [], queues: [], record_choices: {} },
   agent: null,
   call: null,
   socket: null,
 };
 
-const $ = (id) => document.getElementById(id);
-
-function t(key, values = {}) {
-  const text = desk.words[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
-}
-
-function label(item) {
-  return desk.lang === "zh-CN" ? item.zh : item.en;
-}
-
 function codeLabel(code) {
   const known = desk.meta.disposition_codes.find((c) => c.code === code);
   return known ? label(known) : "";
 }
 
-function element(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
-
 async function loadLanguage(lang) {
-  desk.lang = lang;
-  localStorage.setItem("cc_lang", lang);
-  desk.words = await (await fetch(`/static/i18n/${lang}.json`)).json();
-  document.documentElement.lang = lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+  await loadCatalogue(lang);
   fillSelects();
   renderState();
   renderCall();
   renderRecord();
   renderHistory();
-}
-
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: { "Authorization": `Bearer ${desk.token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json();
-  if (!response.ok) throw new Error(data.error || response.statusText);
-  return data;
 }
 
 function fillSelects() {
@@ -121,7 +85,7 @@ function renderHistory() {
   $("history-rows").replaceChildren(...today.calls.map((call) => {
     const row = document.createElement("tr");
     row.append(
-      element("td", new Date(call.started_at).toLocaleTimeString(desk.lang)),
+      element("td", new Date(call.started_at).toLocaleTimeString(ui.lang)),
       element("td", t(`history.${call.direction}`)),
       element("td", (call.direction === "inbound" ? call.caller_number : call.called_number) || ""),
       element("td", call.disposition ? t(`outcome.${call.disposition}`) : t("history.live")),
@@ -152,7 +116,7 @@ async function start() {
   renderState();
   loadHistory();
   if (desk.agent.call_id) adoptCall(desk.agent.call_id);
-  desk.socket = io({ auth: { token: desk.token }, transports: ["websocket"] });
+  desk.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
   desk.socket.on("agent.state", (agent) => { desk.agent = { ...desk.agent, ...agent }; renderState(); });
   desk.socket.on("call.offered", onCall("ringing"));
   desk.socket.on("call.answered", onCall("answered"));
@@ -163,20 +127,7 @@ async function start() {
   desk.socket.on("call.ended", onCall("ended"));
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const response = await fetch("/api/login", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
-  });
-  const data = await response.json();
-  if (!response.ok) { $("login-error").textContent = data.error; return; }
-  desk.token = data.token;
-  sessionStorage.setItem("cc_token", desk.token);
-  await start();
-});
+$("login-form").addEventListener("submit", (event) => logIn(event, start));
 $("go-available").addEventListener("click", () => changeState({ state: "available" }));
 $("go-paused").addEventListener("click", () => changeState({ state: "paused", reason: $("pause-reason").value }));
 $("go-logged-out").addEventListener("click", () => changeState({ state: "logged_out" }));
@@ -185,4 +136,4 @@ for (const button of document.querySelectorAll("[data-lang]")) {
 }
 
 // Starts once the page's other scripts have loaded (the catalogue fetch comes after them).
-loadLanguage(desk.lang).then(() => (desk.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));
+loadLanguage(ui.lang).then(() => (ui.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));

@@ -42,9 +42,12 @@ def agent_state_payload(agent: AgentSnapshot) -> dict[str, Any]:
     }
 
 
+ALERT_KINDS = ("service_level", "long_wait", "long_call", "long_pause")
+
+
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # service_level | long_wait | long_call | long_pause
+    kind: str  # one of ALERT_KINDS
     queue: str | None
     agent: str | None
     value: float

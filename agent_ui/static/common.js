@@ -1,0 +1,64 @@
+// What the desktop and the wallboard share: the language catalogue, the API call, the login.
+// Every text shown comes from /static/i18n/*.json or from data, and data is only ever inserted
+// with textContent: caller names and notes are untrusted text.
+"use strict";
+
+const ui = {
+  token: sessionStorage.getItem("cc_token"),
+  lang: localStorage.getItem("cc_lang") || (navigator.language.toLowerCase().startsWith("zh") ? "zh-CN" : "en"),
+  words: {},
+};
+
+const $ = (id) => document.getElementById(id);
+
+function t(key, values = {}) {
+  const text = ui.words[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function label(item) {
+  return ui.lang === "zh-CN" ? item.zh : item.en;
+}
+
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+async function loadCatalogue(lang) {
+  ui.lang = lang;
+  localStorage.setItem("cc_lang", lang);
+  ui.words = await (await fetch(`/static/i18n/${lang}.json`)).json();
+  document.documentElement.lang = lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: { "Authorization": `Bearer ${ui.token}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error || response.statusText);
+  return data;
+}
+
+// The login form's submit: keep the token for this tab, then ``start`` the page.
+async function logIn(event, start) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const response = await fetch("/api/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
+  });
+  const data = await response.json();
+  if (!response.ok) { $("login-error").textContent = data.error; return; }
+  ui.token = data.token;
+  sessionStorage.setItem("cc_token", ui.token);
+  await start();
+}

@@ -1,0 +1,214 @@
+// The wallboard: queues, agents and alerts as the server pushes them (queue.stats, agent.state,
+// alert over socket.io; docs/socketio.md), and the leader's actions on an agent. The page only
+// redraws what it is sent; the one-second timer only advances the clocks shown.
+"use strict";
+
+const board = {
+  meta: { pause_reasons: [] },
+  queues: new Map(),
+  agents: new Map(),
+  alerts: new Map(),
+  socket: null,
+};
+
+function secondsText(value) {
+  return value == null ? "–" : t("board.seconds", { seconds: Math.round(value) });
+}
+
+function since(iso) {
+  return iso ? Math.max(0, (Date.now() - Date.parse(iso)) / 1000) : 0;
+}
+
+function clock(total) {
+  const s = Math.floor(total);
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+// Rows are made once per queue or agent and then only their texts change, so a button is never
+// replaced under the leader's mouse by the next push or the clock.
+function rowFor(tbody, key, width, make) {
+  let row = [...tbody.rows].find((r) => r.dataset.key === key);
+  if (!row) {
+    row = document.createElement("tr");
+    row.dataset.key = key;
+    for (let i = 0; i < width; i++) row.append(document.createElement("td"));
+    make(row);
+    const after = [...tbody.rows].find((r) => r.dataset.key.localeCompare(key) > 0);
+    tbody.insertBefore(row, after || null);
+  }
+  return row;
+}
+
+function fill(row, texts) {
+  texts.forEach((text, i) => {
+    if (text !== null && row.cells[i].textContent !== text) row.cells[i].textContent = text;
+  });
+}
+
+function count(value) {
+  return String(value ?? "–");
+}
+
+// Queues -------------------------------------------------------------------------------------------
+
+const QUEUE_STATES = ["available", "ringing", "on_call", "wrap_up", "paused", "logged_out"];
+
+function renderQueues() {
+  for (const q of board.queues.values()) {
+    const row = rowFor($("queue-rows"), q.queue, 17, (made) => {
+      made.dataset.queue = q.queue;
+      for (const c of [...made.cells].slice(1)) c.className = "number";
+    });
+    const wait = q.oldest_waiting_since ? since(q.oldest_waiting_since) : 0;
+    fill(row, [
+      q.display_name || q.queue,
+      count(q.waiting),
+      clock(wait),
+      ...QUEUE_STATES.map((s) => count(q.agents[s])),
+      count(q.offered),
+      count(q.answered),
+      q.short_abandoned ? `${q.abandoned} (${q.short_abandoned})` : String(q.abandoned),
+      q.service_level == null ? "–" : `${(q.service_level * 100).toFixed(1)}%`,
+      secondsText(q.asa_s),
+      secondsText(q.aht_s),
+      secondsText(q.longest_talk_s),
+      `${q.required_agents ?? "–"} / ${q.agents.available}`,
+    ]);
+    row.cells[12].classList.toggle("below-target", q.service_level != null && q.service_level < q.service_level_target);
+  }
+}
+
+// Agents -------------------------------------------------------------------------------------------
+
+function stateText(agent) {
+  let text = t(`state.${agent.state}`);
+  if (agent.state === "paused" && agent.reason) {
+    const known = board.meta.pause_reasons.find((r) => r.code === agent.reason);
+    text += ` · ${known ? label(known) : agent.reason}`;
+  }
+  return text;
+}
+
+function callText(call) {
+  if (!call) return "";
+  const who = [call.caller_number, call.caller_name].filter(Boolean).join(" ");
+  const duration = call.answered_at ? clock(since(call.answered_at)) : t("call.ringing");
+  return [who, call.queue || t(`history.${call.direction}`), duration].filter(Boolean).join(" · ");
+}
+
+const ACTIONS = {
+  listen: (agent) => act("POST", agent, "spy", { mode: "listen" }),
+  whisper: (agent) => act("POST", agent, "spy", { mode: "whisper" }),
+  barge: (agent) => act("POST", agent, "spy", { mode: "barge" }),
+  pause: (agent) => act("PUT", agent, "state", { state: "paused", reason: $("pause-reason").value }),
+  log_off: (agent) => act("PUT", agent, "state", { state: "logged_out" }),
+};
+
+function addActions(row) {
+  const cell = row.cells[6];
+  cell.className = "actions";
+  for (const [name, run] of Object.entries(ACTIONS)) {
+    const button = element("button");
+    button.type = "button";
+    button.dataset.action = name;
+    button.addEventListener("click", () => run(row.dataset.agent));
+    cell.append(button);
+  }
+}
+
+function renderAgents() {
+  for (const agent of board.agents.values()) {
+    const row = rowFor($("agent-rows"), agent.agent, 7, (made) => {
+      made.dataset.agent = agent.agent;
+      for (const i of [2, 4, 5]) made.cells[i].className = "number";
+      addActions(made);
+    });
+    fill(row, [
+      `${agent.agent} ${agent.name || ""}`.trim(),
+      stateText(agent),
+      clock(since(agent.since)),
+      callText(agent.call),
+      count(agent.handled_today),
+      clock(agent.talk_today_s || 0),
+      null,
+    ]);
+    row.cells[1].dataset.state = agent.state;
+    const onCall = Boolean(agent.call && agent.call.answered_at);
+    for (const button of row.cells[6].querySelectorAll("button")) {
+      const name = button.dataset.action;
+      button.textContent = t(`board.${name}`);
+      button.disabled = ["listen", "whisper", "barge"].includes(name) ? !onCall : agent.state === "logged_out";
+    }
+  }
+}
+
+async function act(method, agent, what, body) {
+  $("action-result").textContent = "";
+  try {
+    await api(method, `/api/agents/${encodeURIComponent(agent)}/${what}`, body);
+    $("action-result").textContent = t("board.action_done", { agent });
+  } catch (error) {
+    $("action-result").textContent = error.message;
+  }
+}
+
+// Alerts -------------------------------------------------------------------------------------------
+
+function renderAlerts() {
+  $("alerts").replaceChildren(...[...board.alerts.values()].map((a) => {
+    const value = a.kind === "service_level" ? `${(a.value * 100).toFixed(1)}%` : a.value;
+    const threshold = a.kind === "service_level" ? `${(a.threshold * 100).toFixed(0)}%` : a.threshold;
+    const item = element("li", t(`alert.${a.kind}`, { queue: a.queue || "", agent: a.agent || "", value, threshold }));
+    item.dataset.kind = a.kind;
+    return item;
+  }));
+}
+
+function alertKey(a) {
+  return `${a.kind}|${a.queue || ""}|${a.agent || ""}`;
+}
+
+// Start --------------------------------------------------------------------------------------------
+
+function render() {
+  renderQueues();
+  renderAgents();
+  renderAlerts();
+}
+
+async function loadLanguage(lang) {
+  await loadCatalogue(lang);
+  $("pause-reason").replaceChildren(...board.meta.pause_reasons.map((r) => new Option(label(r), r.code)));
+  render();
+  if (typeof renderReport === "function") renderReport();
+}
+
+async function start() {
+  board.meta = await api("GET", "/api/meta");
+  const [queues, agents] = await Promise.all([api("GET", "/api/queues"), api("GET", "/api/agents")]);
+  for (const q of queues.queues) board.queues.set(q.queue, q);
+  for (const a of queues.alerts) board.alerts.set(alertKey(a), a);
+  for (const a of agents.agents) board.agents.set(a.agent, a);
+  $("login-view").hidden = true;
+  $("board-view").hidden = false;
+  await loadLanguage(ui.lang);
+  board.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
+  board.socket.on("queue.stats", (q) => { board.queues.set(q.queue, q); renderQueues(); });
+  board.socket.on("agent.state", (a) => { board.agents.set(a.agent, { ...board.agents.get(a.agent), ...a }); renderAgents(); });
+  board.socket.on("alert", (a) => {
+    if (a.active) board.alerts.set(alertKey(a), a); else board.alerts.delete(alertKey(a));
+    renderAlerts();
+  });
+  setInterval(() => { renderQueues(); renderAgents(); }, 1000);
+  startReports();
+}
+
+$("login-form").addEventListener("submit", (event) => logIn(event, start));
+for (const button of document.querySelectorAll("[data-lang]")) {
+  button.addEventListener("click", () => loadLanguage(button.dataset.lang));
+}
+
+loadCatalogue(ui.lang).then(() => (ui.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));

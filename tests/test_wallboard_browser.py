@@ -1,0 +1,74 @@
+"""The wallboard in headless Chromium against the real sandbox: a caller entering a queue shows on
+the page without a reload, then their abandon; a leader pauses an agent from the grid (Asterisk
+agrees); the report draws its table and chart; the page speaks Chinese."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agent_ui.app import create_app
+from telephony.sandbox.calls import place_call
+from tests.browser import chromium
+from tests.browser import log_in as browser_log_in
+from tests.conftest import LiveStack
+from tests.live_calls import reset_agents, unknown_number
+from tests.test_leader_actions import member
+from tests.web import running
+
+
+@pytest.fixture
+async def wallboard(live: LiveStack):  # type: ignore[no-untyped-def]
+    await reset_agents(live)
+    async with running(create_app(live.service.settings, live.service.engine, live.service)) as url:
+        yield url
+    await reset_agents(live)
+
+
+async def log_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    await browser_log_in(page, f"{base}/wallboard", username, "#board-view")
+
+
+def queue_cell(queue: str, column: int) -> str:
+    return f"document.querySelector('tr[data-queue={queue}] td:nth-child({column})')?.textContent"
+
+
+async def test_a_caller_entering_the_queue_shows_without_reload(live: LiveStack, wallboard: str) -> None:
+    async with chromium() as page:
+        await log_in(page, wallboard, "supervisor")
+        await page.wait_for_selector("tr[data-queue=nobody]")
+        abandoned_before = int((await page.evaluate(queue_cell("nobody", 12))).split(" ")[0])
+        await page.evaluate("window.loadedOnce = true")  # gone if the page reloads
+        call = asyncio.create_task(place_call(live.ami, did="4999", caller=unknown_number(), hangup_after_wait=3))
+        await page.wait_for_function(f"{queue_cell('nobody', 2)} === '1'", timeout=10_000)  # waiting
+        await page.wait_for_function(f"{queue_cell('nobody', 3)} !== '00:00'", timeout=5_000)  # the wait clock runs
+        assert (await call).outcome == "abandoned"
+        await page.wait_for_function(f"{queue_cell('nobody', 2)} === '0'", timeout=10_000)
+        await page.wait_for_function(f"parseInt({queue_cell('nobody', 12)}) === {abandoned_before + 1}", timeout=5_000)
+        assert await page.evaluate("window.loadedOnce") is True
+
+
+async def test_leader_pauses_an_agent_from_the_grid_and_reads_a_report(live: LiveStack, wallboard: str) -> None:
+    async with chromium(locale="zh-CN") as page:
+        await log_in(page, wallboard, "leader")
+        assert await page.text_content("h1") == "监控大屏"
+        await page.wait_for_selector("tr[data-agent='1002']")
+        assert await page.locator("#agent-rows tr").count() == 2  # team A only: 1001 and 1002
+        await page.select_option("#pause-reason", "coaching")
+        await page.click("tr[data-agent='1002'] button[data-action=pause]")
+        await page.wait_for_function(
+            "document.querySelector(\"tr[data-agent='1002'] td[data-state]\").dataset.state === 'paused'", timeout=10_000
+        )
+        assert "辅导" in await page.text_content("tr[data-agent='1002'] td[data-state]")
+        status = await member(live, "1002")
+        assert status is not None and (status["Paused"], status["PausedReason"]) == ("1", "coaching")
+        await page.select_option("#report-kind", "agents")
+        await page.select_option("#report-interval", "1d")
+        await page.click("#report-form button[type=submit]")
+        await page.wait_for_function("document.querySelectorAll('#report-rows tr').length > 0", timeout=10_000)
+        agents = await page.eval_on_selector_all("#report-rows tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
+        assert "1002" in agents and set(agents) <= {"1001", "1002"}  # logged in today; team A only
+        assert await page.evaluate("Chart.getChart('report-chart') !== undefined")
+        href = await page.get_attribute("#report-csv", "href")
+        assert href is not None and "format=csv" in href
