@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -28,6 +26,7 @@ from sqlalchemy import insert, select
 
 from bench.fake_ami import FakeAmi
 from bench.report import Section, latency_cells
+from bench.server import CpuMeter, polling_peer, server_process
 from config import load_settings
 from crm import schema
 from crm.db import create_engine, session_factory
@@ -42,12 +41,6 @@ RING_S = 3.0  # each call rings its agent this long, then the caller hangs up
 CUSTOMERS = 10_000
 PAST_CALLS = 50_000
 FIRST_EXTENSION = 2001
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def phone(i: int) -> str:
@@ -149,26 +142,19 @@ async def push_clients(base: str, tokens: dict[str, str], received: dict[str, fl
     return clients
 
 
-async def poller(http: aiohttp.ClientSession, base: str, token: str, offset: float, load: Load, seen: dict[str, float], stop: asyncio.Event) -> None:
-    """The peer: once a second, 'am I ringing?'; on a new call, the customer lookup."""
-    headers = {"Authorization": f"Bearer {token}"}
-    await asyncio.sleep(offset)
-    known: set[str] = set()
-    while not stop.is_set():
-        began = time.monotonic()
+def poller(base: str, load: Load, seen: dict[str, float]):  # type: ignore[no-untyped-def]
+    """The peer's poll: 'am I ringing?'; on a new call, the customer lookup."""
+
+    async def poll(http: aiohttp.ClientSession, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
         async with http.get(f"{base}/api/me/state", headers=headers) as response:
             call_id = (await response.json()).get("call_id")
-        if call_id and call_id not in known and call_id in load.callers:
-            known.add(call_id)
+        if call_id and call_id not in seen and call_id in load.callers:
             async with http.get(f"{base}/api/customers", params={"phone": load.callers[call_id]}, headers=headers) as response:
                 await response.read()
-            seen[call_id] = time.time()
-        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
+            seen.setdefault(call_id, time.time())
 
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return poll
 
 
 def row(name: str, load: Load, got: dict[str, float], cpu: float) -> list[str]:
@@ -181,46 +167,20 @@ async def run(quick: bool) -> Section:
     folder = Path(tempfile.mkdtemp(prefix="cc-bench-pop-"))
     url = f"sqlite+aiosqlite:///{folder / 'crm.db'}"
     tokens = await populate(url)
-    ami = FakeAmi()
-    await ami.start()
-    web_port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.screen_pop_server", url, str(ami.port), str(web_port), str(free_port()), str(folder),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{web_port}"
-    try:
-        assert server.stdout is not None
-        await asyncio.wait_for(server.stdout.readline(), 60)
-        while ami.clients() == 0:
-            await asyncio.sleep(0.05)
+    async with server_process(url, folder) as server:
+        base = server.base
         received: dict[str, float] = {}
         clients = await push_clients(base, tokens, received)
         await asyncio.sleep(1.0)
-        ours, cpu_before, wall = Load(ami, "push", seconds), cpu_seconds(server.pid), time.monotonic()
+        ours, meter = Load(server.ami, "push", seconds), CpuMeter(server.pid)
         await ours.run()
-        ours_cpu = 100 * (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall)
+        ours_cpu = meter.percent()
         for client in clients:
             await client.disconnect()
 
         seen: dict[str, float] = {}
-        stop = asyncio.Event()
-        peer = Load(ami, "poll", seconds)
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=AGENTS)) as http:
-            pollers = [
-                asyncio.create_task(poller(http, base, token, i / AGENTS, peer, seen, stop)) for i, token in enumerate(tokens.values())
-            ]
-            await asyncio.sleep(1.0)
-            cpu_before, wall = cpu_seconds(server.pid), time.monotonic()
-            await peer.run()
-            peer_cpu = 100 * (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall)
-            stop.set()
-            await asyncio.gather(*pollers)
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        await server.wait()
-        await ami.close()
+        peer = Load(server.ami, "poll", seconds)
+        peer_cpu = await polling_peer(poller(base, peer, seen), list(tokens.values()), peer.run, server.pid)
     section = Section(
         title="Screen pop: AgentCalled on the AMI socket → the card in the agent's browser client",
         intro=(

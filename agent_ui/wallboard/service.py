@@ -149,10 +149,18 @@ class Wallboard:
 
     # Pushing -----------------------------------------------------------------------------------------
 
+    def _heard(self, rooms: list[str]) -> bool:
+        """Whether anyone is in these rooms: python-socketio builds and encodes a packet even for
+        an empty room, and with no leader watching that was most of the wallboard's cost."""
+        joined = self._sio.manager.rooms.get("/", {})
+        return any(joined.get(room) for room in rooms)
+
     async def _handle(self, event: DomainEvent) -> None:
         queues, agents = self.board.apply(event)
         for extension in agents:
-            await self._sio.emit("agent.state", self.agent_state(extension), room=self._agent_rooms(extension))
+            rooms = self._agent_rooms(extension)
+            if self._heard(rooms):
+                await self._sio.emit("agent.state", self.agent_state(extension), room=rooms)
         if queues:
             self._dirty |= queues
             self._wake.set()
@@ -165,7 +173,8 @@ class Wallboard:
             dirty, self._dirty = self._dirty, set()
             try:
                 for queue in sorted(dirty):
-                    await self._sio.emit("queue.stats", self.queue_stats(queue), room=self._queue_rooms(queue))
+                    if self._heard(rooms := self._queue_rooms(queue)):
+                        await self._sio.emit("queue.stats", self.queue_stats(queue), room=rooms)
                 await self._push_alerts()
             except Exception:  # noqa: BLE001 - the next change pushes again
                 log.exception("wallboard: push failed")
@@ -196,4 +205,5 @@ class Wallboard:
         for alert, active in [(a, True) for a in raised] + [(a, False) for a in cleared]:
             # An agent's alert goes where the agent is seen, even when it names a shared queue.
             rooms = self._agent_rooms(alert.agent) if alert.agent else self._queue_rooms(alert.queue or "")
-            await self._sio.emit("alert", alert.payload(active, now), room=rooms)
+            if self._heard(rooms):
+                await self._sio.emit("alert", alert.payload(active, now), room=rooms)
