@@ -1,4 +1,7 @@
-"""`callcenter demo`: the sandbox Asterisk, demo data, the web app and a stream of simulated calls."""
+"""`callcenter demo`: the sandbox Asterisk, demo data, the web app and a stream of simulated calls.
+
+The simulated agents code each call they answered a few seconds after it ends, through the API as
+the desktop would; someone logged in at /desktop as one of them can code it first."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import argparse
 import asyncio
 import contextlib
 import random
+
+import aiohttp
 
 from agent_ui.cli.db import upgrade_database
 from agent_ui.cli.errors import CommandError
@@ -53,9 +58,15 @@ async def _run(args: argparse.Namespace, settings: Settings, status) -> None:
     if server.done():
         server.result()  # raises the reason it stopped
     client = AmiClient(status.ami_host, status.ami_port, status.ami_username, status.ami_secret)
+    base = f"http://127.0.0.1:{args.port or settings.web.port}"
     try:
         await client.connect()
-        await _call_stream(client, settings, args.calls, args.interval)
+        for agent in settings.sandbox.agents:  # a previous run may have left them paused for a code
+            interface = settings.asterisk[0].agent_interface.format(extension=agent.extension)
+            with contextlib.suppress(AmiError):
+                await client.action("QueuePause", Interface=interface, Paused="false")
+        async with aiohttp.ClientSession(base_url=base) as http:
+            await _call_stream(client, settings, args.calls, args.interval, SimulatedDesks(http, settings))
         await asyncio.sleep(1)  # the calls' last hang-ups reach the bridge and the call log
     except AmiError as error:
         raise CommandError(str(error)) from None
@@ -66,7 +77,36 @@ async def _run(args: argparse.Namespace, settings: Settings, status) -> None:
             await server
 
 
-async def _call_stream(client: AmiClient, settings: Settings, count: int, interval: float) -> None:
+class SimulatedDesks:
+    """What the simulated agents do at their desktops: give each call they took a disposition code."""
+
+    CODING_DELAY_S = 3.0
+
+    def __init__(self, http: aiohttp.ClientSession, settings: Settings) -> None:
+        self._http = http
+        self._codes = [c.code for c in settings.agents.dispositions_for("inbound")]
+        self._tokens: dict[str, str] = {}
+
+    async def code(self, linkedid: str) -> None:
+        await asyncio.sleep(self.CODING_DELAY_S)
+        async with self._http.get(f"/api/calls/{linkedid}", headers=await self._headers("supervisor")) as response:
+            call = await response.json() if response.status == 200 else {}
+        agent = call.get("agent_extension")
+        if not agent or call.get("disposition_code"):
+            return
+        async with self._http.patch(
+            f"/api/calls/{linkedid}", json={"disposition_code": random.choice(self._codes)}, headers=await self._headers(f"agent{agent}")
+        ) as response:
+            await response.read()
+
+    async def _headers(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            async with self._http.post("/api/login", json={"username": username, "password": DEMO_PASSWORD}) as response:
+                self._tokens[username] = (await response.json()).get("token", "")
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+
+async def _call_stream(client: AmiClient, settings: Settings, count: int, interval: float, desks: SimulatedDesks) -> None:
     dids = [did for queue in settings.queues for did in queue.dids]
     callers = [(phones[0], name) for name, *_rest, phones in CUSTOMERS] + [("13512345678", "")]
     running: set[asyncio.Task] = set()
@@ -74,7 +114,7 @@ async def _call_stream(client: AmiClient, settings: Settings, count: int, interv
     while count == 0 or placed < count:
         number, name = random.choice(callers)
         did = random.choice(dids)
-        task = asyncio.create_task(_one_call(client, did, number, name))
+        task = asyncio.create_task(_one_call(client, did, number, name, desks))
         running.add(task)
         task.add_done_callback(running.discard)
         placed += 1
@@ -83,7 +123,7 @@ async def _call_stream(client: AmiClient, settings: Settings, count: int, interv
         await asyncio.wait(running)
 
 
-async def _one_call(client: AmiClient, did: str, number: str, name: str) -> None:
+async def _one_call(client: AmiClient, did: str, number: str, name: str, desks: SimulatedDesks) -> None:
     digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
     abandon = random.random() < 0.2
     result = await place_call(
@@ -92,3 +132,5 @@ async def _one_call(client: AmiClient, did: str, number: str, name: str) -> None
     )
     who = f" by {result.agent}" if result.agent else ""
     print(f"call from {number} to {did}: {result.outcome}{who}", flush=True)
+    if result.outcome == "answered":
+        await desks.code(result.linkedid)

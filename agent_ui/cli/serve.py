@@ -58,7 +58,7 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
                 raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
             servers = ", ".join(f"{s.name} {s.ami_host}:{s.ami_port}" for s in settings.asterisk)
             print(f"FastAGI on agi://{settings.agi.host}:{settings.agi.port}; AMI bridge to {servers}", flush=True)
-            print(f"serving on http://{host}:{port}/", flush=True)
+            print(f"serving on http://{host}:{port}/ (agents: /desktop, team leaders: /wallboard)", flush=True)
             if ready is not None:
                 ready.set()
             await asyncio.Event().wait()
