@@ -268,6 +268,21 @@ class CrmSettings(_Section):
         return known_zone(value)
 
 
+class QaSettings(_Section):
+    """Auto-QA of every recorded call, and which calls inspectors must review (qa/)."""
+
+    scorecard: str = Field(default="default", description="Key of the scorecard auto-QA pre-fills (its latest version).")
+    language: Literal["zh", "en"] = Field(default="zh", description="Language of the calls: phrase lists and transcripts.")
+    whisper_model_dir: Path | None = Field(
+        default=None, description="A CTranslate2 Whisper model directory for transcripts; empty: metrics and signal rules only."
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="Processes that analyse recordings.")
+    sample_percent: float = Field(default=10, ge=0, le=100, description="Share of each agent's calls sampled for review.")
+    review_codes: list[str] = Field(default=["complaint"], description="Disposition codes whose calls are always reviewed.")
+    review_longer_s: float | None = Field(default=600, gt=0, description="Calls talking longer than this are reviewed.")
+    review_shorter_s: float | None = Field(default=10, gt=0, description="Answered calls talking less than this are reviewed.")
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("callcenter"))
 
@@ -298,6 +313,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     agents: AgentSettings = AgentSettings()
     calllog: CallLogSettings = CallLogSettings()
+    qa: QaSettings = QaSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -236,3 +236,107 @@ class CallRecord(Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+# Quality assurance (the handbook's 呼叫质量监控表; the qa package owns the logic) ----------------
+
+
+class Scorecard(Base):
+    """One version of a scorecard; editing makes a new row with the same ``key`` and the next
+    version, so an evaluation keeps the exact form it was scored on. ``definition`` holds the
+    sections, items (max points, guidance, fatal flag) and auto-QA rules (qa.scorecards)."""
+
+    __tablename__ = "qa_scorecards"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class QaIntake(Base):
+    """The durable QA queue: every ended call with a recording, its auto-QA state and result, and
+    why (if at all) the sampling rules sent it to an inspector."""
+
+    __tablename__ = "qa_intake"
+    __table_args__ = (Index("ix_qa_intake_state", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # metrics, transcript, findings, pre-filled items
+    auto_score: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # auto-QA found a failed rule
+    review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: no review required
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    analysed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Evaluation(Base):
+    """An inspector's evaluation of one call. Its grades live in versions, never changed once
+    written; its life (submitted, corrected, acknowledged, disputed, resolved) in events."""
+
+    __tablename__ = "qa_evaluations"
+    __table_args__ = (Index("ix_qa_evaluations_agent", "agent_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("qa_scorecards.id"))
+    calibration_id: Mapped[int | None] = mapped_column(ForeignKey("qa_calibrations.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted | acknowledged | disputed | resolved
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    versions: Mapped[list[EvaluationVersion]] = relationship(order_by="EvaluationVersion.version", cascade="all, delete-orphan")
+    events: Mapped[list[EvaluationEvent]] = relationship(order_by="EvaluationEvent.id", cascade="all, delete-orphan")
+
+
+class EvaluationVersion(Base):
+    """One immutable grading: per item points, fatal failures and comments, the total, who and why."""
+
+    __tablename__ = "qa_evaluation_versions"
+    __table_args__ = (UniqueConstraint("evaluation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("qa_evaluations.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    items: Mapped[dict[str, Any]] = mapped_column(JSON)  # item code → {points, failed, comment}
+    total: Mapped[float] = mapped_column(Float)
+    fatal: Mapped[bool] = mapped_column(Boolean, default=False)
+    comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # strengths, problems, advice, training
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text, default="")  # why this version replaced the one before
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class EvaluationEvent(Base):
+    """The audit trail of an evaluation: who did what, when, and their comment."""
+
+    __tablename__ = "qa_evaluation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("qa_evaluations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # submitted | corrected | acknowledged | disputed | resolved
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Calibration(Base):
+    """Several inspectors score the same call blind; the spread of their grades shows how far apart
+    they are, item by item."""
+
+    __tablename__ = "qa_calibrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("qa_scorecards.id"))
+    inspector_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

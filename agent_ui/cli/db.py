@@ -10,12 +10,13 @@ from config import Settings
 from crm import schema
 from crm.db import open_engine, session_factory
 from crm.queues import sync_queues
+from qa.store import ensure_default_scorecard
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("db", help="create or upgrade the CRM database", description=__doc__)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    upgrade = actions.add_parser("upgrade", help="apply the schema migrations and sync queues from the settings")
+    upgrade = actions.add_parser("upgrade", help="apply the schema migrations, sync queues from the settings, add the default QA scorecard")
     upgrade.set_defaults(handler=run_upgrade)
     current = actions.add_parser("current", help="show the schema revision of the database")
     current.set_defaults(handler=run_current)
@@ -32,6 +33,7 @@ def upgrade_database(settings: Settings) -> None:
 async def _sync_queues(settings: Settings) -> None:
     async with open_engine(settings.database_url) as engine, session_factory(engine)() as session, session.begin():
         await sync_queues(session, settings.queues)
+        await ensure_default_scorecard(session)
 
 
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:

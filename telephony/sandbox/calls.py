@@ -45,8 +45,10 @@ async def place_call(
     talk_seconds: float = 5.0,
     hangup_after_wait: float | None = None,
     language: str = "en",
+    speak_once: bool = False,
 ) -> SimulatedCallResult:
-    """Place one call and follow it to its end; return what happened."""
+    """Place one call and follow it to its end; return what happened. With ``speak_once`` the
+    caller says their piece once and then listens in silence (so the agent's silences are real)."""
     call_id = uuid.uuid4().hex[:16]
     customer_leg, inbound_leg = f"sim-{call_id}-c", f"sim-{call_id}-i"
     result = SimulatedCallResult(linkedid=customer_leg, did=did, caller=caller)
@@ -63,7 +65,11 @@ async def place_call(
             ChannelId=customer_leg,
             OtherChannelId=inbound_leg,
             Timeout=str(int((wait_limit + 30) * 1000)),
-            Variable=[f"SIM_LANG={language}", f"SIM_MAX_SECONDS={int(wait_limit + talk_seconds + 60)}"],
+            Variable=[
+                f"SIM_LANG={language}",
+                f"SIM_MAX_SECONDS={int(wait_limit + talk_seconds + 60)}",
+                f"SIM_SCRIPT={'once' if speak_once else 'loop'}",
+            ],
         )
         answered_at = await _follow_until_answered(events, result, started, wait_limit)
         if answered_at is None:

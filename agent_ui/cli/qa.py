@@ -1,0 +1,114 @@
+"""`callcenter qa analyze|score`: auto-QA of recordings.
+
+`analyze` scores a two-sided recording from anywhere (a call center's archive, say) and needs no
+database; `score` drains the backlog of recorded calls in the database, as `serve` does all along.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from agent_ui.cli.errors import CommandError
+from config import Settings
+from crm.db import open_engine, session_factory
+from qa.analysis import analyse, load_legs
+from qa.scorecards import DEFAULT_SCORECARD, ScorecardDefinition
+from qa.signals import AudioError
+from qa.transcribe import Transcriber, TranscriptionUnavailable
+from qa.worker import QaWorker
+from telephony.sandbox import Sandbox
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("qa", help="auto-QA of call recordings", description=__doc__)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    analyze = actions.add_parser("analyze", help="score one two-sided recording (no database)")
+    analyze.add_argument("--agent", type=Path, help="the agent's leg (mono WAV)")
+    analyze.add_argument("--customer", type=Path, help="the customer's leg (mono WAV)")
+    analyze.add_argument("--stereo", type=Path, help="one stereo WAV instead: left the agent, right the customer")
+    analyze.add_argument("--scorecard", type=Path, help="a scorecard definition (JSON); default: the built-in one")
+    analyze.add_argument("--lang", choices=("zh", "en"), help="the calls' language (default: qa.language)")
+    analyze.add_argument("--model", type=Path, help="Whisper model directory for a transcript (default: qa.whisper_model_dir)")
+    analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
+    analyze.set_defaults(handler=run_analyze)
+    score = actions.add_parser("score", help="auto-QA every recorded call not done yet")
+    score.add_argument("--since", type=datetime.fromisoformat, help="only calls started from this date (YYYY-MM-DD)")
+    score.set_defaults(handler=run_score)
+
+
+def _scorecard(path: Path | None) -> ScorecardDefinition:
+    if path is None:
+        return DEFAULT_SCORECARD
+    try:
+        return ScorecardDefinition.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(f"{path}: {error.strerror}") from None
+    except ValidationError as error:
+        raise CommandError(f"{path}: not a scorecard: {error.errors()[0]['msg']}") from None
+
+
+def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    scorecard = _scorecard(args.scorecard)
+    model = args.model or settings.qa.whisper_model_dir
+    try:
+        legs = load_legs(args.agent, args.customer, args.stereo)
+        transcriber = Transcriber(model) if model else None
+    except (AudioError, TranscriptionUnavailable) as error:
+        raise CommandError(str(error)) from None
+    result = analyse(legs, scorecard, args.lang or settings.qa.language, transcriber=transcriber)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    metrics = result["metrics"]
+    print(f"auto score: {result['auto_score']}  ({'flagged' if result['flagged'] else 'nothing flagged'})")
+    print(f"talk: agent {metrics['agent_talk_s']:.1f} s, customer {metrics['customer_talk_s']:.1f} s; longest silence {metrics['longest_silence_s']:.1f} s")
+    for finding in result["findings"]:
+        print(f"  {'pass' if finding['passed'] else 'FAIL'}  {finding['rule']:<10} {finding['item']:<28} {finding['detail']}")
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    print(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+def run_score(args: argparse.Namespace, settings: Settings) -> int:
+    since = args.since.replace(tzinfo=args.since.tzinfo or UTC) if args.since else None
+
+    async def score() -> tuple[int, int]:
+        async with open_engine(settings.database_url) as engine:
+            worker = QaWorker(session_factory(engine), settings.qa, lambda server: recordings_dir(settings, server))
+            try:
+                while await worker.enqueue(since):
+                    pass
+                total = await worker.pending()
+                done = 0
+                _progress(done, total)
+                while done < total and (settled := await worker.run_once(since)):
+                    done += settled
+                    _progress(min(done, total), total)
+                print(file=sys.stderr)
+                return done, await worker.pending()
+            finally:
+                await worker.stop()
+
+    done, left = asyncio.run(score())
+    print(f"scored {done} call(s); {left} waiting for their recording")
+    return 0
+
+
+def recordings_dir(settings: Settings, server: str) -> Path:
+    """Where a server's recordings can be read here: its setting, or the sandbox's folder."""
+    try:
+        configured = settings.server(server).recordings_dir
+    except KeyError:
+        configured = None
+    return configured or Sandbox(settings).host("recordings")

@@ -1,0 +1,84 @@
+"""The auto-QA of one two-sided call: signal metrics, the transcript if a model is configured, the
+rules' findings and the scorecard items they pre-fill. Used by the QA worker for every call and by
+``callcenter qa analyze`` for recordings from anywhere; needs no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.rules import auto_score, check, prefill
+from qa.scorecards import ScorecardDefinition
+from qa.signals import AudioError, measure, read_wav, speech_segments
+from qa.transcribe import Transcriber
+
+
+@dataclass(frozen=True)
+class Legs:
+    agent: np.ndarray
+    customer: np.ndarray
+    rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return max(len(self.agent), len(self.customer)) / self.rate
+
+
+def load_legs(agent: Path | str | None = None, customer: Path | str | None = None, stereo: Path | str | None = None) -> Legs:
+    """Two mono files (agent, customer), or one stereo file: left the agent, right the customer."""
+    if stereo is not None:
+        channels, rate = read_wav(stereo)
+        if len(channels) != 2:
+            raise AudioError(f"{stereo}: a stereo file has two channels, this one has {len(channels)}")
+        return Legs(channels[0], channels[1], rate)
+    if agent is None or customer is None:
+        raise AudioError("give the agent's and the customer's recordings, or one stereo file")
+    (agent_samples, *_), agent_rate = read_wav(agent)
+    (customer_samples, *_), customer_rate = read_wav(customer)
+    if agent_rate != customer_rate:
+        raise AudioError(f"the two legs have different sample rates ({agent_rate} and {customer_rate} Hz)")
+    return Legs(agent_samples, customer_samples, agent_rate)
+
+
+def analyse(
+    legs: Legs,
+    scorecard: ScorecardDefinition,
+    lang: str = "zh",
+    *,
+    start_s: float = 0.0,
+    transcriber: Transcriber | None = None,
+    hold: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """The auto-QA result (docs/api.md, ``GET /api/calls/{id}/qa``). ``start_s`` is where the
+    conversation begins in the recording (the answer); times in the result count from there."""
+    end = legs.duration_s
+    metrics = measure(speech_segments(legs.agent, legs.rate), speech_segments(legs.customer, legs.rate), start_s, end)
+    transcript = None
+    if transcriber is not None:
+        transcript = sorted(
+            transcriber.transcribe(legs.agent, legs.rate, "agent", lang, start_s, end)
+            + transcriber.transcribe(legs.customer, legs.rate, "customer", lang, start_s, end),
+            key=lambda u: u.start,
+        )
+    findings = [f for rule in scorecard.rules if (f := check(rule, lang, metrics, transcript)) is not None]
+    filled = prefill(scorecard, findings)
+    summary = metrics.as_dict()
+    if transcript is not None and metrics.agent_talk_s > 0:
+        said = " ".join(u.text for u in transcript if u.side == "agent")
+        units = len(said.split()) if lang.startswith("en") else len([c for c in said if not c.isspace() and not c.isascii()])
+        summary["agent_rate_per_min"] = round(units * 60 / metrics.agent_talk_s, 1)  # words (en) or characters (zh)
+    if hold is not None:
+        summary.update(hold_count=hold.get("count", 0), hold_s=hold.get("seconds", 0.0))
+    return {
+        "scorecard": scorecard.key,
+        "language": lang,
+        "metrics": summary,
+        "transcript": [u.as_dict() for u in transcript] if transcript is not None else None,
+        "findings": [f.as_dict() for f in findings],
+        "prefilled": filled,
+        "auto_score": auto_score(scorecard, filled),
+        "flagged": any(not f.passed for f in findings),
+    }

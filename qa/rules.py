@@ -1,0 +1,106 @@
+"""Auto-QA rules: from the transcript and the signal metrics, pass or fail scorecard items, with the
+evidence (who, when, what) an inspector can jump to. A rule that needs the transcript is skipped
+without one. Phrase lists are per language (scorecard rules, zh and en)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.scorecards import Rule, ScorecardDefinition
+from qa.signals import Metrics
+from qa.transcribe import Utterance
+
+TRANSCRIPT_RULES = ("greeting", "closing", "disclosure", "forbidden")
+
+
+@dataclass
+class Finding:
+    rule: str
+    item: str
+    passed: bool
+    detail: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "item": self.item, "passed": self.passed, "detail": self.detail, "evidence": self.evidence}
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\s,.!?;:，。！？；：、'\"]+", " ", text.lower()).strip()
+
+
+def _says(utterance: Utterance, phrases: list[str]) -> str | None:
+    """The first phrase said in the utterance (whole words for Latin script, any run for Chinese)."""
+    text = f" {_normal(utterance.text)} "
+    for phrase in phrases:
+        wanted = _normal(phrase)
+        if wanted and (f" {wanted} " in text if wanted.isascii() else wanted in text):
+            return phrase
+    return None
+
+
+def _evidence(utterance: Utterance, phrase: str | None = None) -> dict[str, Any]:
+    return {**utterance.as_dict(), **({"phrase": phrase} if phrase else {})}
+
+
+def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] | None) -> Finding | None:
+    if rule.kind in TRANSCRIPT_RULES and transcript is None:
+        return None
+    phrases = rule.phrases.for_language(lang)
+    agent = [u for u in transcript or [] if u.side == "agent"]
+    if rule.kind in ("greeting", "disclosure"):
+        limit = rule.within_s if rule.within_s is not None else float("inf")
+        for utterance in agent:
+            if utterance.start <= limit and (phrase := _says(utterance, phrases)):
+                return Finding(rule.kind, rule.item, True, f"said '{phrase}' at {utterance.start:.1f} s", [_evidence(utterance, phrase)])
+        return Finding(rule.kind, rule.item, False, f"none of the phrases within {limit:g} s")
+    if rule.kind == "closing":
+        last = max((u.end for u in agent), default=0.0)
+        limit = rule.within_s if rule.within_s is not None else float("inf")
+        for utterance in reversed(agent):
+            if last - utterance.end <= limit and (phrase := _says(utterance, phrases)):
+                return Finding(rule.kind, rule.item, True, f"said '{phrase}' at {utterance.start:.1f} s", [_evidence(utterance, phrase)])
+        return Finding(rule.kind, rule.item, False, "no closing phrase at the end")
+    if rule.kind == "forbidden":
+        hits = [_evidence(u, phrase) for u in agent if (phrase := _says(u, phrases))]
+        detail = f"{len(hits)} forbidden phrase(s)" if hits else "no forbidden phrase"
+        return Finding(rule.kind, rule.item, not hits, detail, hits)
+    if rule.kind == "silence":
+        limit = rule.max_s if rule.max_s is not None else 10.0
+        long = [s for s in metrics.silences if s.length > limit]
+        evidence = [{"side": None, "start": round(s.start, 2), "end": round(s.end, 2), "text": ""} for s in long]
+        return Finding(rule.kind, rule.item, not long, f"longest silence {metrics.longest_silence_s:.1f} s (limit {limit:g} s)", evidence)
+    if rule.kind == "talk_over":
+        limit = rule.max_count if rule.max_count is not None else 3
+        over = metrics.agent_interruptions > limit
+        evidence = [{"side": "agent", "start": round(s.start, 2), "end": round(s.end, 2), "text": ""} for s in metrics.agent_interruption_at] if over else []
+        return Finding(rule.kind, rule.item, not over, f"{metrics.agent_interruptions} interruption(s) (limit {limit})", evidence)
+    return None
+
+
+def prefill(scorecard: ScorecardDefinition, findings: list[Finding]) -> dict[str, dict[str, Any]]:
+    """Items the findings decide: full points when every rule on the item passed, none otherwise.
+    Labelled ``auto``; an inspector's grade replaces them."""
+    items = scorecard.items()
+    filled: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        item = items[finding.item]
+        entry = filled.setdefault(finding.item, {"auto": True, "passed": True, "evidence": [], "rules": []})
+        entry["passed"] = entry["passed"] and finding.passed
+        entry["evidence"] += finding.evidence
+        entry["rules"].append(finding.rule)
+        entry["points"] = item.max_points if entry["passed"] else 0.0
+        if item.fatal:
+            entry["failed"] = not entry["passed"]
+    return filled
+
+
+def auto_score(scorecard: ScorecardDefinition, filled: dict[str, dict[str, Any]]) -> float | None:
+    """The share of points the auto-QA gave, over the items it could decide, out of 100."""
+    items = scorecard.items()
+    possible = sum(items[code].max_points for code in filled)
+    if any(entry.get("failed") for entry in filled.values()):
+        return 0.0
+    return round(100 * sum(entry["points"] for entry in filled.values()) / possible, 1) if possible else None

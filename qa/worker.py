@@ -1,0 +1,176 @@
+"""The auto-QA pass over every recorded call: ended calls enter the durable intake (``qa_intake``,
+a table, so nothing is lost on a restart), and a pool of worker processes analyses them off the
+event loop. ``callcenter serve`` runs it continuously; ``callcenter qa score`` drains the backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import wave
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.settings import QaSettings
+from crm.models import Call, QaIntake
+from qa.analysis import analyse, load_legs
+from qa.scorecards import ScorecardDefinition
+from qa.store import definition_of, ensure_default_scorecard, latest_scorecard
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # a recording is closed a moment after the hang-up: early misses are retried
+ENQUEUE_BATCH = 500
+
+_transcribers: dict[str, Any] = {}
+
+
+def analyse_files(agent: str, customer: str, definition: dict[str, Any], lang: str, start_s: float, model_dir: str | None, hold: dict[str, float]) -> dict[str, Any]:
+    """One call's auto-QA, in a worker process (a top-level function, so it can be sent there)."""
+    transcriber = None
+    if model_dir:
+        if model_dir not in _transcribers:
+            from qa.transcribe import Transcriber
+
+            _transcribers[model_dir] = Transcriber(model_dir)
+        transcriber = _transcribers[model_dir]
+    scorecard = ScorecardDefinition.model_validate(definition)
+    return analyse(load_legs(agent, customer), scorecard, lang, start_s=start_s, transcriber=transcriber, hold=hold)
+
+
+def _duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as reader:
+        return reader.getnframes() / reader.getframerate()
+
+
+def legs_of(call: Call, recordings_dir: Path) -> tuple[Path, Path] | None:
+    """The agent's and the customer's recordings of a call, if it has both."""
+    agent = next((recordings_dir / r for r in call.recordings if r.endswith("-agent.wav")), None)
+    customer = next((recordings_dir / r for r in call.recordings if r.endswith("-caller.wav")), None)
+    return (agent, customer) if agent and customer else None
+
+
+class QaWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: QaSettings,
+        recordings_dir: Callable[[str], Path],
+        *,
+        poll_s: float = 2.0,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._recordings_dir = recordings_dir
+        self._poll_s = poll_s
+        self._pool: ProcessPoolExecutor | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # Lifecycle ---------------------------------------------------------------------------------------
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self._settings.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="qa-worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except Exception:  # noqa: BLE001 - the next pass tries again
+                log.exception("qa worker: pass failed")
+            await asyncio.sleep(self._poll_s)
+
+    # Work --------------------------------------------------------------------------------------------
+
+    async def enqueue(self, since: datetime | None = None) -> int:
+        """Put ended calls with recordings that are not in the intake yet into it."""
+        async with self._sessions() as session, session.begin():
+            query = (
+                select(Call.id, Call.recordings)
+                .outerjoin(QaIntake, QaIntake.call_id == Call.id)
+                .where(QaIntake.id.is_(None), Call.ended_at.is_not(None))
+                .order_by(Call.id)
+                .limit(ENQUEUE_BATCH)
+            )
+            if since is not None:
+                query = query.where(Call.started_at >= since)
+            rows = [call_id for call_id, recordings in await session.execute(query) if recordings]
+            session.add_all(QaIntake(call_id=call_id) for call_id in rows)
+        return len(rows)
+
+    async def pending(self) -> int:
+        async with self._sessions() as session:
+            return await session.scalar(select(func.count(QaIntake.id)).where(QaIntake.state == "pending")) or 0
+
+    async def run_once(self, since: datetime | None = None) -> int:
+        """Enqueue, then analyse one batch of pending calls; answers how many were settled."""
+        await self.enqueue(since)
+        async with self._sessions() as session, session.begin():
+            scorecard = await latest_scorecard(session, self._settings.scorecard) or await ensure_default_scorecard(session)
+            definition = definition_of(scorecard).model_dump(mode="json")
+            batch = list(
+                await session.execute(
+                    select(QaIntake, Call)
+                    .join(Call, Call.id == QaIntake.call_id)
+                    .where(QaIntake.state == "pending")
+                    .order_by(QaIntake.id)
+                    .limit(self._settings.workers * 4)
+                )
+            )
+        settled = await asyncio.gather(*(self._analyse(intake.id, call, definition) for intake, call in batch))
+        return sum(settled)
+
+    async def _analyse(self, intake_id: int, call: Call, definition: dict[str, Any]) -> bool:
+        result, state, error = None, "done", ""
+        legs = legs_of(call, self._recordings_dir(call.server))
+        if call.answered_at is None or call.ended_at is None:
+            state, error = "skipped", "not answered: nothing to score"
+        elif legs is None:
+            state, error = "skipped", "no two-sided recording"
+        elif not all(path.is_file() for path in legs):
+            state, error = "pending", f"recording not found: {legs[0]}"
+        else:
+            start_s = max(0.0, (call.answered_at - call.ended_at).total_seconds() + _duration(legs[0]))
+            hold = {"count": call.hold_count, "seconds": call.hold_s}
+            model = str(self._settings.whisper_model_dir) if self._settings.whisper_model_dir else None
+            try:
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self._executor(), analyse_files, str(legs[0]), str(legs[1]), definition, self._settings.language, start_s, model, hold
+                )
+            except Exception as failure:  # noqa: BLE001 - one bad recording never stops the others
+                state, error = "failed", f"{type(failure).__name__}: {failure}"[:500]
+        async with self._sessions() as session, session.begin():
+            intake = await session.get(QaIntake, intake_id)
+            if intake is None:
+                return True
+            intake.attempts += 1
+            intake.error = error
+            if state == "pending" and intake.attempts >= MAX_ATTEMPTS:
+                state = "failed"
+            intake.state = state
+            if result is not None:
+                intake.result, intake.auto_score, intake.flagged = result, result["auto_score"], result["flagged"]
+                intake.analysed_at = datetime.now(UTC)
+        return state != "pending"

