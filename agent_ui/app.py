@@ -7,7 +7,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import pages
-from agent_ui.api import agents, call_control, calls, customers, me, meta, openapi, records, reports, wallboard
+from agent_ui.api import agents, call_control, calls, customers, me, meta, openapi, qa, records, reports, wallboard
 from agent_ui.api.common import SESSIONS
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
 from agent_ui.auth import LoginLimiter, login
@@ -47,7 +47,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return await login(request, sessions, limiter)
 
     app.router.add_post("/api/login", handle_login)
-    for resource in (customers, calls, records, call_control, me, agents, wallboard, reports, meta, openapi, pages):
+    for resource in (customers, calls, records, call_control, me, agents, wallboard, reports, qa, meta, openapi, pages):
         resource.routes(app)
     realtime = Realtime(settings, sessions, telephony.bus if telephony is not None else None)
     realtime.attach(app)

@@ -46,10 +46,11 @@ def _period(request: web.Request) -> Period:
         raise json_error(400, str(error)) from None
 
 
-def _answer(request: web.Request, name: str, period: Period, rows: list[dict]) -> web.Response:  # type: ignore[type-arg]
+def table_response(request: web.Request, name: str, about: dict[str, str], rows: list[dict]) -> web.Response:  # type: ignore[type-arg]
+    """A report's rows as JSON (``about`` and ``rows``) or, with ``format=csv``, as a CSV download."""
     fmt = request.query.get("format", "json")
     if fmt == "json":
-        return web.json_response({"from": period.start.isoformat(), "to": period.end.isoformat(), "interval": period.interval, "rows": rows})
+        return web.json_response({**about, "rows": rows})
     if fmt != "csv":
         raise json_error(400, "format must be json or csv")
     header, table = csv_rows(rows)
@@ -57,13 +58,17 @@ def _answer(request: web.Request, name: str, period: Period, rows: list[dict]) -
     writer = csv.writer(out)
     writer.writerow(header)
     writer.writerows(table)
-    filename = f"{name}-{period.start:%Y%m%d}-{period.interval}.csv"
+    filename = f"{name}-{about.get('from', '')[:10].replace('-', '')}.csv"
     return web.Response(
         text="\ufeff" + out.getvalue(),  # the BOM makes spreadsheet programs read Chinese names as UTF-8
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _about(period: Period) -> dict[str, str]:
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "interval": period.interval}
 
 
 @endpoint(*LEADERS)
@@ -75,7 +80,7 @@ async def queues(request: web.Request, user: User) -> web.Response:
         if user.role == Role.TEAM_LEADER:
             allowed = (await load_directory(session)).team_queues(user.team_id) if user.team_id is not None else set()
         rows = await queue_report(session, period, limits, allowed)
-    return _answer(request, "queues", period, rows)
+    return table_response(request, "queues", _about(period), rows)
 
 
 @endpoint(*LEADERS)
@@ -88,7 +93,7 @@ async def agents(request: web.Request, user: User) -> web.Response:
             allowed = {e for e, a in directory.agents.items() if user.team_id is not None and a.team_id == user.team_id}
         names = {e: a.name for e, a in directory.agents.items()}
         rows = await agent_report(session, period, datetime.now(UTC), allowed, names)
-    return _answer(request, "agents", period, rows)
+    return table_response(request, "agents", _about(period), rows)
 
 
 def routes(app: web.Application) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent_ui.cli.errors import CommandError
+from agent_ui.recordings import recordings_dir
 from config import Settings
 from crm.db import open_engine, session_factory
 from qa.analysis import analyse, load_legs
@@ -23,7 +24,6 @@ from qa.scorecards import DEFAULT_SCORECARD, ScorecardDefinition
 from qa.signals import AudioError
 from qa.transcribe import Transcriber, TranscriptionUnavailable
 from qa.worker import QaWorker
-from telephony.sandbox import Sandbox
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -103,12 +103,3 @@ def run_score(args: argparse.Namespace, settings: Settings) -> int:
     done, left = asyncio.run(score())
     print(f"scored {done} call(s); {left} waiting for their recording")
     return 0
-
-
-def recordings_dir(settings: Settings, server: str) -> Path:
-    """Where a server's recordings can be read here: its setting, or the sandbox's folder."""
-    try:
-        configured = settings.server(server).recordings_dir
-    except KeyError:
-        configured = None
-    return configured or Sandbox(settings).host("recordings")

@@ -1,0 +1,428 @@
+"""/api/qa: scorecards, the review queue, evaluations (immutable versions, acknowledge, dispute,
+resolve), calibrations and QA reports; /api/calls/{id}/qa (the auto-QA result) and
+/api/calls/{id}/recording/{leg} (the audio, for the player).
+
+Who may do what (the handbook's RBAC, §1.4): QA inspectors, team leaders (coaching, their team),
+supervisors and admins grade; inspectors, supervisors and admins resolve disputes; an agent reads
+only their own evaluations and recordings and acknowledges or disputes them. Calibration grades
+are blind: an inspector sees only their own until the supervisor's spread report.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from agent_ui.api.calls import own_call
+from agent_ui.api.common import EVERYONE, SESSIONS, body, endpoint, path_id
+from agent_ui.api.reports import table_response
+from agent_ui.app_keys import SETTINGS
+from agent_ui.auth import json_error
+from agent_ui.recordings import recording_file
+from crm.models import Calibration, Call, Evaluation, QaIntake, Role, Scorecard, User
+from qa import evaluations as flow
+from qa.reports import qa_report
+from qa.sampling import review_reasons
+from qa.scorecards import ScorecardDefinition
+from qa.store import definition_of, latest_scorecard, save_scorecard
+
+GRADERS = (Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
+REVIEWERS = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
+SEE_ALL = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
+LEGS = {"agent": "-agent.wav", "caller": "-caller.wav", "mix": "-mix.wav"}
+QUEUE_DAYS = 30
+
+
+class Grading(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: dict[str, dict[str, Any]]
+    comments: dict[str, str] = {}
+
+    def grades(self) -> flow.Grades:
+        return flow.Grades(self.items, self.comments)
+
+
+class NewEvaluation(Grading):
+    call_id: int
+    scorecard_id: int | None = None
+    calibration_id: int | None = None
+
+
+class Correction(Grading):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Remark(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=4000)
+
+
+class Resolution(Remark):
+    items: dict[str, dict[str, Any]] | None = None
+    comments: dict[str, str] = {}
+
+
+class Pick(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: int
+
+
+class NewCalibration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: int
+    inspectors: list[str] = Field(min_length=2, max_length=20)  # user names
+    scorecard_id: int | None = None
+
+
+def _fail(error: flow.EvaluationError) -> web.HTTPException:
+    return json_error(error.status, str(error))
+
+
+# Scorecards -----------------------------------------------------------------------------------------
+
+
+def scorecard_json(row: Scorecard, full: bool = True) -> dict[str, Any]:
+    definition = definition_of(row)
+    data = {"id": row.id, "key": row.key, "version": row.version, "en": definition.en, "zh": definition.zh, "max_total": definition.max_total}
+    return {**data, **({"sections": definition.model_dump()["sections"], "rules": definition.model_dump()["rules"]} if full else {})}
+
+
+@endpoint(*EVERYONE)
+async def list_scorecards(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        rows = list(await session.scalars(select(Scorecard).order_by(Scorecard.key, Scorecard.version.desc())))
+    latest: dict[str, Scorecard] = {}
+    for row in rows:
+        latest.setdefault(row.key, row)
+    return web.json_response({"scorecards": [scorecard_json(r, full=False) for r in latest.values()]})
+
+
+@endpoint(Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
+async def create_scorecard(request: web.Request, user: User) -> web.Response:
+    definition = await body(request, ScorecardDefinition)
+    async with request.app[SESSIONS]() as session, session.begin():
+        row = await save_scorecard(session, definition, user.id)
+        answer = scorecard_json(row)
+    return web.json_response(answer, status=201)
+
+
+@endpoint(*EVERYONE)
+async def read_scorecard(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        row = await session.get(Scorecard, path_id(request))
+    if row is None:
+        raise json_error(404, "no such scorecard")
+    return web.json_response(scorecard_json(row))
+
+
+# The review queue --------------------------------------------------------------------------------------
+
+
+@endpoint(*GRADERS)
+async def review_queue(request: web.Request, user: User) -> web.Response:
+    settings = request.app[SETTINGS].qa
+    since = datetime.now(UTC) - timedelta(days=QUEUE_DAYS)
+    async with request.app[SESSIONS]() as session:
+        graded = select(Evaluation.call_id).where(Evaluation.calibration_id.is_(None))
+        rows = await session.execute(
+            select(QaIntake, Call)
+            .join(Call, Call.id == QaIntake.call_id)
+            .where(QaIntake.created_at >= since, QaIntake.call_id.not_in(graded))
+            .order_by(QaIntake.id.desc())
+            .limit(2000)
+        )
+        waiting = []
+        for intake, call in rows:
+            reasons = review_reasons(call, intake.flagged, intake.review_reasons, settings)
+            if reasons:
+                waiting.append({
+                    "call_id": call.id, "linkedid": call.linkedid, "agent": call.agent_extension, "queue": call.queue,
+                    "started_at": call.started_at.isoformat(), "talk_s": call.talk_s, "disposition_code": call.disposition_code,
+                    "auto_score": intake.auto_score, "flagged": intake.flagged, "state": intake.state, "reasons": reasons,
+                })  # fmt: skip
+    return web.json_response({"calls": waiting})
+
+
+@endpoint(*GRADERS)
+async def pick(request: web.Request, user: User) -> web.Response:
+    wanted = await body(request, Pick)
+    async with request.app[SESSIONS]() as session, session.begin():
+        call = await session.get(Call, wanted.call_id)
+        if call is None:
+            raise json_error(404, "no such call")
+        intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
+        if intake is None:
+            intake = QaIntake(call_id=call.id, state="pending" if call.recordings else "skipped", review_reasons=[])
+            session.add(intake)
+        if "picked" not in intake.review_reasons:
+            intake.review_reasons = [*intake.review_reasons, "picked"]
+    return web.json_response({"call_id": wanted.call_id, "reasons": ["picked"]}, status=201)
+
+
+# Evaluations -----------------------------------------------------------------------------------------
+
+
+def evaluation_json(evaluation: Evaluation, full: bool = False) -> dict[str, Any]:
+    current = flow.latest(evaluation)
+    data: dict[str, Any] = {
+        "id": evaluation.id, "call_id": evaluation.call_id, "agent_id": evaluation.agent_id, "inspector_id": evaluation.inspector_id,
+        "scorecard_id": evaluation.scorecard_id, "calibration_id": evaluation.calibration_id, "status": evaluation.status,
+        "created_at": evaluation.created_at.isoformat(), "version": current.version, "total": current.total, "fatal": current.fatal,
+        "items": current.items, "comments": current.comments,
+    }  # fmt: skip
+    if full:
+        data["versions"] = [
+            {"version": v.version, "total": v.total, "fatal": v.fatal, "items": v.items, "comments": v.comments,
+             "author_id": v.author_id, "reason": v.reason, "created_at": v.created_at.isoformat()}
+            for v in evaluation.versions
+        ]  # fmt: skip
+        data["events"] = [{"kind": e.kind, "actor_id": e.actor_id, "comment": e.comment, "at": e.at.isoformat()} for e in evaluation.events]
+    return data
+
+
+def _may_read(user: User, evaluation: Evaluation, team_agents: set[int] | None = None) -> bool:
+    if user.role == Role.AGENT:
+        return evaluation.agent_id == user.id and evaluation.calibration_id is None
+    if evaluation.calibration_id is not None and user.role == Role.QA_INSPECTOR:
+        return evaluation.inspector_id == user.id  # blind
+    if user.role == Role.TEAM_LEADER:
+        return evaluation.inspector_id == user.id or (team_agents is not None and evaluation.agent_id in team_agents)
+    return True
+
+
+async def _team_agents(session, user: User) -> set[int] | None:  # type: ignore[no-untyped-def]
+    if user.role != Role.TEAM_LEADER or user.team_id is None:
+        return None
+    return set(await session.scalars(select(User.id).where(User.team_id == user.team_id)))
+
+
+async def _evaluation(request: web.Request, session, user: User) -> Evaluation:  # type: ignore[no-untyped-def]
+    evaluation = await flow.load(session, path_id(request))
+    if evaluation is None or not _may_read(user, evaluation, await _team_agents(session, user)):
+        raise json_error(404, "no such evaluation")
+    return evaluation
+
+
+@endpoint(*EVERYONE)
+async def list_evaluations(request: web.Request, user: User) -> web.Response:
+    query = select(Evaluation).options(selectinload(Evaluation.versions)).order_by(Evaluation.id.desc()).limit(500)
+    for name, column in (("agent", Evaluation.agent_id), ("call", Evaluation.call_id)):
+        if raw := request.query.get(name):
+            if not raw.isdigit():
+                raise json_error(400, f"{name} must be an id")
+            query = query.where(column == int(raw))
+    async with request.app[SESSIONS]() as session:
+        team = await _team_agents(session, user)
+        found = [e for e in await session.scalars(query) if _may_read(user, e, team)]
+    return web.json_response({"evaluations": [evaluation_json(e) for e in found]})
+
+
+@endpoint(*GRADERS)
+async def create_evaluation(request: web.Request, user: User) -> web.Response:
+    wanted = await body(request, NewEvaluation)
+    async with request.app[SESSIONS]() as session, session.begin():
+        call = await session.get(Call, wanted.call_id)
+        if call is None:
+            raise json_error(404, "no such call")
+        team = await _team_agents(session, user)
+        if team is not None and call.agent_id not in team:
+            raise json_error(404, "no such call in your team")
+        calibration = await session.get(Calibration, wanted.calibration_id) if wanted.calibration_id else None
+        if wanted.calibration_id and (calibration is None or calibration.call_id != call.id):
+            raise json_error(404, "no such calibration for this call")
+        if calibration is not None:
+            scorecard = await session.get(Scorecard, calibration.scorecard_id)
+        elif wanted.scorecard_id:
+            scorecard = await session.get(Scorecard, wanted.scorecard_id)
+        else:
+            scorecard = await latest_scorecard(session, request.app[SETTINGS].qa.scorecard)
+        if scorecard is None:
+            raise json_error(404, "no such scorecard")
+        try:
+            evaluation = await flow.submit(session, call, scorecard, wanted.grades(), user.id, calibration)
+        except flow.EvaluationError as error:
+            raise _fail(error) from None
+        evaluation = await flow.load(session, evaluation.id)
+        answer = evaluation_json(evaluation, full=True)  # type: ignore[arg-type]
+    return web.json_response(answer, status=201)
+
+
+@endpoint(*EVERYONE)
+async def read_evaluation(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        return web.json_response(evaluation_json(await _evaluation(request, session, user), full=True))
+
+
+async def _step(request: web.Request, user: User, model: type[BaseModel], action) -> web.Response:  # type: ignore[no-untyped-def]
+    wanted = await body(request, model)
+    async with request.app[SESSIONS]() as session, session.begin():
+        evaluation = await _evaluation(request, session, user)
+        try:
+            await action(session, evaluation, wanted)
+        except flow.EvaluationError as error:
+            raise _fail(error) from None
+        await session.flush()
+        answer = evaluation_json(await flow.load(session, evaluation.id), full=True)  # type: ignore[arg-type]
+    return web.json_response(answer)
+
+
+@endpoint(*GRADERS)
+async def correct_evaluation(request: web.Request, user: User) -> web.Response:
+    async def run(session, evaluation: Evaluation, wanted: Correction) -> None:  # type: ignore[no-untyped-def]
+        if user.role == Role.QA_INSPECTOR and evaluation.inspector_id != user.id:
+            raise flow.EvaluationError("only the inspector who graded it, or a supervisor, corrects an evaluation", 403)
+        await flow.correct(session, evaluation, wanted.grades(), user.id, wanted.reason)
+
+    return await _step(request, user, Correction, run)
+
+
+@endpoint(Role.AGENT)
+async def acknowledge(request: web.Request, user: User) -> web.Response:
+    return await _step(request, user, Remark, lambda session, evaluation, wanted: flow.acknowledge(session, evaluation, user.id, wanted.comment))
+
+
+@endpoint(Role.AGENT)
+async def dispute(request: web.Request, user: User) -> web.Response:
+    return await _step(request, user, Remark, lambda session, evaluation, wanted: flow.dispute(session, evaluation, user.id, wanted.comment))
+
+
+@endpoint(*REVIEWERS)
+async def resolve(request: web.Request, user: User) -> web.Response:
+    async def run(session, evaluation: Evaluation, wanted: Resolution) -> None:  # type: ignore[no-untyped-def]
+        grades = flow.Grades(wanted.items, wanted.comments) if wanted.items is not None else None
+        await flow.resolve(session, evaluation, user.id, wanted.comment, grades)
+
+    return await _step(request, user, Resolution, run)
+
+
+# Calibrations ------------------------------------------------------------------------------------------
+
+
+@endpoint(Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
+async def create_calibration(request: web.Request, user: User) -> web.Response:
+    wanted = await body(request, NewCalibration)
+    async with request.app[SESSIONS]() as session, session.begin():
+        call = await session.get(Call, wanted.call_id)
+        if call is None:
+            raise json_error(404, "no such call")
+        inspectors = list(await session.scalars(select(User).where(User.username.in_(wanted.inspectors))))
+        missing = sorted(set(wanted.inspectors) - {u.username for u in inspectors})
+        if missing or any(u.role not in GRADERS for u in inspectors):
+            raise json_error(400, f"inspectors: {missing[0] if missing else 'everyone'} must be a user who grades calls")
+        scorecard = (
+            await session.get(Scorecard, wanted.scorecard_id) if wanted.scorecard_id else await latest_scorecard(session, request.app[SETTINGS].qa.scorecard)
+        )
+        if scorecard is None:
+            raise json_error(404, "no such scorecard")
+        calibration = Calibration(call_id=call.id, scorecard_id=scorecard.id, inspector_ids=sorted(u.id for u in inspectors), created_by=user.id)
+        session.add(calibration)
+        await session.flush()
+        answer = {"id": calibration.id, "call_id": call.id, "scorecard_id": scorecard.id, "inspectors": calibration.inspector_ids}
+    return web.json_response(answer, status=201)
+
+
+@endpoint(*GRADERS)
+async def list_calibrations(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        rows = list(await session.scalars(select(Calibration).order_by(Calibration.id.desc()).limit(200)))
+    mine = [c for c in rows if user.role in (Role.SUPERVISOR, Role.ADMIN) or user.id in c.inspector_ids or c.created_by == user.id]
+    return web.json_response({"calibrations": [{"id": c.id, "call_id": c.call_id, "scorecard_id": c.scorecard_id, "inspectors": c.inspector_ids} for c in mine]})
+
+
+@endpoint(*GRADERS)
+async def read_calibration(request: web.Request, user: User) -> web.Response:
+    """The spread report: for supervisors and the calibration's creator at any time, for an
+    inspector once they have graded it (so nobody grades after seeing the others)."""
+    async with request.app[SESSIONS]() as session:
+        calibration = await session.get(Calibration, path_id(request))
+        if calibration is None:
+            raise json_error(404, "no such calibration")
+        report = await flow.calibration_spread(session, calibration)
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN) and calibration.created_by != user.id:
+        if user.id not in calibration.inspector_ids:
+            raise json_error(404, "no such calibration")
+        if user.id not in report["graded_by"]:
+            raise json_error(409, "grade the call first: calibration is blind until you have")
+    return web.json_response(report)
+
+
+# Reports -----------------------------------------------------------------------------------------------
+
+
+@endpoint(Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
+async def report(request: web.Request, user: User) -> web.Response:
+    by = request.query.get("by", "agent")
+    try:
+        start = datetime.fromisoformat(request.query["from"]) if request.query.get("from") else datetime.now(UTC) - timedelta(days=28)
+        end = datetime.fromisoformat(request.query["to"]) if request.query.get("to") else datetime.now(UTC) + timedelta(seconds=1)
+    except ValueError:
+        raise json_error(400, "from and to must be ISO dates") from None
+    start, end = (m if m.tzinfo else m.replace(tzinfo=UTC) for m in (start, end))
+    async with request.app[SESSIONS]() as session:
+        team = await _team_agents(session, user)
+        try:
+            rows = await qa_report(session, by, start, end, team)
+        except ValueError as error:
+            raise json_error(400, str(error)) from None
+    return table_response(request, f"qa-{by}", {"from": start.isoformat(), "to": end.isoformat(), "by": by}, rows)
+
+
+# The auto-QA result and the recordings ---------------------------------------------------------------
+
+
+@endpoint(*EVERYONE)
+async def call_qa(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        call = await own_call(request, session, user)
+        intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
+    if intake is None:
+        raise json_error(404, "this call has no auto-QA: it has no recording, or it has not ended")
+    return web.json_response(
+        {"call_id": call.id, "state": intake.state, "error": intake.error or None, "auto_score": intake.auto_score,
+         "flagged": intake.flagged, "analysed_at": intake.analysed_at.isoformat() if intake.analysed_at else None,
+         **(intake.result or {"metrics": None, "transcript": None, "findings": [], "prefilled": {}})}
+    )  # fmt: skip
+
+
+@endpoint(*EVERYONE)
+async def recording(request: web.Request, user: User) -> web.StreamResponse:
+    leg = request.match_info["leg"]
+    if leg not in LEGS:
+        raise json_error(404, f"leg must be one of {', '.join(LEGS)}")
+    async with request.app[SESSIONS]() as session:
+        call = await own_call(request, session, user)
+    relative = next((r for r in call.recordings if r.endswith(LEGS[leg])), None)
+    path = recording_file(request.app[SETTINGS], call.server, relative) if relative else None
+    if path is None:
+        raise json_error(404, "no such recording")
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "private, max-age=3600"})
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/api/qa/scorecards", list_scorecards)
+    app.router.add_post("/api/qa/scorecards", create_scorecard)
+    app.router.add_get("/api/qa/scorecards/{id}", read_scorecard)
+    app.router.add_get("/api/qa/queue", review_queue)
+    app.router.add_post("/api/qa/queue", pick)
+    app.router.add_get("/api/qa/evaluations", list_evaluations)
+    app.router.add_post("/api/qa/evaluations", create_evaluation)
+    app.router.add_get("/api/qa/evaluations/{id}", read_evaluation)
+    app.router.add_put("/api/qa/evaluations/{id}", correct_evaluation)
+    app.router.add_post("/api/qa/evaluations/{id}/acknowledge", acknowledge)
+    app.router.add_post("/api/qa/evaluations/{id}/dispute", dispute)
+    app.router.add_post("/api/qa/evaluations/{id}/resolve", resolve)
+    app.router.add_get("/api/qa/calibrations", list_calibrations)
+    app.router.add_post("/api/qa/calibrations", create_calibration)
+    app.router.add_get("/api/qa/calibrations/{id}", read_calibration)
+    app.router.add_get("/api/qa/reports", report)
+    app.router.add_get("/api/calls/{id}/qa", call_qa)
+    app.router.add_get("/api/calls/{id}/recording/{leg}", recording)

@@ -1,0 +1,153 @@
+"""Evaluations: submitted grades are never changed. A correction adds a version (who, when, why);
+the agent acknowledges or disputes; an inspector or supervisor resolves the dispute (with or
+without a correction). Every step is an event in the audit trail. Calibration: several inspectors
+grade the same call blind, and the spread of their grades shows per item how far apart they are.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from crm.models import Calibration, Call, Evaluation, EvaluationEvent, EvaluationVersion, Scorecard
+from qa.scorecards import grade
+from qa.store import definition_of
+
+COMMENT_KEYS = ("strengths", "problems", "advice", "training")  # 亮点, 问题描述, 改进建议, 培训建议
+
+
+class EvaluationError(ValueError):
+    """The step cannot be taken; ``status`` is the HTTP status that fits."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Grades:
+    items: dict[str, dict[str, Any]]
+    comments: dict[str, str]
+
+
+def _comments(given: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(given) - set(COMMENT_KEYS))
+    if unknown:
+        raise EvaluationError(f"comments.{unknown[0]}: unknown; use {', '.join(COMMENT_KEYS)}")
+    return {k: str(v)[:4000] for k, v in given.items()}
+
+
+async def _version(session: AsyncSession, evaluation: Evaluation, scorecard: Scorecard, grades: Grades, author: int, number: int, reason: str) -> EvaluationVersion:
+    try:
+        items, total, fatal = grade(definition_of(scorecard), grades.items)
+    except ValueError as error:
+        raise EvaluationError(str(error)) from None
+    version = EvaluationVersion(
+        evaluation_id=evaluation.id, version=number, items=items, total=total, fatal=fatal,
+        comments=_comments(grades.comments), author_id=author, reason=reason,
+    )  # fmt: skip
+    session.add(version)
+    return version
+
+
+async def load(session: AsyncSession, evaluation_id: int) -> Evaluation | None:
+    """The evaluation with its versions and events, read afresh (after a step added to them)."""
+    return await session.scalar(
+        select(Evaluation)
+        .where(Evaluation.id == evaluation_id)
+        .options(selectinload(Evaluation.versions), selectinload(Evaluation.events))
+        .execution_options(populate_existing=True)
+    )
+
+
+async def submit(session: AsyncSession, call: Call, scorecard: Scorecard, grades: Grades, inspector: int, calibration: Calibration | None = None) -> Evaluation:
+    if calibration is not None:
+        if inspector not in calibration.inspector_ids:
+            raise EvaluationError("you are not one of this calibration's inspectors", 403)
+        taken = await session.scalar(select(Evaluation.id).where(Evaluation.calibration_id == calibration.id, Evaluation.inspector_id == inspector))
+        if taken is not None:
+            raise EvaluationError("you have already graded this calibration call; correct your evaluation instead", 409)
+    evaluation = Evaluation(
+        call_id=call.id, agent_id=call.agent_id, inspector_id=inspector, scorecard_id=scorecard.id,
+        calibration_id=calibration.id if calibration else None,
+    )  # fmt: skip
+    session.add(evaluation)
+    await session.flush()
+    await _version(session, evaluation, scorecard, grades, inspector, 1, "")
+    session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="submitted", actor_id=inspector))
+    await session.flush()
+    return evaluation
+
+
+async def correct(session: AsyncSession, evaluation: Evaluation, grades: Grades, author: int, reason: str) -> EvaluationVersion:
+    if not reason.strip():
+        raise EvaluationError("reason: say why the grades change (it goes into the audit trail)")
+    scorecard = await session.get(Scorecard, evaluation.scorecard_id)
+    assert scorecard is not None
+    number = max(v.version for v in evaluation.versions) + 1
+    version = await _version(session, evaluation, scorecard, grades, author, number, reason.strip())
+    session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="corrected", actor_id=author, comment=reason.strip()))
+    await session.flush()
+    return version
+
+
+async def acknowledge(session: AsyncSession, evaluation: Evaluation, agent: int, comment: str) -> None:
+    if evaluation.status not in ("submitted",):
+        raise EvaluationError(f"the evaluation is {evaluation.status}; only a submitted one can be acknowledged", 409)
+    evaluation.status = "acknowledged"
+    session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="acknowledged", actor_id=agent, comment=comment))
+
+
+async def dispute(session: AsyncSession, evaluation: Evaluation, agent: int, comment: str) -> None:
+    if not comment.strip():
+        raise EvaluationError("comment: say what you dispute")
+    if evaluation.status not in ("submitted", "acknowledged"):
+        raise EvaluationError(f"the evaluation is {evaluation.status}; it cannot be disputed now", 409)
+    evaluation.status = "disputed"
+    session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="disputed", actor_id=agent, comment=comment.strip()))
+
+
+async def resolve(session: AsyncSession, evaluation: Evaluation, reviewer: int, comment: str, grades: Grades | None) -> None:
+    if evaluation.status != "disputed":
+        raise EvaluationError("only a disputed evaluation is resolved", 409)
+    if not comment.strip():
+        raise EvaluationError("comment: say how the dispute was settled")
+    if grades is not None:
+        await correct(session, evaluation, grades, reviewer, f"dispute resolved: {comment.strip()}")
+    evaluation.status = "resolved"
+    session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="resolved", actor_id=reviewer, comment=comment.strip()))
+
+
+def latest(evaluation: Evaluation) -> EvaluationVersion:
+    return max(evaluation.versions, key=lambda v: v.version)
+
+
+async def calibration_spread(session: AsyncSession, calibration: Calibration) -> dict[str, Any]:
+    """Per item, each inspector's latest points and their spread (min, max, range, standard deviation)."""
+    evaluations = list(
+        await session.scalars(select(Evaluation).where(Evaluation.calibration_id == calibration.id).options(selectinload(Evaluation.versions)))
+    )
+    graded = {e.inspector_id: latest(e) for e in evaluations}
+    scorecard = await session.get(Scorecard, calibration.scorecard_id)
+    assert scorecard is not None
+    items = []
+    for code, item in definition_of(scorecard).items().items():
+        points = {inspector: v.items[code].get("points", 0.0) if not item.fatal else float(bool(v.items[code].get("failed"))) for inspector, v in graded.items()}
+        values = list(points.values())
+        items.append({
+            "item": code, "fatal": item.fatal, "max_points": item.max_points, "by_inspector": points,
+            "min": min(values, default=None), "max": max(values, default=None),
+            "range": (max(values) - min(values)) if values else None,
+            "stdev": round(statistics.pstdev(values), 3) if len(values) > 1 else 0.0 if values else None,
+        })  # fmt: skip
+    totals = [v.total for v in graded.values()]
+    return {
+        "calibration": calibration.id, "call_id": calibration.call_id, "inspectors": calibration.inspector_ids,
+        "graded_by": sorted(graded), "totals": {i: v.total for i, v in graded.items()},
+        "total_range": (max(totals) - min(totals)) if totals else None, "items": items,
+    }  # fmt: skip

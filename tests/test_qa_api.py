@@ -1,0 +1,176 @@
+"""The QA workflow through the API, on SQLite and PostgreSQL: grading against the scorecard,
+immutable versions with an audit trail, the agent's acknowledge/dispute and its resolution, blind
+calibration with its spread, role checks, the review queue and the QA reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from agent_ui.app import create_app
+from config import load_settings
+from crm.db import create_engine, session_factory
+from crm.demo_data import DEMO_PASSWORD, load_demo_data
+from crm.models import Call, CallDirection, QaIntake, User
+from crm.queues import sync_queues
+from crm.users import add_user
+from qa.scorecards import DEFAULT_SCORECARD
+from qa.store import ensure_default_scorecard
+from tests.test_api import Api
+from tests.web import running
+
+
+def full_marks(**changes: dict) -> dict[str, dict]:
+    items = {code: ({"failed": False} if item.fatal else {"points": item.max_points}) for code, item in DEFAULT_SCORECARD.items().items()}
+    return {**items, **changes}
+
+
+@pytest.fixture
+async def qa_api(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
+    settings = load_settings(data_dir=tmp_path, qa={"sample_percent": 0})
+    engine = create_engine(migrated_url)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await sync_queues(session, settings.queues)
+        await load_demo_data(session)
+        await add_user(session, username="qa2", password=DEMO_PASSWORD, role="qa_inspector")
+        await ensure_default_scorecard(session)
+        ids = {u.extension: u.id for u in await session.scalars(select(User)) if u.extension}
+        now = datetime.now(UTC)
+        calls = {}
+        for name, extension, code in (("mine", "1001", "complaint"), ("theirs", "1003", "inquiry")):
+            call = Call(linkedid=f"qa-{name}", direction=CallDirection.INBOUND, agent_id=ids[extension], agent_extension=extension,
+                        queue="support", started_at=now - timedelta(minutes=5), answered_at=now - timedelta(minutes=5),
+                        ended_at=now - timedelta(minutes=3), talk_s=120.0, disposition="answered", disposition_code=code)  # fmt: skip
+            session.add(call)
+            await session.flush()
+            session.add(QaIntake(call_id=call.id, state="done", auto_score=60.0, flagged=name == "theirs"))
+            calls[name] = call.id
+    async with running(create_app(settings, engine)) as url, aiohttp.ClientSession() as http:
+        api = Api(http, url)
+        tokens = {u: await api.login(u) for u in ("qa", "qa2", "agent1001", "agent1003", "supervisor", "leader")}
+        yield api, tokens, calls
+    await engine.dispose()
+
+
+async def test_grades_are_checked_and_a_fatal_error_zeroes_the_call(qa_api) -> None:  # type: ignore[no-untyped-def]
+    api, tokens, calls = qa_api
+    status, body = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks(**{"voice.pace": {"points": 7}})})
+    assert status == 400 and "voice.pace" in body["error"] and "between 0 and 5" in body["error"]
+    incomplete = full_marks()
+    del incomplete["closing.thanks"]
+    status, body = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": incomplete})
+    assert status == 400 and "closing.thanks: not graded" in body["error"]
+    status, body = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks(**{"voice.pace": {"points": 3}})})
+    assert status == 201 and body["total"] == 98.0 and not body["fatal"] and body["status"] == "submitted"
+    status, body = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["theirs"], "items": full_marks(**{"fatal.hang_up": {"failed": True, "comment": "挂断"}})})
+    assert status == 201 and (body["total"], body["fatal"]) == (0.0, True)
+
+
+async def test_a_correction_is_a_new_version_and_the_dispute_flow_leaves_a_trail(qa_api) -> None:  # type: ignore[no-untyped-def]
+    api, tokens, calls = qa_api
+    _, first = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={
+        "call_id": calls["mine"], "items": full_marks(**{"opening.greeting": {"points": 0, "comment": "no greeting"}}),
+        "comments": {"problems": "没有问候语"}})  # fmt: skip
+    evaluation = f"/api/qa/evaluations/{first['id']}"
+    assert first["total"] == 98.0
+    status, body = await api.call("PUT", evaluation, tokens["qa"], json={"items": full_marks()})
+    assert status == 400  # a correction says why
+    status, body = await api.call("PUT", evaluation, tokens["qa"], json={"items": full_marks(), "reason": "greeting heard on the mix"})
+    assert status == 200 and body["version"] == 2 and body["total"] == 100.0
+    assert [(v["version"], v["total"]) for v in body["versions"]] == [(1, 98.0), (2, 100.0)]  # version 1 is kept as it was
+    assert body["versions"][0]["items"]["opening.greeting"]["comment"] == "no greeting"
+    assert (await api.call("PUT", evaluation, tokens["qa2"], json={"items": full_marks(), "reason": "x"}))[0] == 403
+
+    assert (await api.call("POST", f"{evaluation}/dispute", tokens["agent1003"], json={"comment": "not mine"}))[0] == 404
+    status, body = await api.call("POST", f"{evaluation}/dispute", tokens["agent1001"], json={"comment": "我有问候"})
+    assert status == 200 and body["status"] == "disputed"
+    assert (await api.call("POST", f"{evaluation}/acknowledge", tokens["agent1001"], json={}))[0] == 409
+    assert (await api.call("POST", f"{evaluation}/resolve", tokens["agent1001"], json={"comment": "mine"}))[0] == 403
+    status, body = await api.call("POST", f"{evaluation}/resolve", tokens["supervisor"], json={
+        "comment": "听了录音,扣分成立", "items": full_marks(**{"opening.greeting": {"points": 1}})})  # fmt: skip
+    assert status == 200 and body["status"] == "resolved" and body["version"] == 3 and body["total"] == 99.0
+    assert [e["kind"] for e in body["events"]] == ["submitted", "corrected", "disputed", "corrected", "resolved"]
+    assert body["versions"][2]["reason"].startswith("dispute resolved")
+
+    status, listed = await api.call("GET", "/api/qa/evaluations", tokens["agent1001"])
+    assert status == 200 and [e["id"] for e in listed["evaluations"]] == [first["id"]]
+    assert (await api.call("GET", "/api/qa/evaluations", tokens["agent1003"]))[1]["evaluations"] == []
+
+
+async def test_calibration_is_blind_until_graded_and_reports_the_spread(qa_api) -> None:  # type: ignore[no-untyped-def]
+    api, tokens, calls = qa_api
+    status, calibration = await api.call("POST", "/api/qa/calibrations", tokens["supervisor"], json={"call_id": calls["theirs"], "inspectors": ["qa", "qa2"]})
+    assert status == 201
+    path = f"/api/qa/calibrations/{calibration['id']}"
+    grade = lambda points: {"call_id": calls["theirs"], "calibration_id": calibration["id"], "items": full_marks(**{"attitude.warm": {"points": points}})}  # noqa: E731
+    status, mine = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json=grade(8))
+    assert status == 201
+    assert (await api.call("GET", path, tokens["qa2"]))[0] == 409  # qa2 has not graded yet
+    assert (await api.call("GET", f"/api/qa/evaluations/{mine['id']}", tokens["qa2"]))[0] == 404  # nor sees qa's grades
+    assert (await api.call("POST", "/api/qa/evaluations", tokens["qa"], json=grade(7)))[0] == 409  # once each
+    assert (await api.call("POST", "/api/qa/evaluations", tokens["qa2"], json=grade(2)))[0] == 201
+    status, spread = await api.call("GET", path, tokens["qa2"])
+    assert status == 200 and spread["total_range"] == 6.0
+    warm = next(i for i in spread["items"] if i["item"] == "attitude.warm")
+    assert (warm["min"], warm["max"], warm["range"], warm["stdev"]) == (2.0, 8.0, 6.0, 3.0)
+    assert next(i for i in spread["items"] if i["item"] == "voice.pace")["range"] == 0.0
+    # Calibration grades are for inspectors: neither the agent nor the review queue count them.
+    assert (await api.call("GET", "/api/qa/evaluations", tokens["agent1003"]))[1]["evaluations"] == []
+
+
+async def test_roles_an_inspector_edits_no_crm_data_and_an_agent_sees_only_their_own(qa_api) -> None:  # type: ignore[no-untyped-def]
+    api, tokens, calls = qa_api
+    assert (await api.call("PATCH", f"/api/calls/{calls['mine']}", tokens["qa"], json={"notes": "x"}))[0] == 403
+    assert (await api.call("POST", "/api/customers", tokens["qa"], json={"name": "X", "phones": ["13900000000"]}))[0] == 403
+    assert (await api.call("POST", "/api/qa/evaluations", tokens["agent1001"], json={"call_id": calls["mine"], "items": full_marks()}))[0] == 403
+    assert (await api.call("GET", f"/api/calls/{calls['theirs']}/qa", tokens["agent1001"]))[0] == 404
+    assert (await api.call("GET", f"/api/calls/{calls['theirs']}/recording/agent", tokens["agent1001"]))[0] == 404
+    status, auto = await api.call("GET", f"/api/calls/{calls['mine']}/qa", tokens["agent1001"])
+    assert status == 200 and auto["auto_score"] == 60.0
+    # A team leader grades their own team's calls only (1003 is in team B).
+    assert (await api.call("POST", "/api/qa/evaluations", tokens["leader"], json={"call_id": calls["theirs"], "items": full_marks()}))[0] == 404
+
+
+async def test_the_review_queue_and_the_reports(qa_api) -> None:  # type: ignore[no-untyped-def]
+    api, tokens, calls = qa_api
+    status, queue = await api.call("GET", "/api/qa/queue", tokens["qa"])
+    reasons = {c["call_id"]: c["reasons"] for c in queue["calls"]}
+    assert reasons == {calls["mine"]: ["code:complaint"], calls["theirs"]: ["auto_qa"]}
+    await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks(**{"closing.thanks": {"points": 0}})})
+    await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["theirs"], "items": full_marks(**{"closing.thanks": {"points": 1}, "voice.pace": {"points": 4}})})
+    status, queue = await api.call("GET", "/api/qa/queue", tokens["qa"])
+    assert queue["calls"] == []  # both graded
+
+    status, by_agent = await api.call("GET", "/api/qa/reports?by=agent", tokens["supervisor"])
+    assert {r["agent"]: r["average"] for r in by_agent["rows"]} == {"1001": 98.0, "1003": 98.0}
+    status, by_item = await api.call("GET", "/api/qa/reports?by=item", tokens["qa"])
+    assert by_item["rows"][0]["item"] == "closing.thanks" and by_item["rows"][0]["lost_share"] == 1.0  # failed most
+    status, mine = await api.call("GET", "/api/qa/reports?by=agent", tokens["leader"])
+    assert [r["agent"] for r in mine["rows"]] == ["1001"]  # team A only
+    async with api.http.get(f"{api.base}/api/qa/reports?by=week&format=csv", headers={"Authorization": f"Bearer {tokens['qa']}"}) as r:
+        table = list(csv.DictReader(io.StringIO((await r.text()).lstrip("\ufeff"))))
+    assert len(table) == 1 and table[0]["evaluations"] == "2" and table[0]["week"].startswith(str(datetime.now(UTC).year))
+
+
+async def test_editing_a_scorecard_makes_a_new_version(qa_api) -> None:  # type: ignore[no-untyped-def]
+    api, tokens, calls = qa_api
+    _, cards = await api.call("GET", "/api/qa/scorecards", tokens["agent1001"])
+    (default,) = cards["scorecards"]
+    assert (default["version"], default["max_total"], default["zh"]) == (1, 100.0, "呼叫质量监控表")
+    _, evaluation = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks()})
+    changed = DEFAULT_SCORECARD.model_dump()
+    changed["sections"][0]["items"][0]["guidance_en"] = "Within 2 rings"
+    status, second = await api.call("POST", "/api/qa/scorecards", tokens["supervisor"], json=changed)
+    assert status == 201 and second["version"] == 2 and second["id"] != default["id"]
+    assert (await api.call("POST", "/api/qa/scorecards", tokens["agent1001"], json=changed))[0] == 403
+    broken = {**changed, "rules": [{"kind": "greeting", "item": "nope"}]}
+    status, body = await api.call("POST", "/api/qa/scorecards", tokens["supervisor"], json=broken)
+    assert status == 400 and "nope" in body["error"]
+    _, kept = await api.call("GET", f"/api/qa/evaluations/{evaluation['id']}", tokens["qa"])
+    assert kept["scorecard_id"] == default["id"]  # the evaluation keeps the version it was scored on
