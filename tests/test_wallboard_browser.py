@@ -66,7 +66,11 @@ async def test_leader_pauses_an_agent_from_the_grid_and_reads_a_report(live: Liv
         await page.select_option("#report-kind", "agents")
         await page.select_option("#report-interval", "1d")
         await page.click("#report-form button[type=submit]")
-        await page.wait_for_function("document.querySelectorAll('#report-rows tr').length > 0", timeout=10_000)
+        await page.wait_for_function(
+            "document.querySelector('#report-head th:nth-child(2)')?.textContent === '座席'"
+            " && document.querySelectorAll('#report-rows tr').length > 0",
+            timeout=10_000,
+        )  # the agents' report, not the queues' one the page opened with
         agents = await page.eval_on_selector_all("#report-rows tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
         assert "1002" in agents and set(agents) <= {"1001", "1002"}  # logged in today; team A only
         assert await page.evaluate("Chart.getChart('report-chart') !== undefined")

@@ -2,7 +2,7 @@
 // link to the same table as CSV.
 "use strict";
 
-const report = { data: null, kind: "queues", chart: null };
+const report = { data: null, kind: "queues", chart: null, asked: 0 };
 
 const REPORT_COLUMNS = {
   queues: [
@@ -68,13 +68,16 @@ function renderChart() {
 
 async function loadReport() {
   $("report-error").textContent = "";
+  const asked = ++report.asked;  // only the latest request's answer is shown
+  const kind = $("report-kind").value;
   try {
-    report.kind = $("report-kind").value;
-    report.data = await api("GET", reportQuery("json"));
+    const data = await api("GET", reportQuery("json"));
+    if (asked !== report.asked) return;
+    Object.assign(report, { kind, data });
     $("report-csv").href = reportQuery("csv");
     renderReport();
   } catch (error) {
-    $("report-error").textContent = error.message;
+    if (asked === report.asked) $("report-error").textContent = error.message;
   }
 }
 
