@@ -1,5 +1,5 @@
-"""`callcenter serve`: the web application and the telephony service (AMI bridge, FastAGI routing,
-call log), on an up-to-date database."""
+"""`callcenter serve`: the web application, the telephony service (AMI bridge, FastAGI routing,
+call log) and the auto-QA worker, on an up-to-date database."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import asyncio
 from aiohttp import web
 
 from agent_ui.app import create_app
+from agent_ui.recordings import recordings_dir
 from agent_ui.cli.errors import CommandError
 from config import Settings
 from crm import schema
-from crm.db import open_engine
+from crm.db import open_engine, session_factory
+from qa.worker import QaWorker
 from telephony.sandbox import Sandbox
 from telephony.service import TelephonyService
 
@@ -50,6 +52,8 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             ) from None
         runner = web.AppRunner(create_app(settings, engine, telephony))
         await runner.setup()
+        qa = QaWorker(session_factory(engine), settings.qa, lambda server: recordings_dir(settings, server))
+        await qa.start()
         try:
             site = web.TCPSite(runner, host, port)
             try:
@@ -63,5 +67,6 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
                 ready.set()
             await asyncio.Event().wait()
         finally:
+            await qa.stop()
             await runner.cleanup()
             await telephony.close()
