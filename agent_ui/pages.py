@@ -1,4 +1,4 @@
-"""The browser pages — the agent desktop and the leaders' wallboard — and their static files (agent_ui/static)."""
+"""The browser pages — the agent desktop, the leaders' wallboard and the QA page — and their static files (agent_ui/static)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ async def wallboard(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "wallboard.html", headers={"Cache-Control": "no-cache"})
 
 
+async def quality(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "qa.html", headers={"Cache-Control": "no-cache"})
+
+
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/desktop")
 
@@ -25,4 +29,5 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/desktop", desktop)
     app.router.add_get("/wallboard", wallboard)
+    app.router.add_get("/qa", quality)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)

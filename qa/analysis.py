@@ -4,6 +4,8 @@ rules' findings and the scorecard items they pre-fill. Used by the QA worker for
 
 from __future__ import annotations
 
+import io
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,21 @@ def load_legs(agent: Path | str | None = None, customer: Path | str | None = Non
     if agent_rate != customer_rate:
         raise AudioError(f"the two legs have different sample rates ({agent_rate} and {customer_rate} Hz)")
     return Legs(agent_samples, customer_samples, agent_rate)
+
+
+def stereo_wav(agent: Path | str, customer: Path | str) -> bytes:
+    """The two legs as one stereo WAV (agent left, customer right): what the QA player shows."""
+    legs = load_legs(agent, customer)
+    length = max(len(legs.agent), len(legs.customer))
+    frames = np.zeros((length, 2), dtype="<i2")
+    frames[: len(legs.agent), 0], frames[: len(legs.customer), 1] = legs.agent, legs.customer
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(2)
+        writer.setsampwidth(2)
+        writer.setframerate(legs.rate)
+        writer.writeframes(frames.tobytes())
+    return out.getvalue()
 
 
 def analyse(

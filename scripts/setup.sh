@@ -21,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Browser libraries from the npm registry (not committed): the socket.io client and Chart.js
-# (the wallboard's report charts).
+# (the wallboard's report charts) and wavesurfer.js (the QA player's waveforms).
 fetch_npm() {  # package@version, file in the package, where to put it
   [ -f "$3" ] && return 0
   local scratch
@@ -33,6 +33,7 @@ fetch_npm() {  # package@version, file in the package, where to put it
 }
 fetch_npm socket.io-client@4.8 dist/socket.io.min.js agent_ui/static/vendor/socket.io.min.js
 fetch_npm chart.js@4.6 dist/chart.umd.min.js agent_ui/static/vendor/chart.umd.min.js
+fetch_npm wavesurfer.js@7.12 dist/wavesurfer.min.js agent_ui/static/vendor/wavesurfer.min.js
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from agent_ui.wallboard.board import ALERT_KINDS
+from qa.scorecards import Rule
 from crm.records import CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 from telephony.agents.state import AgentState
 from telephony.calls.state import Disposition
 
 STATIC = Path(__file__).parent.parent / "agent_ui" / "static"
 LANGUAGES = ("en", "zh-CN")
-PAGES = ("desktop.html", "wallboard.html")
+PAGES = ("desktop.html", "wallboard.html", "qa.html")
 SCRIPTS = sorted(STATIC.glob("*.js"))
 
 
@@ -70,6 +71,10 @@ def used_keys() -> set[str]:
     keys |= {f"connect_status.{c}" for c in CONNECT_STATUSES}
     keys |= {f"board.{a}" for a in ("listen", "whisper", "barge")}
     keys |= {f"alert.{k}" for k in ALERT_KINDS}
+    keys |= {f"qa.rule.{r}" for r in Rule.model_fields["kind"].annotation.__args__}
+    keys |= {f"qa.reason.{r}" for r in ("sample", "code", "auto_qa", "long", "short", "picked")}
+    keys |= {f"qa.status.{s}" for s in ("submitted", "acknowledged", "disputed", "resolved")}
+    keys |= {f"qa.side.{s}" for s in ("agent", "customer")} | {"qa.acknowledge", "qa.dispute"}
     return keys
 
 

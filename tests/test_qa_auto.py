@@ -42,7 +42,8 @@ def test_a_model_call_scores_above_a_bad_one_with_the_evidence_where_it_happened
     (said,) = rules["forbidden"]["evidence"]
     assert said["phrase"] in ("whatever", "not my problem") and abs(said["start"] - marks["rude_at"]) < 0.7
     (gap,) = rules["silence"]["evidence"]
-    assert abs(gap["start"] - marks["silence_from"]) < 0.4 and abs(gap["end"] - gap["start"] - marks["silence_s"]) < 0.6
+    # espeak-ng ends each prompt with ~0.4 s of quiet, so the silence starts that much before the file ends
+    assert -0.7 < gap["start"] - marks["silence_from"] < 0.2 and abs(gap["end"] - gap["start"] - marks["silence_s"]) < 0.8
     assert bad["prefilled"]["hold_transfer.no_dead_air"] == {**bad["prefilled"]["hold_transfer.no_dead_air"], "points": 0.0, "auto": True}
     assert abs(bad["metrics"]["first_agent_speech_s"] - marks["rude_at"]) < 0.3
 

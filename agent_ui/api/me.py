@@ -1,4 +1,4 @@
-"""/api/me: the logged-in agent's own state (as the bridge sees it) and today's calls."""
+"""/api/me: who is logged in; the agent's own state (as the bridge sees it) and today's calls."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agent_ui.api.calls import call_json
-from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS, TELEPHONY
-from agent_ui.auth import json_error
+from agent_ui.auth import json_error, user_summary
 from crm.models import Call, User
 from telephony.agents.control import AgentControlError
 from telephony.agents.state import AgentState
@@ -56,6 +56,11 @@ def state_json(bridge, extension: str) -> dict[str, Any]:  # type: ignore[no-unt
         "pause_reason": agent.pause_reason,
         "wrapup_until": agent.wrapup_until.isoformat() if agent.wrapup_until else None,
     }
+
+
+@endpoint(*EVERYONE)
+async def who_am_i(request: web.Request, user: User) -> web.Response:
+    return web.json_response(user_summary(user))
 
 
 @endpoint(*STAFF)
@@ -134,6 +139,7 @@ async def my_calls(request: web.Request, user: User) -> web.Response:
 
 
 def routes(app: web.Application) -> None:
+    app.router.add_get("/api/me", who_am_i)
     app.router.add_get("/api/me/state", get_state)
     app.router.add_put("/api/me/state", put_state)
     app.router.add_get("/api/me/calls", my_calls)

@@ -10,6 +10,7 @@ are blind: an inspector sees only their own until the supervisor's spread report
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,14 +28,16 @@ from agent_ui.recordings import recording_file
 from crm.models import Calibration, Call, Evaluation, QaIntake, Role, Scorecard, User
 from qa import evaluations as flow
 from qa.reports import qa_report
+from qa.analysis import stereo_wav
 from qa.sampling import review_reasons
 from qa.scorecards import ScorecardDefinition
+from qa.signals import AudioError
 from qa.store import definition_of, latest_scorecard, save_scorecard
 
 GRADERS = (Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 REVIEWERS = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
 SEE_ALL = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
-LEGS = {"agent": "-agent.wav", "caller": "-caller.wav", "mix": "-mix.wav"}
+LEGS = {"agent": "-agent.wav", "caller": "-caller.wav", "mix": "-mix.wav", "stereo": ""}
 QUEUE_DAYS = 30
 
 
@@ -400,11 +403,25 @@ async def recording(request: web.Request, user: User) -> web.StreamResponse:
         raise json_error(404, f"leg must be one of {', '.join(LEGS)}")
     async with request.app[SESSIONS]() as session:
         call = await own_call(request, session, user)
-    relative = next((r for r in call.recordings if r.endswith(LEGS[leg])), None)
-    path = recording_file(request.app[SETTINGS], call.server, relative) if relative else None
+    headers = {"Content-Type": "audio/wav", "Cache-Control": "private, max-age=3600"}
+    if leg == "stereo":  # the player's: agent left, customer right, one waveform each
+        paths = [_leg_file(request, call, LEGS[side]) for side in ("agent", "caller")]
+        if None in paths:
+            raise json_error(404, "no such recording")
+        try:
+            data = await asyncio.to_thread(stereo_wav, *paths)  # type: ignore[arg-type]
+        except AudioError as error:
+            raise json_error(404, str(error)) from None
+        return web.Response(body=data, headers=headers)
+    path = _leg_file(request, call, LEGS[leg])
     if path is None:
         raise json_error(404, "no such recording")
-    return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "private, max-age=3600"})
+    return web.FileResponse(path, headers=headers)
+
+
+def _leg_file(request: web.Request, call: Call, suffix: str):  # type: ignore[no-untyped-def]
+    relative = next((r for r in call.recordings if r.endswith(suffix)), None)
+    return recording_file(request.app[SETTINGS], call.server, relative) if relative else None
 
 
 def routes(app: web.Application) -> None:

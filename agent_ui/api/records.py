@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from agent_ui.api.calls import check_disposition, own_call
-from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.models import CallRecord, User
@@ -51,7 +51,7 @@ class RecordForm(BaseModel):
     next_contact_at: AwareDatetime | None = None
 
 
-@endpoint(*STAFF)
+@endpoint(*EVERYONE)  # QA inspectors read the record form beside the recording; agents only their own calls
 async def read_record(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         call = await own_call(request, session, user)

@@ -1,0 +1,220 @@
+// The QA page. Inspectors: the review queue, the two-channel player (wavesurfer.js: agent above,
+// customer below), auto-QA findings and transcript with their timestamps, the record form, and the
+// scorecard form pre-filled by the auto-QA. Agents: their evaluations, to acknowledge or dispute.
+"use strict";
+
+const qa = { me: null, scorecard: null, call: null, auto: null, player: null, queue: [], mine: [] };
+
+function clockText(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function itemLabel(item) {
+  return ui.lang === "zh-CN" ? item.zh : item.en;
+}
+
+// The review queue -----------------------------------------------------------------------------------
+
+function renderQueue() {
+  $("queue-rows").replaceChildren(...qa.queue.map((call) => {
+    const row = document.createElement("tr");
+    row.dataset.call = call.call_id;
+    const open = element("button", `#${call.call_id}`);
+    open.type = "button";
+    open.addEventListener("click", () => review(call.call_id));
+    const first = element("td");
+    first.append(open);
+    row.append(first, element("td", call.agent || ""), element("td", call.queue || ""),
+      element("td", call.reasons.map((r) => t(`qa.reason.${r.split(":")[0]}`)).join(", ")),
+      element("td", call.auto_score == null ? "–" : String(call.auto_score)));
+    return row;
+  }));
+}
+
+// Reviewing one call ----------------------------------------------------------------------------------
+
+async function review(callId) {
+  qa.call = await api("GET", `/api/calls/${callId}`);
+  qa.auto = await api("GET", `/api/calls/${callId}/qa`).catch(() => null);
+  qa.record = await api("GET", `/api/calls/${callId}/record`).catch(() => null);
+  $("review").hidden = false;
+  $("review-call").textContent = `#${callId} ${qa.call.caller_number || ""}`;
+  $("grade-result").textContent = "";
+  if (qa.player) qa.player.destroy();
+  qa.player = WaveSurfer.create({
+    container: "#waveform",
+    url: `/api/calls/${callId}/recording/stereo`,
+    splitChannels: [{ waveColor: "#2c6fbb", progressColor: "#163d6b" }, { waveColor: "#3c9a5f", progressColor: "#1f5233" }],
+    height: 60,
+    fetchParams: { headers: { Authorization: `Bearer ${ui.token}` } },
+  });
+  qa.player.on("timeupdate", (at) => { $("position").textContent = clockText(at); });
+  renderReview();
+}
+
+function seek(seconds) {
+  if (!qa.player) return;
+  const answerAt = qa.player.getDuration() - (qa.auto?.metrics?.duration_s ?? qa.player.getDuration());
+  qa.player.setTime(answerAt + seconds);  // the auto-QA counts from the answer
+}
+
+function renderReview() {
+  if (!qa.call) return;
+  const findings = qa.auto?.findings || [];
+  $("findings").replaceChildren(...findings.map((f) => {
+    const at = f.evidence[0]?.start;
+    const item = element("li", `${f.passed ? "✓" : "✗"} ${t(`qa.rule.${f.rule}`)}${at == null ? "" : ` @ ${clockText(at)}`} — ${f.detail}`, f.passed ? "passed" : "failed");
+    if (at != null) item.addEventListener("click", () => seek(at));
+    return item;
+  }));
+  const transcript = qa.auto?.transcript;
+  $("transcript").replaceChildren(...(transcript ? transcript.map((u) => {
+    const line = element("li", `${clockText(u.start)} ${t(`qa.side.${u.side}`)}: ${u.text}`);
+    line.addEventListener("click", () => seek(u.start));
+    return line;
+  }) : [element("li", t("qa.no_transcript"))]));
+  const record = qa.record || {};
+  $("record").replaceChildren(...[["qa.code", qa.call.disposition_code], ["qa.summary", record.summary], ["qa.notes", qa.call.notes]]
+    .flatMap(([key, value]) => [element("dt", t(key)), element("dd", value || "–")]));
+  renderGradeForm();
+}
+
+function renderGradeForm() {
+  const prefilled = qa.auto?.prefilled || {};
+  $("grade-items").replaceChildren(...qa.scorecard.sections.map((section) => {
+    const box = element("fieldset");
+    box.append(element("legend", itemLabel(section)));
+    for (const item of section.items) {
+      const line = element("div", undefined, "grade-item");
+      line.dataset.item = item.code;
+      const auto = prefilled[item.code];
+      const input = document.createElement("input");
+      if (item.fatal) {
+        input.type = "checkbox";
+        input.checked = Boolean(auto?.failed);
+        input.title = t("qa.fatal_failed");
+      } else {
+        Object.assign(input, { type: "number", min: 0, max: item.max_points, step: 0.5 });
+        input.value = auto ? auto.points : item.max_points;
+      }
+      input.name = item.code;
+      input.addEventListener("input", renderTotal);
+      const name = element("span", `${itemLabel(item)} (${item.fatal ? t("qa.fatal") : item.max_points})`);
+      if (auto) name.append(element("span", ` · ${t("qa.auto")}`, "auto"));
+      const comment = document.createElement("input");
+      comment.name = `${item.code}#comment`;
+      comment.placeholder = t("qa.comment");
+      line.append(name, input, comment);
+      box.append(line);
+    }
+    return box;
+  }));
+  renderTotal();
+}
+
+function grades() {
+  const items = {};
+  for (const line of document.querySelectorAll(".grade-item")) {
+    const [input, comment] = line.querySelectorAll("input");
+    items[line.dataset.item] = input.type === "checkbox"
+      ? { failed: input.checked, comment: comment.value }
+      : { points: Number(input.value), comment: comment.value };
+  }
+  return items;
+}
+
+function renderTotal() {
+  const items = Object.values(grades());
+  const total = items.some((i) => i.failed) ? 0 : items.reduce((n, i) => n + (i.points || 0), 0);
+  $("grade-total").textContent = String(total);
+}
+
+async function submitGrades(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const comments = {};
+  for (const key of ["strengths", "problems", "advice", "training"]) if (form.get(key)) comments[key] = form.get(key);
+  try {
+    const saved = await api("POST", "/api/qa/evaluations", { call_id: qa.call.id, items: grades(), comments });
+    $("grade-result").textContent = t("qa.saved", { total: saved.total });
+    await loadQueue();
+  } catch (error) {
+    $("grade-result").textContent = error.message;
+  }
+}
+
+// The agent's evaluations -------------------------------------------------------------------------------
+
+function renderMine() {
+  $("mine-rows").replaceChildren(...qa.mine.map((e) => {
+    const row = document.createElement("tr");
+    row.dataset.evaluation = e.id;
+    const actions = element("td");
+    for (const step of ["acknowledge", "dispute"]) {
+      const button = element("button", t(`qa.${step}`));
+      button.type = "button";
+      button.dataset.step = step;
+      button.disabled = step === "acknowledge" ? e.status !== "submitted" : !["submitted", "acknowledged"].includes(e.status);
+      button.addEventListener("click", () => answer(e.id, step));
+      actions.append(button);
+    }
+    row.append(element("td", `#${e.call_id}`), element("td", String(e.total)), element("td", t(`qa.status.${e.status}`)),
+      element("td", e.comments.problems || ""), actions);
+    return row;
+  }));
+}
+
+async function answer(id, step) {
+  const comment = step === "dispute" ? window.prompt(t("qa.dispute_why")) : "";
+  if (step === "dispute" && !comment) return;
+  try {
+    await api("POST", `/api/qa/evaluations/${id}/${step}`, { comment });
+    await loadMine();
+  } catch (error) {
+    $("mine-result").textContent = error.message;
+  }
+}
+
+// Start ---------------------------------------------------------------------------------------------------
+
+async function loadQueue() {
+  qa.queue = (await api("GET", "/api/qa/queue")).calls;
+  renderQueue();
+}
+
+async function loadMine() {
+  qa.mine = (await api("GET", "/api/qa/evaluations")).evaluations;
+  renderMine();
+}
+
+async function loadLanguage(lang) {
+  await loadCatalogue(lang);
+  renderQueue();
+  renderMine();
+  if (qa.call) renderReview();
+}
+
+async function start() {
+  qa.me = await api("GET", "/api/me");
+  $("login-view").hidden = true;
+  $("qa-view").hidden = false;
+  if (qa.me.role === "agent") {
+    $("mine").hidden = false;
+    await loadMine();
+  } else {
+    const cards = (await api("GET", "/api/qa/scorecards")).scorecards;
+    qa.scorecard = await api("GET", `/api/qa/scorecards/${cards[0].id}`);
+    $("inspector").hidden = false;
+    await loadQueue();
+  }
+}
+
+$("login-form").addEventListener("submit", (event) => logIn(event, start));
+$("grade-form").addEventListener("submit", submitGrades);
+$("play").addEventListener("click", () => qa.player && qa.player.playPause());
+for (const button of document.querySelectorAll("[data-lang]")) {
+  button.addEventListener("click", () => loadLanguage(button.dataset.lang));
+}
+
+loadCatalogue(ui.lang).then(() => (ui.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));

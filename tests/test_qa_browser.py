@@ -1,0 +1,86 @@
+"""The QA page in headless Chromium: an inspector opens a call from the review queue, the player
+draws the agent's and the customer's waveforms, the auto-QA findings and the pre-filled scorecard
+are there, the grade is submitted; the agent then disputes it from the same page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from agent_ui.app import create_app
+from config import load_settings
+from crm.db import create_engine, session_factory
+from crm.demo_data import load_demo_data
+from crm.models import Call, CallDirection, Evaluation, QaIntake, User
+from crm.queues import sync_queues
+from qa.analysis import analyse, load_legs
+from qa.scorecards import DEFAULT_SCORECARD
+from qa.store import ensure_default_scorecard
+from tests.browser import chromium
+from tests.browser import log_in as browser_log_in
+from tests.qa_audio import scripted_call
+from tests.web import running
+
+
+@pytest.fixture
+async def qa_site(migrated_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    recordings = tmp_path / "recordings"
+    (recordings / "20261127").mkdir(parents=True)
+    agent, customer, marks = scripted_call(recordings / "20261127", "rude")
+    settings = load_settings(data_dir=tmp_path, asterisk=[{"recordings_dir": str(recordings)}], qa={"sample_percent": 0})
+    engine = create_engine(migrated_url)
+    async with session_factory(engine)() as session, session.begin():
+        await sync_queues(session, settings.queues)
+        await load_demo_data(session)
+        await ensure_default_scorecard(session)
+        agent_id = await session.scalar(select(User.id).where(User.extension == "1001"))
+        now = datetime.now(UTC)
+        call = Call(linkedid="qa-page", direction=CallDirection.INBOUND, agent_id=agent_id, agent_extension="1001", queue="support",
+                    caller_number="13800138000", started_at=now - timedelta(minutes=2), answered_at=now - timedelta(minutes=2),
+                    ended_at=now - timedelta(minutes=1), talk_s=24.0, disposition="answered", disposition_code="complaint",
+                    recordings=[f"20261127/{agent.name}", f"20261127/{customer.name}"])  # fmt: skip
+        session.add(call)
+        await session.flush()
+        result = analyse(load_legs(agent, customer), DEFAULT_SCORECARD, "en")
+        session.add(QaIntake(call_id=call.id, state="done", result=result, auto_score=result["auto_score"], flagged=result["flagged"]))
+        call_id = call.id
+    async with running(create_app(settings, engine)) as url:
+        yield url, engine, call_id, marks
+    await engine.dispose()
+
+
+async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) -> None:  # type: ignore[no-untyped-def]
+    url, engine, call_id, marks = qa_site
+    async with chromium() as page:
+        await browser_log_in(page, f"{url}/qa", "qa", "#qa-view")
+        await page.click(f"tr[data-call='{call_id}'] button")
+        await page.wait_for_function("qa.player && qa.player.getDecodedData() !== null", timeout=15_000)
+        assert await page.evaluate("qa.player.getDecodedData().numberOfChannels") == 2  # agent and customer
+        assert await page.evaluate("qa.player.getDuration()") > 20
+        failed = await page.locator("#findings li.failed").all_text_contents()
+        shown = {f"@ 00:0{int(marks['silence_from'] + d)}" for d in (-0.6, 0.0)}  # espeak's trailing quiet ends the words early
+        assert any(text.startswith("✗ Silence") and any(at in text for at in shown) for text in failed)
+        dead_air = page.locator(".grade-item[data-item='hold_transfer.no_dead_air']")
+        assert await dead_air.locator("input[type=number]").input_value() == "0" and "auto" in await dead_air.text_content()
+        assert await page.text_content("#grade-total") == "98"
+        await page.fill(".grade-item[data-item='voice.pace'] input[type=number]", "3")
+        await page.fill("#grade-form textarea[name=problems]", "冷场 12 秒")
+        await page.click("#grade-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#grade-result').textContent.includes('96')", timeout=5_000)
+        await page.wait_for_function("document.querySelectorAll('#queue-rows tr').length === 0", timeout=5_000)
+
+    async with session_factory(engine)() as session:
+        evaluation = await session.scalar(select(Evaluation).where(Evaluation.call_id == call_id))
+    assert evaluation is not None and evaluation.status == "submitted"
+
+    async with chromium(locale="zh-CN") as page:
+        page.on("dialog", lambda dialog: dialog.accept("我当时在查系统"))
+        await browser_log_in(page, f"{url}/qa", "agent1001", "#qa-view")
+        row = f"tr[data-evaluation='{evaluation.id}']"
+        await page.wait_for_selector(row)
+        assert "96" in await page.text_content(row) and "冷场 12 秒" in await page.text_content(row)
+        await page.click(f"{row} button[data-step=dispute]")
+        await page.wait_for_function(f"document.querySelector(\"{row}\").textContent.includes('申诉中')", timeout=5_000)
