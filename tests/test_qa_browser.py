@@ -84,3 +84,18 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         assert "96" in await page.text_content(row) and "冷场 12 秒" in await page.text_content(row)
         await page.click(f"{row} button[data-step=dispute]")
         await page.wait_for_function(f"document.querySelector(\"{row}\").textContent.includes('申诉中')", timeout=5_000)
+
+    async with chromium() as page:
+        await browser_log_in(page, f"{url}/qa", "qa", "#qa-view")
+        row = f"#dispute-rows tr[data-evaluation='{evaluation.id}']"
+        await page.wait_for_selector(row)
+        assert "我当时在查系统" in await page.text_content(row)
+        await page.fill(f"{row} input", "Listened again: the silence stands")
+        await page.click(f"{row} button")
+        await page.wait_for_selector(row, state="detached", timeout=5_000)
+        await page.select_option("#qa-report-by", "item")
+        await page.click("#qa-report-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#qa-report-rows tr td')?.textContent.startsWith('hold_transfer.no_dead_air')", timeout=5_000)
+        assert "format=csv" in (await page.get_attribute("#qa-report-csv", "href") or "")
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(Evaluation.status).where(Evaluation.id == evaluation.id)) == "resolved"

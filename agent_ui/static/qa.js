@@ -3,7 +3,7 @@
 // scorecard form pre-filled by the auto-QA. Agents: their evaluations, to acknowledge or dispute.
 "use strict";
 
-const qa = { me: null, scorecard: null, call: null, auto: null, player: null, queue: [], mine: [] };
+const qa = { me: null, scorecard: null, call: null, auto: null, customer: null, player: null, queue: [], mine: [], disputes: [], report: null };
 
 function clockText(seconds) {
   const s = Math.max(0, Math.floor(seconds));
@@ -38,6 +38,7 @@ async function review(callId) {
   qa.call = await api("GET", `/api/calls/${callId}`);
   qa.auto = await api("GET", `/api/calls/${callId}/qa`).catch(() => null);
   qa.record = await api("GET", `/api/calls/${callId}/record`).catch(() => null);
+  qa.customer = qa.call.customer_id ? await api("GET", `/api/customers/${qa.call.customer_id}`).catch(() => null) : null;
   $("review").hidden = false;
   $("review-call").textContent = `#${callId} ${qa.call.caller_number || ""}`;
   $("grade-result").textContent = "";
@@ -76,6 +77,9 @@ function renderReview() {
   }) : [element("li", t("qa.no_transcript"))]));
   const record = qa.record || {};
   $("record").replaceChildren(...[["qa.code", qa.call.disposition_code], ["qa.summary", record.summary], ["qa.notes", qa.call.notes]]
+    .flatMap(([key, value]) => [element("dt", t(key)), element("dd", value || "–")]));
+  const customer = qa.customer || {};
+  $("customer").replaceChildren(...[["qa.customer_name", customer.name], ["qa.grade", customer.grade], ["qa.company", customer.company]]
     .flatMap(([key, value]) => [element("dt", t(key)), element("dd", value || "–")]));
   renderGradeForm();
 }
@@ -144,6 +148,62 @@ async function submitGrades(event) {
   }
 }
 
+// Disputes to resolve, and the QA reports -----------------------------------------------------------
+
+function renderDisputes() {
+  $("dispute-rows").replaceChildren(...qa.disputes.map((e) => {
+    const row = document.createElement("tr");
+    row.dataset.evaluation = e.id;
+    const said = [...e.events].reverse().find((event) => event.kind === "disputed");
+    const comment = document.createElement("input");
+    comment.placeholder = t("qa.resolution");
+    const uphold = element("button", t("qa.resolve"));
+    uphold.type = "button";
+    uphold.addEventListener("click", async () => {
+      try {
+        await api("POST", `/api/qa/evaluations/${e.id}/resolve`, { comment: comment.value });
+        await loadDisputes();
+      } catch (error) {
+        comment.setCustomValidity(error.message);
+        comment.reportValidity();
+      }
+    });
+    const actions = element("td");
+    actions.append(comment, uphold);
+    row.append(element("td", `#${e.call_id}`), element("td", String(e.agent_id ?? "")), element("td", String(e.total)),
+      element("td", said ? said.comment : ""), actions);
+    return row;
+  }));
+}
+
+async function loadDisputes() {
+  const all = (await api("GET", "/api/qa/evaluations")).evaluations.filter((e) => e.status === "disputed");
+  qa.disputes = await Promise.all(all.map((e) => api("GET", `/api/qa/evaluations/${e.id}`)));
+  renderDisputes();
+}
+
+function renderReport() {
+  if (!qa.report) return;
+  const rows = qa.report.rows;
+  const columns = rows.length ? Object.keys(rows[0]).filter((k) => !["en", "zh"].includes(k)) : [];
+  const head = document.createElement("tr");
+  head.append(...columns.map((c) => element("th", t(`qa.col.${c}`))));
+  $("qa-report-head").replaceChildren(head);
+  $("qa-report-rows").replaceChildren(...rows.map((row) => {
+    const line = document.createElement("tr");
+    line.append(...columns.map((c) => element("td", c === "item" ? `${row.item} ${ui.lang === "zh-CN" ? row.zh : row.en}` : String(row[c] ?? "–"))));
+    return line;
+  }));
+}
+
+async function loadReport(event) {
+  if (event) event.preventDefault();
+  const by = $("qa-report-by").value;
+  qa.report = await api("GET", `/api/qa/reports?by=${by}`);
+  $("qa-report-csv").href = `/api/qa/reports?by=${by}&format=csv`;
+  renderReport();
+}
+
 // The agent's evaluations -------------------------------------------------------------------------------
 
 function renderMine() {
@@ -192,6 +252,8 @@ async function loadLanguage(lang) {
   await loadCatalogue(lang);
   renderQueue();
   renderMine();
+  renderDisputes();
+  renderReport();
   if (qa.call) renderReview();
 }
 
@@ -206,12 +268,14 @@ async function start() {
     const cards = (await api("GET", "/api/qa/scorecards")).scorecards;
     qa.scorecard = await api("GET", `/api/qa/scorecards/${cards[0].id}`);
     $("inspector").hidden = false;
-    await loadQueue();
+    $("disputes").hidden = !["qa_inspector", "supervisor", "admin"].includes(qa.me.role);
+    await Promise.all([loadQueue(), loadReport(), $("disputes").hidden ? null : loadDisputes()]);
   }
 }
 
 $("login-form").addEventListener("submit", (event) => logIn(event, start));
 $("grade-form").addEventListener("submit", submitGrades);
+$("qa-report-form").addEventListener("submit", loadReport);
 $("play").addEventListener("click", () => qa.player && qa.player.playPause());
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
