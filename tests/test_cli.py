@@ -23,7 +23,7 @@ def run(data_dir: Path, database_url: str, *args: str, stdin: str = "") -> subpr
 def test_every_subcommand_explains_itself(tmp_path: Path) -> None:
     top = run(tmp_path, "", "--help")
     assert top.returncode == 0
-    for command in ("sandbox", "serve", "demo", "db", "user"):
+    for command in ("sandbox", "serve", "demo", "db", "user", "qa"):
         assert command in top.stdout
         sub = run(tmp_path, "", command, "--help")
         assert sub.returncode == 0 and "usage: callcenter " + command in sub.stdout
@@ -70,3 +70,36 @@ async def test_serve_refuses_old_schema_then_serves_after_upgrade(tmp_path: Path
     finally:
         server.terminate()
         await server.wait()
+
+
+async def test_qa_score_drains_the_backlog_with_a_progress_bar(tmp_path: Path, database_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from crm.db import create_engine, session_factory
+    from crm.models import Call, CallDirection, QaIntake
+    from sqlalchemy import select
+    from tests.qa_audio import scripted_call
+
+    assert (await asyncio.to_thread(run, tmp_path, database_url, "db", "upgrade")).returncode == 0
+    recordings = tmp_path / "recordings"
+    (recordings / "day").mkdir(parents=True)
+    agent, customer, _ = scripted_call(recordings / "day", "rude")
+    engine = create_engine(database_url)
+    now = datetime.now(UTC)
+    async with session_factory(engine)() as session, session.begin():
+        for n, files in enumerate([[f"day/{agent.name}", f"day/{customer.name}"], ["day/missing-agent.wav", "day/missing-caller.wav"], []]):
+            session.add(Call(linkedid=f"score-{n}", direction=CallDirection.INBOUND, started_at=now - timedelta(minutes=5),
+                             answered_at=now - timedelta(minutes=5), ended_at=now - timedelta(minutes=4), recordings=files))  # fmt: skip
+    env_asterisk = f'[{{"recordings_dir": "{recordings}"}}]'
+    os.environ["CALLCENTER_ASTERISK"] = env_asterisk
+    try:
+        scored = await asyncio.to_thread(run, tmp_path, database_url, "qa", "score")
+    finally:
+        del os.environ["CALLCENTER_ASTERISK"]
+    assert scored.returncode == 0, scored.stderr
+    # The progress bar, and the honest count: one file is not there (yet); the call without recordings never enters.
+    assert "] 1/2" in scored.stderr and "scored 1 call(s); 1 waiting for their recording" in scored.stdout
+    async with session_factory(engine)() as session:
+        states = dict((await session.execute(select(Call.linkedid, QaIntake.state).join(QaIntake, QaIntake.call_id == Call.id))).all())
+    await engine.dispose()
+    assert states["score-0"] == "done" and states["score-1"] in ("pending", "failed") and "score-2" not in states
