@@ -145,6 +145,12 @@ async def _postgres_admin(statement: str) -> None:
     except (OSError, asyncpg.PostgresError) as error:
         unavailable(f"PostgreSQL at {url.host}:{url.port}: {error}")
     try:
+        for attempt in range(10):
+            try:
+                await connection.execute(statement)
+                return
+            except asyncpg.ObjectInUseError:  # CREATE DATABASE while another one copies template1
+                await asyncio.sleep(0.2 * (attempt + 1))
         await connection.execute(statement)
     finally:
         await connection.close()
