@@ -120,25 +120,25 @@ class QaWorker:
             session.add_all(QaIntake(call_id=call_id) for call_id in rows)
         return len(rows)
 
-    async def pending(self) -> int:
+    async def pending(self, since: datetime | None = None) -> int:
+        query = select(func.count(QaIntake.id)).join(Call, Call.id == QaIntake.call_id).where(QaIntake.state == "pending")
         async with self._sessions() as session:
-            return await session.scalar(select(func.count(QaIntake.id)).where(QaIntake.state == "pending")) or 0
+            return await session.scalar(query if since is None else query.where(Call.started_at >= since)) or 0
 
     async def run_once(self, since: datetime | None = None) -> int:
-        """Enqueue, then analyse one batch of pending calls; answers how many were settled."""
+        """Enqueue, then analyse one batch of pending calls (started from ``since``); answers how many were settled."""
         await self.enqueue(since)
         async with self._sessions() as session, session.begin():
             scorecard = await latest_scorecard(session, self._settings.scorecard) or await ensure_default_scorecard(session)
             definition = definition_of(scorecard).model_dump(mode="json")
-            batch = list(
-                await session.execute(
-                    select(QaIntake, Call)
-                    .join(Call, Call.id == QaIntake.call_id)
-                    .where(QaIntake.state == "pending")
-                    .order_by(QaIntake.id)
-                    .limit(self._settings.workers * 4)
-                )
+            query = (
+                select(QaIntake, Call)
+                .join(Call, Call.id == QaIntake.call_id)
+                .where(QaIntake.state == "pending")
+                .order_by(QaIntake.id)
+                .limit(self._settings.workers * 4)
             )
+            batch = list(await session.execute(query if since is None else query.where(Call.started_at >= since)))
         settled = await asyncio.gather(*(self._analyse(intake.id, call, definition) for intake, call in batch))
         return sum(settled)
 

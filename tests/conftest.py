@@ -149,7 +149,9 @@ async def _postgres_admin(statement: str) -> None:
             try:
                 await connection.execute(statement)
                 return
-            except asyncpg.ObjectInUseError:  # CREATE DATABASE while another one copies template1
+            except (asyncpg.ObjectInUseError, asyncpg.InsufficientPrivilegeError):
+                # CREATE DATABASE while another copies template1; DROP … WITH (FORCE) while autovacuum
+                # (which only a superuser may stop) is still on the database: both pass in a moment.
                 await asyncio.sleep(0.2 * (attempt + 1))
         await connection.execute(statement)
     finally:

@@ -89,14 +89,14 @@ def run_score(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 while await worker.enqueue(since):
                     pass
-                total = await worker.pending()
+                total = await worker.pending(since)
                 done = 0
                 _progress(done, total)
                 while done < total and (settled := await worker.run_once(since)):
                     done += settled
                     _progress(min(done, total), total)
                 print(file=sys.stderr)
-                return done, await worker.pending()
+                return done, await worker.pending(since)
             finally:
                 await worker.stop()
 
