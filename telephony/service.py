@@ -32,8 +32,12 @@ class TelephonyService:
         self.bridge = Bridge(settings, self.bus, secret_for=secret_for)
         self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available)
         self.agi = FastAgiServer(self.router)
-        writer_sessions = session_factory(calllog_engine) if calllog_engine is not None else sessions
-        self.calllog = CallLogWriter(writer_sessions, settings.spool_dir, batch_ms=settings.calllog.batch_ms)
+        # The call log writes through its own engine: on SQLite a pooled connection shared with the
+        # readers (web app, wallboard) could carry a read snapshot made stale by the writer's last
+        # commit, and SQLite refuses a write from a stale snapshot ("database is locked").
+        self._own_calllog_engine = calllog_engine is None
+        self.calllog_engine = calllog_engine or create_engine(database_url or settings.database_url)
+        self.calllog = CallLogWriter(session_factory(self.calllog_engine), settings.spool_dir, batch_ms=settings.calllog.batch_ms)
 
     async def start(self, *, wait_for_asterisk: bool = True) -> None:
         self.calllog.start(self.bus)
@@ -45,3 +49,5 @@ class TelephonyService:
         await self.agi.close()
         await self.calllog.close()
         await self.engine.dispose()
+        if self._own_calllog_engine:
+            await self.calllog_engine.dispose()
