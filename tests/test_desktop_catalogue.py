@@ -74,7 +74,7 @@ def used_keys() -> set[str]:
     keys |= {f"qa.rule.{r}" for r in Rule.model_fields["kind"].annotation.__args__}
     keys |= {f"qa.reason.{r}" for r in ("sample", "code", "auto_qa", "long", "short", "picked")}
     keys |= {f"qa.status.{s}" for s in ("submitted", "acknowledged", "disputed", "resolved")}
-    keys |= {f"qa.side.{s}" for s in ("agent", "customer")} | {"qa.acknowledge", "qa.dispute"}
+    keys |= {f"qa.side.{s}" for s in ("agent", "customer")} | {"qa.acknowledge", "qa.dispute", "qa.grade", "qa.spread"}
     keys |= {f"qa.col.{c}" for c in ("agent", "team", "week", "item", "evaluations", "average", "lowest", "fatal", "disputed", "max_points", "points", "lost", "lost_share")}
     return keys
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from agent_ui.app import create_app
 from config import load_settings
 from crm.db import create_engine, session_factory
-from crm.demo_data import load_demo_data
+from crm.demo_data import DEMO_PASSWORD, load_demo_data
+from crm.users import add_user
 from crm.models import Call, CallDirection, Evaluation, QaIntake, User
 from crm.queues import sync_queues
 from qa.analysis import analyse, load_legs
@@ -36,6 +37,7 @@ async def qa_site(migrated_url: str, tmp_path: Path):  # type: ignore[no-untyped
         await sync_queues(session, settings.queues)
         await load_demo_data(session)
         await ensure_default_scorecard(session)
+        await add_user(session, username="qa2", password=DEMO_PASSWORD, role="qa_inspector")
         agent_id = await session.scalar(select(User.id).where(User.extension == "1001"))
         now = datetime.now(UTC)
         call = Call(linkedid="qa-page", direction=CallDirection.INBOUND, agent_id=agent_id, agent_extension="1001", queue="support",
@@ -99,3 +101,32 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         assert "format=csv" in (await page.get_attribute("#qa-report-csv", "href") or "")
     async with session_factory(engine)() as session:
         assert await session.scalar(select(Evaluation.status).where(Evaluation.id == evaluation.id)) == "resolved"
+
+
+async def test_a_calibration_from_the_page_is_blind_then_shows_the_spread(qa_site) -> None:  # type: ignore[no-untyped-def]
+    url, engine, call_id, marks = qa_site
+    async with chromium() as page:
+        await browser_log_in(page, f"{url}/qa", "supervisor", "#qa-view")
+        await page.fill("#calibration-call", str(call_id))
+        await page.fill("#calibration-inspectors", "qa, qa2")
+        await page.click("#calibration-form button[type=submit]")
+        await page.wait_for_selector("#calibration-rows tr[data-calibration]")
+    for inspector, warm in (("qa", "8"), ("qa2", "2")):
+        async with chromium() as page:
+            await browser_log_in(page, f"{url}/qa", inspector, "#qa-view")
+            row = "#calibration-rows tr[data-calibration]"
+            await page.wait_for_selector(row)
+            await page.click(f"{row} button:nth-of-type(2)")  # the spread, before grading: refused (blind)
+            await page.wait_for_function("document.querySelector('#calibration-result').textContent.includes('grade the call first')", timeout=5_000)
+            await page.click(f"{row} button:nth-of-type(1)")
+            await page.wait_for_selector(".grade-item[data-item='attitude.warm']")
+            await page.fill(".grade-item[data-item='attitude.warm'] input[type=number]", warm)
+            await page.click("#grade-form button[type=submit]")
+            await page.wait_for_function("document.querySelector('#grade-result').textContent.includes('Saved')", timeout=5_000)
+    async with chromium() as page:
+        await browser_log_in(page, f"{url}/qa", "qa2", "#qa-view")
+        await page.click("#calibration-rows tr[data-calibration] button:nth-of-type(2)")
+        warm = "#spread-rows tr[data-item='attitude.warm']"
+        await page.wait_for_selector(warm)
+        cells = await page.locator(f"{warm} td").all_text_contents()
+        assert cells[2] == "6" and cells[3] == "3"  # range and standard deviation of 8 and 2

@@ -3,7 +3,7 @@
 // scorecard form pre-filled by the auto-QA. Agents: their evaluations, to acknowledge or dispute.
 "use strict";
 
-const qa = { me: null, scorecard: null, call: null, auto: null, customer: null, player: null, queue: [], mine: [], disputes: [], report: null };
+const qa = { me: null, scorecard: null, call: null, auto: null, customer: null, player: null, queue: [], mine: [], disputes: [], report: null, calibration: null, calibrations: [], spread: null };
 
 function clockText(seconds) {
   const s = Math.max(0, Math.floor(seconds));
@@ -34,13 +34,14 @@ function renderQueue() {
 
 // Reviewing one call ----------------------------------------------------------------------------------
 
-async function review(callId) {
+async function review(callId, calibrationId = null) {
+  qa.calibration = calibrationId;
   qa.call = await api("GET", `/api/calls/${callId}`);
   qa.auto = await api("GET", `/api/calls/${callId}/qa`).catch(() => null);
   qa.record = await api("GET", `/api/calls/${callId}/record`).catch(() => null);
   qa.customer = qa.call.customer_id ? await api("GET", `/api/customers/${qa.call.customer_id}`).catch(() => null) : null;
   $("review").hidden = false;
-  $("review-call").textContent = `#${callId} ${qa.call.caller_number || ""}`;
+  $("review-call").textContent = `#${callId} ${qa.call.caller_number || ""}${calibrationId ? ` · ${t("qa.calibration")} ${calibrationId}` : ""}`;
   $("grade-result").textContent = "";
   if (qa.player) qa.player.destroy();
   qa.player = WaveSurfer.create({
@@ -140,7 +141,7 @@ async function submitGrades(event) {
   const comments = {};
   for (const key of ["strengths", "problems", "advice", "training"]) if (form.get(key)) comments[key] = form.get(key);
   try {
-    const saved = await api("POST", "/api/qa/evaluations", { call_id: qa.call.id, items: grades(), comments });
+    const saved = await api("POST", "/api/qa/evaluations", { call_id: qa.call.id, items: grades(), comments, calibration_id: qa.calibration ?? undefined });
     $("grade-result").textContent = t("qa.saved", { total: saved.total });
     await loadQueue();
   } catch (error) {
@@ -204,6 +205,62 @@ async function loadReport(event) {
   renderReport();
 }
 
+// Calibration: several inspectors grade one call blind; the spread shows how far apart they are -----
+
+function button(key, onClick) {
+  const node = element("button", t(key));
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+function renderCalibrations() {
+  $("calibration-rows").replaceChildren(...qa.calibrations.map((c) => {
+    const row = document.createElement("tr");
+    row.dataset.calibration = c.id;
+    const actions = element("td");
+    actions.append(button("qa.grade", () => review(c.call_id, c.id)), button("qa.spread", () => showSpread(c.id)));
+    row.append(element("td", String(c.id)), element("td", `#${c.call_id}`), actions);
+    return row;
+  }));
+  $("spread").hidden = !qa.spread;
+  if (!qa.spread) return;
+  $("spread-rows").replaceChildren(...qa.spread.items.map((item) => {
+    const row = document.createElement("tr");
+    row.dataset.item = item.item;
+    const points = Object.entries(item.by_inspector).map(([who, value]) => `${who}: ${value}`).join(", ");
+    row.append(element("td", item.item), element("td", points), element("td", String(item.range ?? "–")), element("td", String(item.stdev ?? "–")));
+    return row;
+  }));
+}
+
+async function loadCalibrations() {
+  qa.calibrations = (await api("GET", "/api/qa/calibrations")).calibrations;
+  renderCalibrations();
+}
+
+async function showSpread(id) {
+  try {
+    qa.spread = await api("GET", `/api/qa/calibrations/${id}`);
+    $("calibration-result").textContent = "";
+  } catch (error) {
+    qa.spread = null;
+    $("calibration-result").textContent = error.message;  // blind until you have graded it
+  }
+  renderCalibrations();
+}
+
+async function createCalibration(event) {
+  event.preventDefault();
+  const inspectors = $("calibration-inspectors").value.split(/[,，\s]+/).filter(Boolean);
+  try {
+    await api("POST", "/api/qa/calibrations", { call_id: Number($("calibration-call").value), inspectors });
+    await loadCalibrations();
+  } catch (error) {
+    $("calibration-result").textContent = error.message;
+  }
+}
+
 // The agent's evaluations -------------------------------------------------------------------------------
 
 function renderMine() {
@@ -253,6 +310,7 @@ async function loadLanguage(lang) {
   renderQueue();
   renderMine();
   renderDisputes();
+  renderCalibrations();
   renderReport();
   if (qa.call) renderReview();
 }
@@ -269,13 +327,15 @@ async function start() {
     qa.scorecard = await api("GET", `/api/qa/scorecards/${cards[0].id}`);
     $("inspector").hidden = false;
     $("disputes").hidden = !["qa_inspector", "supervisor", "admin"].includes(qa.me.role);
-    await Promise.all([loadQueue(), loadReport(), $("disputes").hidden ? null : loadDisputes()]);
+    $("calibration-form").hidden = $("disputes").hidden;
+    await Promise.all([loadQueue(), loadReport(), loadCalibrations(), $("disputes").hidden ? null : loadDisputes()]);
   }
 }
 
 $("login-form").addEventListener("submit", (event) => logIn(event, start));
 $("grade-form").addEventListener("submit", submitGrades);
 $("qa-report-form").addEventListener("submit", loadReport);
+$("calibration-form").addEventListener("submit", createCalibration);
 $("play").addEventListener("click", () => qa.player && qa.player.playPause());
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
