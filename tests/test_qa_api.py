@@ -146,16 +146,21 @@ async def test_the_review_queue_and_the_reports(qa_api) -> None:  # type: ignore
     await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["theirs"], "items": full_marks(**{"closing.thanks": {"points": 1}, "voice.pace": {"points": 4}})})
     status, queue = await api.call("GET", "/api/qa/queue", tokens["qa"])
     assert queue["calls"] == []  # both graded
+    assert (await api.call("POST", "/api/qa/queue", tokens["qa"], json={"call_id": calls["mine"]}))[0] == 201  # a second look
+    _, queue = await api.call("GET", "/api/qa/queue", tokens["qa"])
+    assert [(c["call_id"], "picked" in c["reasons"]) for c in queue["calls"]] == [(calls["mine"], True)]
+    await api.call("POST", "/api/qa/evaluations", tokens["supervisor"], json={"call_id": calls["mine"], "items": full_marks(**{"closing.thanks": {"points": 0}})})
+    assert (await api.call("GET", "/api/qa/queue", tokens["qa"]))[1]["calls"] == []  # the pick is answered
 
     status, by_agent = await api.call("GET", "/api/qa/reports?by=agent", tokens["supervisor"])
-    assert {r["agent"]: r["average"] for r in by_agent["rows"]} == {"1001": 98.0, "1003": 98.0}
+    assert {r["agent"]: (r["evaluations"], r["average"]) for r in by_agent["rows"]} == {"1001": (2, 98.0), "1003": (1, 98.0)}
     status, by_item = await api.call("GET", "/api/qa/reports?by=item", tokens["qa"])
     assert by_item["rows"][0]["item"] == "closing.thanks" and by_item["rows"][0]["lost_share"] == 1.0  # failed most
     status, mine = await api.call("GET", "/api/qa/reports?by=agent", tokens["leader"])
     assert [r["agent"] for r in mine["rows"]] == ["1001"]  # team A only
     async with api.http.get(f"{api.base}/api/qa/reports?by=week&format=csv", headers={"Authorization": f"Bearer {tokens['qa']}"}) as r:
         table = list(csv.DictReader(io.StringIO((await r.text()).lstrip("\ufeff"))))
-    assert len(table) == 1 and table[0]["evaluations"] == "2" and table[0]["week"].startswith(str(datetime.now(UTC).year))
+    assert len(table) == 1 and table[0]["evaluations"] == "3" and table[0]["week"].startswith(str(datetime.now(UTC).year))
 
 
 async def test_editing_a_scorecard_makes_a_new_version(qa_api) -> None:  # type: ignore[no-untyped-def]

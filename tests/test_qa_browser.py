@@ -73,6 +73,9 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         await page.click("#grade-form button[type=submit]")
         await page.wait_for_function("document.querySelector('#grade-result').textContent.includes('96')", timeout=5_000)
         await page.wait_for_function("document.querySelectorAll('#queue-rows tr').length === 0", timeout=5_000)
+        await page.fill("#pick-call", str(call_id))  # any call can be picked again, e.g. for a second opinion
+        await page.click("#pick-form button[type=submit]")
+        await page.wait_for_selector(f"tr[data-call='{call_id}']", timeout=5_000)
 
     async with session_factory(engine)() as session:
         evaluation = await session.scalar(select(Evaluation).where(Evaluation.call_id == call_id))

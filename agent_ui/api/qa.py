@@ -135,23 +135,29 @@ async def review_queue(request: web.Request, user: User) -> web.Response:
     settings = request.app[SETTINGS].qa
     since = datetime.now(UTC) - timedelta(days=QUEUE_DAYS)
     async with request.app[SESSIONS]() as session:
-        graded = select(Evaluation.call_id).where(Evaluation.calibration_id.is_(None))
-        rows = await session.execute(
-            select(QaIntake, Call)
-            .join(Call, Call.id == QaIntake.call_id)
-            .where(QaIntake.created_at >= since, QaIntake.call_id.not_in(graded))
-            .order_by(QaIntake.id.desc())
-            .limit(2000)
+        rows = list(
+            await session.execute(
+                select(QaIntake, Call)
+                .join(Call, Call.id == QaIntake.call_id)
+                .where(QaIntake.created_at >= since)
+                .order_by(QaIntake.id.desc())
+                .limit(2000)
+            )
         )
-        waiting = []
-        for intake, call in rows:
-            reasons = review_reasons(call, intake.flagged, intake.review_reasons, settings)
-            if reasons:
-                waiting.append({
-                    "call_id": call.id, "linkedid": call.linkedid, "agent": call.agent_extension, "queue": call.queue,
-                    "started_at": call.started_at.isoformat(), "talk_s": call.talk_s, "disposition_code": call.disposition_code,
-                    "auto_score": intake.auto_score, "flagged": intake.flagged, "state": intake.state, "reasons": reasons,
-                })  # fmt: skip
+        graded = set(
+            await session.scalars(
+                select(Evaluation.call_id).where(Evaluation.calibration_id.is_(None), Evaluation.call_id.in_([c.id for _, c in rows]))
+            )
+        )
+    waiting = []
+    for intake, call in rows:
+        reasons = review_reasons(call, intake.flagged, intake.review_reasons, settings)
+        if reasons and (call.id not in graded or "picked" in intake.review_reasons):  # a pick asks for another look
+            waiting.append({
+                "call_id": call.id, "linkedid": call.linkedid, "agent": call.agent_extension, "queue": call.queue,
+                "started_at": call.started_at.isoformat(), "talk_s": call.talk_s, "disposition_code": call.disposition_code,
+                "auto_score": intake.auto_score, "flagged": intake.flagged, "state": intake.state, "reasons": reasons,
+            })  # fmt: skip
     return web.json_response({"calls": waiting})
 
 
@@ -254,6 +260,9 @@ async def create_evaluation(request: web.Request, user: User) -> web.Response:
             evaluation = await flow.submit(session, call, scorecard, wanted.grades(), user.id, calibration)
         except flow.EvaluationError as error:
             raise _fail(error) from None
+        intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
+        if calibration is None and intake is not None and "picked" in intake.review_reasons:
+            intake.review_reasons = [r for r in intake.review_reasons if r != "picked"]  # the pick is answered
         evaluation = await flow.load(session, evaluation.id)
         answer = evaluation_json(evaluation, full=True)  # type: ignore[arg-type]
     return web.json_response(answer, status=201)

@@ -32,6 +32,17 @@ function renderQueue() {
   }));
 }
 
+async function pickCall(event) {
+  event.preventDefault();
+  try {
+    await api("POST", "/api/qa/queue", { call_id: Number($("pick-call").value) });
+    $("pick-result").textContent = "";
+    await loadQueue();
+  } catch (error) {
+    $("pick-result").textContent = error.message;
+  }
+}
+
 // Reviewing one call ----------------------------------------------------------------------------------
 
 async function review(callId, calibrationId = null) {
@@ -336,6 +347,7 @@ $("login-form").addEventListener("submit", (event) => logIn(event, start));
 $("grade-form").addEventListener("submit", submitGrades);
 $("qa-report-form").addEventListener("submit", loadReport);
 $("calibration-form").addEventListener("submit", createCalibration);
+$("pick-form").addEventListener("submit", pickCall);
 $("play").addEventListener("click", () => qa.player && qa.player.playPause());
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
