@@ -86,6 +86,13 @@ class NewCalibration(BaseModel):
     scorecard_id: int | None = None
 
 
+async def _call(session, call_id: int) -> Call:  # type: ignore[no-untyped-def]
+    call = await session.get(Call, call_id)
+    if call is None:
+        raise json_error(404, "no such call")
+    return call
+
+
 def _fail(error: flow.EvaluationError) -> web.HTTPException:
     return json_error(error.status, str(error))
 
@@ -165,9 +172,7 @@ async def review_queue(request: web.Request, user: User) -> web.Response:
 async def pick(request: web.Request, user: User) -> web.Response:
     wanted = await body(request, Pick)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await session.get(Call, wanted.call_id)
-        if call is None:
-            raise json_error(404, "no such call")
+        call = await _call(session, wanted.call_id)
         intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
         if intake is None:
             intake = QaIntake(call_id=call.id, state="pending" if call.recordings else "skipped", review_reasons=[])
@@ -239,9 +244,7 @@ async def list_evaluations(request: web.Request, user: User) -> web.Response:
 async def create_evaluation(request: web.Request, user: User) -> web.Response:
     wanted = await body(request, NewEvaluation)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await session.get(Call, wanted.call_id)
-        if call is None:
-            raise json_error(404, "no such call")
+        call = await _call(session, wanted.call_id)
         team = await _team_agents(session, user)
         if team is not None and call.agent_id not in team:
             raise json_error(404, "no such call in your team")
@@ -323,9 +326,7 @@ async def resolve(request: web.Request, user: User) -> web.Response:
 async def create_calibration(request: web.Request, user: User) -> web.Response:
     wanted = await body(request, NewCalibration)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await session.get(Call, wanted.call_id)
-        if call is None:
-            raise json_error(404, "no such call")
+        call = await _call(session, wanted.call_id)
         inspectors = list(await session.scalars(select(User).where(User.username.in_(wanted.inspectors))))
         missing = sorted(set(wanted.inspectors) - {u.username for u in inspectors})
         if missing or any(u.role not in GRADERS for u in inspectors):
