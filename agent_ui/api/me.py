@@ -17,6 +17,7 @@ from agent_ui.api.calls import call_json
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS, TELEPHONY
 from agent_ui.auth import json_error, user_summary
+from agent_ui.wallboard.board import agent_state_payload
 from crm.models import Call, User
 from telephony.agents.control import AgentControlError
 from telephony.agents.state import AgentState
@@ -46,16 +47,7 @@ def state_json(bridge, extension: str) -> dict[str, Any]:  # type: ignore[no-unt
     agent = bridge.agents.get(extension)
     if agent is None:
         return {"agent": extension, "state": AgentState.LOGGED_OUT.value, "reason": None, "since": None, "queues": [], "call_id": None}
-    return {
-        "agent": extension,
-        "state": agent.state.value,
-        "reason": agent.reason,
-        "since": agent.since.isoformat(),
-        "queues": agent.queues,
-        "call_id": agent.call,
-        "pause_reason": agent.pause_reason,
-        "wrapup_until": agent.wrapup_until.isoformat() if agent.wrapup_until else None,
-    }
+    return {**agent_state_payload(agent), "queues": agent.queues}
 
 
 @endpoint(*EVERYONE)

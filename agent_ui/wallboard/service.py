@@ -134,11 +134,12 @@ class Wallboard:
         """A leader's socket: join the rooms they may hear, then the current picture at once."""
         if user.role not in LEADERS:
             return
-        room = team_room(user.team_id) if user.role == Role.TEAM_LEADER and user.team_id is not None else None
         if user.role != Role.TEAM_LEADER:
             room = SUPERVISORS_ROOM
-        if room is None:
-            return
+        elif user.team_id is not None:
+            room = team_room(user.team_id)
+        else:
+            return  # a team leader without a team sees no one
         await self._sio.enter_room(sid, room)
         for queue in self.queues_for(user):
             await self._sio.emit("queue.stats", self.queue_stats(queue), to=sid)
