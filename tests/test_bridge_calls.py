@@ -161,6 +161,21 @@ async def test_unknown_caller_is_answered_without_a_customer(live: LiveStack) ->
     assert (row.caller_number, row.customer_id, row.route, row.disposition) == (number, None, "queue", "answered")
 
 
+async def test_a_recording_that_cannot_be_written_never_stops_the_call(live: LiveStack) -> None:
+    original = (await live.ami.action("Getvar", Variable="CC_RECORDINGS")).get("Value")
+    # Nobody, root included, can make a folder under a regular file: MixMonitor cannot open its files.
+    await live.ami.action("Setvar", Variable="CC_RECORDINGS", Value="/etc/passwd/recordings")
+    try:
+        result = await place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=1.5)
+    finally:
+        await live.ami.action("Setvar", Variable="CC_RECORDINGS", Value=original)
+    assert result.outcome == "answered"
+    row = await stored_call(live, result.linkedid)
+    assert (row.disposition, row.hangup_side) == ("answered", "caller")
+    assert 1 <= row.talk_s <= 4
+    assert not any((Path(live.sandbox.recordings_dir) / name).exists() for name in row.recordings)
+
+
 async def test_call_out_of_hours_hears_the_message_and_is_logged(live: LiveStack) -> None:
     result = await place_call(live.ami, did="4995", caller=unknown_number(), hangup_after_wait=20)
     row = await stored_call(live, result.linkedid)

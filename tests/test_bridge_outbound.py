@@ -45,22 +45,31 @@ async def test_click_to_dial_answered_is_tracked_and_logged_as_outbound(live: Li
     assert [name.rsplit("-", 1)[1] for name in row.recordings] == ["caller.wav", "agent.wav", "mix.wav"]
 
 
-async def test_click_to_dial_busy_and_unanswered_customers(live: LiveStack) -> None:
+async def test_click_to_dial_busy_unanswered_and_unreachable_customers(live: LiveStack) -> None:
     bridge = live.service.bridge
-    busy, silent = unknown_number(), unknown_number()
+    busy, silent, unreachable = unknown_number(), unknown_number(), unknown_number()
     await callee_mode(live, busy, "busy")
     await callee_mode(live, silent, "noanswer")
+    await callee_mode(live, unreachable, "congestion")
     with live.service.bus.subscribe() as events:
         busy_call = await bridge.dialer.click_to_dial("1001", busy)
         silent_call = await bridge.dialer.click_to_dial("1002", silent)
+        unreachable_call = await bridge.dialer.click_to_dial("1003", unreachable)
         await next_event(events, of_call(busy_call, "call.ended"))
+        await next_event(events, of_call(unreachable_call, "call.ended"))
         await asyncio.sleep(2)  # the agent listens to it ring, then gives up
         await bridge.call_control.hang_up(silent_call)
         await next_event(events, of_call(silent_call, "call.ended"))
     busy_row = await stored_call(live, busy_call)
     silent_row = await stored_call(live, silent_call)
+    unreachable_row = await stored_call(live, unreachable_call)
     assert (busy_row.direction, busy_row.disposition, busy_row.answered_at) == ("outbound", "busy", None)
     assert (silent_row.disposition, silent_row.answered_at, silent_row.agent_extension) == ("no_answer", None, "1002")
+    assert (unreachable_row.disposition, unreachable_row.answered_at, unreachable_row.agent_extension) == (
+        "failed",
+        None,
+        "1003",
+    )
 
 
 async def test_click_to_dial_refuses_what_is_not_a_number(live: LiveStack) -> None:
