@@ -302,6 +302,25 @@ async def test_blind_transfer_to_another_queue(live: LiveStack) -> None:
     )
 
 
+async def test_blind_transfer_to_an_outside_number(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    number = unknown_number()
+    with live.service.bus.subscribe() as events, live.ami.events(["DialBegin"]) as dials:
+        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=5))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        first_agent, linkedid = answered.agent, answered.call.linkedid  # type: ignore[attr-defined]
+        await asyncio.sleep(0.5)
+        await bridge.call_control.blind_transfer(linkedid, number=number)
+        await next_event(events, of_call(linkedid, "call.transferred"))
+        await next_event(events, agent_becomes(first_agent, AgentState.WRAP_UP))
+        await dials.wait_for(lambda e: e.get("Linkedid") == linkedid and e.get("DestExten") == number, timeout=10)
+        result = await task
+    assert result.outcome == "answered"
+    row = await stored_call(live, linkedid)
+    assert (row.disposition, row.agent_extension, row.hangup_side) == ("answered", first_agent, "caller")
+    assert [(t["kind"], t["from_agent"], t["target"]) for t in row.transfers] == [("blind", first_agent, number)]
+
+
 async def test_attended_transfer_to_another_agent(live: LiveStack) -> None:
     control = live.service.bridge.call_control
     with live.service.bus.subscribe() as events:
