@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crm.models import Call, CallDirection, Customer, User
+from crm.models import Call, CallDirection, Customer, CustomerPhone, User
+from crm.phones import normalize_phone
 from telephony.agents.state import AgentState
 from telephony.calls.control import CallControlError
 from telephony.events import DomainEvent, Subscription
@@ -110,18 +111,26 @@ async def test_ring_no_answer_is_kept_and_the_next_agent_answers(live: LiveStack
     assert row.wait_s >= 2  # rang 1001 for the queue's 2 s first
 
 
+async def new_customer(live: LiveStack, name: str, **fields: object) -> tuple[int, str]:
+    """A customer of this test alone (no past calls, so no preferred agent), and their number."""
+    number = unknown_number()
+    async with live.sessions() as session, session.begin():
+        customer = Customer(name=name, phones=[CustomerPhone(number=number, normalized=normalize_phone(number))], **fields)
+        session.add(customer)
+    return customer.id, number
+
+
 async def test_key_account_goes_ahead_of_earlier_callers(live: LiveStack) -> None:
+    vip_id, vip_number = await new_customer(live, "张三丰", key_account=True)
     with live.ami.events(["QueueCallerJoin"]) as joins:
         ordinary = asyncio.create_task(place_call(live.ami, did="4999", caller=unknown_number(), hangup_after_wait=4))
         await joins.wait_for(lambda e: e["Queue"] == "nobody", timeout=5)
-        vip = asyncio.create_task(
-            place_call(live.ami, did="4999", caller="13800138000", caller_name="张三", hangup_after_wait=2.5)
-        )
-        join = await joins.wait_for(lambda e: e["CallerIDNum"] == "13800138000", timeout=5)
+        vip = asyncio.create_task(place_call(live.ami, did="4999", caller=vip_number, caller_name="张三丰", hangup_after_wait=2.5))
+        join = await joins.wait_for(lambda e: e["CallerIDNum"] == vip_number, timeout=5)
     assert join["Position"] == "1"  # ahead of the caller already waiting
     vip_row = await stored_call(live, (await vip).linkedid)
     ordinary_row = await stored_call(live, (await ordinary).linkedid)
-    assert vip_row.priority == 10 and vip_row.customer_id == await customer_id(live, "张三")
+    assert (vip_row.priority, vip_row.customer_id, vip_row.caller_name) == (10, vip_id, "张三丰")
     assert ordinary_row.priority == 0
 
 
