@@ -20,7 +20,8 @@ from tests.conftest import LiveStack
 from tests.live_calls import agent_becomes, next_event, of_call, reset_agents, stored_call, unknown_number
 from tests.web import agent_socket, running
 
-BOARD_EVENTS = ("queue.stats", "agent.state", "alert")
+BOARD_EVENTS = ("wallboard.snapshot", "queue.stats", "agent.state", "alert")
+SNAPSHOT_PARTS = (("queues", "queue.stats"), ("agents", "agent.state"), ("alerts", "alert"))
 
 
 def without_disposition_guard(live: LiveStack):  # type: ignore[no-untyped-def]
@@ -46,10 +47,14 @@ async def get(url: str, path: str, username: str) -> tuple[int, object]:
 
 
 def drain(received: asyncio.Queue) -> list[tuple[str, dict]]:
+    """What a leader heard so far, a snapshot counted as the single pushes it stands for."""
     items = []
     while not received.empty():
         name, _, data = received.get_nowait()
-        items.append((name, data))
+        if name == "wallboard.snapshot":
+            items.extend((event, part) for key, event in SNAPSHOT_PARTS for part in data[key])
+        else:
+            items.append((name, data))
     return items
 
 
@@ -165,12 +170,13 @@ async def test_a_fresh_leader_gets_the_current_picture_at_once(live: LiveStack, 
     leader, seen = await agent_socket(web_app, "leader", BOARD_EVENTS)
     try:
         async with asyncio.timeout(3):
-            first: dict[str, dict] = {}
-            while not {"support", "1001", "1002"} <= set(first):
-                name, _, data = await seen.get()
-                first[data.get("queue") if name == "queue.stats" else data.get("agent")] = data
-        assert (first["1002"]["state"], first["1002"]["reason"]) == ("paused", "lunch")
-        assert first["1001"]["state"] == "available" and first["1001"]["team"] is not None
-        assert first["support"]["agents"]["paused"] >= 1
+            name, _, snapshot = await seen.get()
+        assert name == "wallboard.snapshot"  # the whole picture in one message, before any change
+        agents = {a["agent"]: a for a in snapshot["agents"]}
+        assert sorted(agents) == ["1001", "1002"]  # team A's agents only
+        assert (agents["1002"]["state"], agents["1002"]["reason"]) == ("paused", "lunch")
+        assert agents["1001"]["state"] == "available" and agents["1001"]["team"] is not None
+        (support,) = snapshot["queues"]
+        assert support["queue"] == "support" and support["agents"]["paused"] >= 1
     finally:
         await leader.disconnect()

@@ -1,5 +1,5 @@
-// The wallboard: queues, agents and alerts as the server pushes them (queue.stats, agent.state,
-// alert over socket.io; docs/socketio.md), and the leader's actions on an agent. The page only
+// The wallboard: queues, agents and alerts as the server pushes them (wallboard.snapshot on connect,
+// then queue.stats, agent.state and alert over socket.io; docs/socketio.md), and the leader's actions on an agent. The page only
 // redraws what it is sent; the one-second timer only advances the clocks shown.
 "use strict";
 
@@ -173,6 +173,18 @@ function alertKey(a) {
 
 // Start --------------------------------------------------------------------------------------------
 
+// The whole picture, sent on every (re)connect: what is not in it is gone (an alert that cleared
+// while the page was cut off, an agent moved to another team).
+function takeSnapshot(snapshot) {
+  board.queues = new Map(snapshot.queues.map((q) => [q.queue, q]));
+  board.agents = new Map(snapshot.agents.map((a) => [a.agent, a]));
+  board.alerts = new Map(snapshot.alerts.map((a) => [alertKey(a), a]));
+  for (const [tbody, kept] of [[$("queue-rows"), board.queues], [$("agent-rows"), board.agents]]) {
+    for (const row of [...tbody.rows]) if (!kept.has(row.dataset.key)) row.remove();
+  }
+  render();
+}
+
 function render() {
   renderQueues();
   renderAgents();
@@ -188,14 +200,11 @@ async function loadLanguage(lang) {
 
 async function start() {
   board.meta = await api("GET", "/api/meta");
-  const [queues, agents] = await Promise.all([api("GET", "/api/queues"), api("GET", "/api/agents")]);
-  for (const q of queues.queues) board.queues.set(q.queue, q);
-  for (const a of queues.alerts) board.alerts.set(alertKey(a), a);
-  for (const a of agents.agents) board.agents.set(a.agent, a);
   $("login-view").hidden = true;
   $("board-view").hidden = false;
   await loadLanguage(ui.lang);
   board.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
+  board.socket.on("wallboard.snapshot", takeSnapshot);
   board.socket.on("queue.stats", (q) => { board.queues.set(q.queue, q); renderQueues(); });
   board.socket.on("agent.state", (a) => { board.agents.set(a.agent, { ...board.agents.get(a.agent), ...a }); renderAgents(); });
   board.socket.on("alert", (a) => {
