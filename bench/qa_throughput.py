@@ -22,7 +22,7 @@ CALL_S = 60.0
 
 
 def _call(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    from tests.qa_audio import RATE, prompt, silence
+    from telephony.sandbox.scripted import RATE, prompt, silence
 
     agent_parts = [prompt(folder, n) for n in ("agent-greeting-en", "agent-talk-en", "agent-closing-en")]
     customer_part = prompt(folder, "customer-en")
@@ -73,7 +73,7 @@ def run(quick: bool) -> Section:
         ["signal metrics, Silero VAD (peer)", f"{_times_real_time(silero, audio_s, minimum):.0f}×"],
     ]
     from qa.transcribe import Transcriber
-    from tests.qa_audio import whisper_model_dir
+    from telephony.sandbox.scripted import whisper_model_dir
 
     transcriber = Transcriber(whisper_model_dir(), cpu_threads=1)
     transcribe = lambda: transcriber.transcribe(agent, 8000, "agent", "en")  # noqa: E731

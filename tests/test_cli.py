@@ -75,10 +75,11 @@ async def test_serve_refuses_old_schema_then_serves_after_upgrade(tmp_path: Path
 async def test_qa_score_drains_the_backlog_with_a_progress_bar(tmp_path: Path, database_url: str) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from sqlalchemy import select
+
     from crm.db import create_engine, session_factory
     from crm.models import Call, CallDirection, QaIntake
-    from sqlalchemy import select
-    from tests.qa_audio import scripted_call
+    from telephony.sandbox.scripted import scripted_call
 
     assert (await asyncio.to_thread(run, tmp_path, database_url, "db", "upgrade")).returncode == 0
     recordings = tmp_path / "recordings"

@@ -14,7 +14,7 @@ from qa.analysis import analyse, load_legs
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.signals import AudioError
 from qa.transcribe import Transcriber
-from tests.qa_audio import scripted_call, whisper_model_dir
+from telephony.sandbox.scripted import scripted_call, whisper_model_dir
 
 
 @pytest.fixture(scope="module")

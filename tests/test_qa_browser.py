@@ -14,15 +14,15 @@ from agent_ui.app import create_app
 from config import load_settings
 from crm.db import create_engine, session_factory
 from crm.demo_data import DEMO_PASSWORD, load_demo_data
-from crm.users import add_user
 from crm.models import Call, CallDirection, Evaluation, QaIntake, User
 from crm.queues import sync_queues
+from crm.users import add_user
 from qa.analysis import analyse, load_legs
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.store import ensure_default_scorecard
+from telephony.sandbox.scripted import scripted_call
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
-from tests.qa_audio import scripted_call
 from tests.web import running
 
 

