@@ -9,9 +9,9 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
-import wave
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,24 @@ ENQUEUE_BATCH = 500
 _transcribers: dict[str, Any] = {}
 
 
-def analyse_files(agent: str, customer: str, definition: dict[str, Any], lang: str, start_s: float, model_dir: str | None, hold: dict[str, float]) -> dict[str, Any]:
-    """One call's auto-QA, in a worker process (a top-level function, so it can be sent there)."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one pass left a call in: ``done``, ``skipped`` (nothing to score), ``failed`` (with the
+    error), or ``pending`` (its recording is not there yet: tried again later)."""
+
+    linkedid: str
+    state: str
+    error: str = ""
+
+    @property
+    def settled(self) -> bool:
+        return self.state != "pending"
+
+
+def analyse_files(agent: str, customer: str, definition: dict[str, Any], lang: str, talk_span_s: float, model_dir: str | None, hold: dict[str, float]) -> dict[str, Any]:
+    """One call's auto-QA, in a worker process (a top-level function, so it can be sent there).
+    ``talk_span_s`` is answer to hang-up: the recording runs until the hang-up, so the answer is
+    that far before its end (it also holds the ringing before the answer)."""
     transcriber = None
     if model_dir:
         if model_dir not in _transcribers:
@@ -43,12 +59,9 @@ def analyse_files(agent: str, customer: str, definition: dict[str, Any], lang: s
             _transcribers[model_dir] = Transcriber(model_dir)
         transcriber = _transcribers[model_dir]
     scorecard = ScorecardDefinition.model_validate(definition)
-    return analyse(load_legs(agent, customer), scorecard, lang, start_s=start_s, transcriber=transcriber, hold=hold)
-
-
-def _duration(path: Path) -> float:
-    with wave.open(str(path), "rb") as reader:
-        return reader.getnframes() / reader.getframerate()
+    legs = load_legs(agent, customer)
+    start_s = max(0.0, legs.duration_s - talk_span_s)
+    return analyse(legs, scorecard, lang, start_s=start_s, transcriber=transcriber, hold=hold)
 
 
 def legs_of(call: Call, recordings_dir: Path) -> tuple[Path, Path] | None:
@@ -96,7 +109,7 @@ class QaWorker:
     async def _run(self) -> None:
         while True:
             try:
-                while await self.run_once():
+                while any(outcome.settled for outcome in await self.run_once()):
                     pass
             except Exception:  # noqa: BLE001 - the next pass tries again
                 log.exception("qa worker: pass failed")
@@ -125,8 +138,8 @@ class QaWorker:
         async with self._sessions() as session:
             return await session.scalar(query if since is None else query.where(Call.started_at >= since)) or 0
 
-    async def run_once(self, since: datetime | None = None) -> int:
-        """Enqueue, then analyse one batch of pending calls (started from ``since``); answers how many were settled."""
+    async def run_once(self, since: datetime | None = None) -> list[Outcome]:
+        """Enqueue, then analyse one batch of pending calls (started from ``since``)."""
         await self.enqueue(since)
         async with self._sessions() as session, session.begin():
             scorecard = await latest_scorecard(session, self._settings.scorecard) or await ensure_default_scorecard(session)
@@ -139,10 +152,9 @@ class QaWorker:
                 .limit(self._settings.workers * 4)
             )
             batch = list(await session.execute(query if since is None else query.where(Call.started_at >= since)))
-        settled = await asyncio.gather(*(self._analyse(intake.id, call, definition) for intake, call in batch))
-        return sum(settled)
+        return list(await asyncio.gather(*(self._analyse(intake.id, call, definition) for intake, call in batch)))
 
-    async def _analyse(self, intake_id: int, call: Call, definition: dict[str, Any]) -> bool:
+    async def _analyse(self, intake_id: int, call: Call, definition: dict[str, Any]) -> Outcome:
         result, state, error = None, "done", ""
         legs = legs_of(call, self._recordings_dir(call.server))
         if call.answered_at is None or call.ended_at is None:
@@ -152,19 +164,19 @@ class QaWorker:
         elif not all(path.is_file() for path in legs):
             state, error = "pending", f"recording not found: {legs[0]}"
         else:
-            start_s = max(0.0, (call.answered_at - call.ended_at).total_seconds() + _duration(legs[0]))
+            talk_span_s = (call.ended_at - call.answered_at).total_seconds()
             hold = {"count": call.hold_count, "seconds": call.hold_s}
             model = str(self._settings.whisper_model_dir) if self._settings.whisper_model_dir else None
             try:
                 result = await asyncio.get_running_loop().run_in_executor(
-                    self._executor(), analyse_files, str(legs[0]), str(legs[1]), definition, self._settings.language, start_s, model, hold
+                    self._executor(), analyse_files, str(legs[0]), str(legs[1]), definition, self._settings.language, talk_span_s, model, hold
                 )
             except Exception as failure:  # noqa: BLE001 - one bad recording never stops the others
                 state, error = "failed", f"{type(failure).__name__}: {failure}"[:500]
         async with self._sessions() as session, session.begin():
             intake = await session.get(QaIntake, intake_id)
             if intake is None:
-                return True
+                return Outcome(call.linkedid, "skipped", "removed meanwhile")
             intake.attempts += 1
             intake.error = error
             if state == "pending" and intake.attempts >= MAX_ATTEMPTS:
@@ -173,4 +185,4 @@ class QaWorker:
             if result is not None:
                 intake.result, intake.auto_score, intake.flagged = result, result["auto_score"], result["flagged"]
                 intake.analysed_at = datetime.now(UTC)
-        return state != "pending"
+        return Outcome(call.linkedid, state, error)

@@ -85,10 +85,13 @@ async def test_qa_score_drains_the_backlog_with_a_progress_bar(tmp_path: Path, d
     recordings = tmp_path / "recordings"
     (recordings / "day").mkdir(parents=True)
     agent, customer, _ = scripted_call(recordings / "day", "rude")
+    for leg in ("agent", "caller"):  # what a disk error leaves: not a WAV at all
+        (recordings / "day" / f"broken-{leg}.wav").write_bytes(b"RIFF\x00garbage" * 10)
     engine = create_engine(database_url)
     now = datetime.now(UTC)
     async with session_factory(engine)() as session, session.begin():
-        for n, files in enumerate([[f"day/{agent.name}", f"day/{customer.name}"], ["day/missing-agent.wav", "day/missing-caller.wav"], []]):
+        for n, files in enumerate([[f"day/{agent.name}", f"day/{customer.name}"], ["day/missing-agent.wav", "day/missing-caller.wav"], [],
+                                  ["day/broken-agent.wav", "day/broken-caller.wav"]]):
             session.add(Call(linkedid=f"score-{n}", direction=CallDirection.INBOUND, started_at=now - timedelta(minutes=5),
                              answered_at=now - timedelta(minutes=5), ended_at=now - timedelta(minutes=4), recordings=files))  # fmt: skip
     env_asterisk = f'[{{"recordings_dir": "{recordings}"}}]'
@@ -97,10 +100,13 @@ async def test_qa_score_drains_the_backlog_with_a_progress_bar(tmp_path: Path, d
         scored = await asyncio.to_thread(run, tmp_path, database_url, "qa", "score")
     finally:
         del os.environ["CALLCENTER_ASTERISK"]
-    assert scored.returncode == 0, scored.stderr
-    # The progress bar, and the honest count: one file is not there (yet); the call without recordings never enters.
-    assert "] 1/2" in scored.stderr and "scored 1 call(s); 1 waiting for their recording" in scored.stdout
+    # The progress bar, and the honest count: one file is not there (yet); the call without recordings
+    # never enters; a broken file fails that call alone, is named, and the exit status says so.
+    assert scored.returncode == 1, scored.stderr
+    assert "] 2/3" in scored.stderr and "scored 1 call(s), 0 skipped, 1 failed; 1 waiting for their recording" in scored.stdout
+    assert "failed: call score-3: " in scored.stderr and "not a WAV" in scored.stderr
     async with session_factory(engine)() as session:
         states = dict((await session.execute(select(Call.linkedid, QaIntake.state).join(QaIntake, QaIntake.call_id == Call.id))).all())
     await engine.dispose()
     assert states["score-0"] == "done" and states["score-1"] in ("pending", "failed") and "score-2" not in states
+    assert states["score-3"] == "failed"

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from qa.analysis import analyse, load_legs
 from qa.scorecards import DEFAULT_SCORECARD, ScorecardDefinition
 from qa.signals import AudioError
 from qa.transcribe import Transcriber, TranscriptionUnavailable
-from qa.worker import QaWorker
+from qa.worker import Outcome, QaWorker
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("--model", type=Path, help="Whisper model directory for a transcript (default: qa.whisper_model_dir)")
     analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
     analyze.set_defaults(handler=run_analyze)
-    score = actions.add_parser("score", help="auto-QA every recorded call not done yet")
+    score = actions.add_parser("score", help="auto-QA every recorded call not done yet (exit status 1 if a call's recordings could not be analysed)")
     score.add_argument("--since", type=datetime.fromisoformat, help="only calls started from this date (YYYY-MM-DD)")
     score.set_defaults(handler=run_score)
 
@@ -83,23 +84,27 @@ def _progress(done: int, total: int) -> None:
 def run_score(args: argparse.Namespace, settings: Settings) -> int:
     since = args.since.replace(tzinfo=args.since.tzinfo or UTC) if args.since else None
 
-    async def score() -> tuple[int, int]:
+    async def score() -> tuple[list[Outcome], int]:
         async with open_engine(settings.database_url) as engine:
             worker = QaWorker(session_factory(engine), settings.qa, lambda server: recordings_dir(settings, server))
             try:
                 while await worker.enqueue(since):
                     pass
                 total = await worker.pending(since)
-                done = 0
-                _progress(done, total)
-                while done < total and (settled := await worker.run_once(since)):
-                    done += settled
-                    _progress(min(done, total), total)
+                settled: list[Outcome] = []
+                _progress(0, total)
+                while len(settled) < total and (passed := [o for o in await worker.run_once(since) if o.settled]):
+                    settled += passed
+                    _progress(min(len(settled), total), total)
                 print(file=sys.stderr)
-                return done, await worker.pending(since)
+                return settled, await worker.pending(since)
             finally:
                 await worker.stop()
 
-    done, left = asyncio.run(score())
-    print(f"scored {done} call(s); {left} waiting for their recording")
-    return 0
+    settled, left = asyncio.run(score())
+    states = Counter(o.state for o in settled)
+    print(f"scored {states['done']} call(s), {states['skipped']} skipped, {states['failed']} failed; {left} waiting for their recording")
+    for outcome in settled:
+        if outcome.state == "failed":
+            print(f"  failed: call {outcome.linkedid}: {outcome.error}", file=sys.stderr)
+    return 1 if states["failed"] else 0
