@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import pages
 from agent_ui.api import agents, call_control, calls, customers, me, meta, openapi, qa, records, reports, wallboard
-from agent_ui.api.common import SESSIONS
+from agent_ui.api.common import SESSIONS, refuse_nul
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
 from agent_ui.auth import LoginLimiter, login
 from agent_ui.dispositions import DispositionGuard
@@ -28,7 +28,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyService | None = None) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[refuse_nul])
     app[SETTINGS] = settings
     app[ENGINE] = engine
     sessions = session_factory(engine)

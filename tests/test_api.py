@@ -3,6 +3,7 @@ the call log with who-sees-what; errors are JSON with the right status."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -16,6 +17,8 @@ from crm.db import create_engine, session_factory
 from crm.demo_data import DEMO_PASSWORD, load_demo_data
 from crm.models import Call, CallDirection, User
 from crm.queues import sync_queues
+from tests.conftest import LiveStack
+from tests.live_calls import reset_agents
 from tests.web import running
 
 
@@ -203,3 +206,67 @@ async def test_outbound_record_form_and_other_agents_calls(api: Api) -> None:
     assert (await api.call("GET", "/api/calls/api-2/record", agent))[0] == 404  # agent 1002's call
     leader = await api.login("leader")
     assert (await api.call("PUT", "/api/calls/api-2/record", leader, json={"disposition_code": "other"}))[0] == 200
+
+
+def _schema_properties(operation: dict) -> list[str]:
+    """The top-level fields of an operation's JSON body, from the OpenAPI document."""
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in body:
+        body = DOCUMENT["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    return list(body.get("properties", {}))
+
+
+WRONG_VALUES = (None, [1], "x" * 5000, 10**30, "\u0000")
+WRONG_IDS = ("0", "9" * 30, "%E2%80%AE")
+WRONG_QUERIES = ("from=yesterday&to=2026-13-45", "interval=7m&format=xml", "limit=-5", "limit=abc", "limit=99999999999999999999",
+                 "since=not-a-date", "direction=sideways&disposition=%00", "by=planet", "agent=abc&call=xyz", "phone=%2B%2B%2B&q=")
+
+
+@pytest.fixture
+async def live_api(live: LiveStack):  # type: ignore[no-untyped-def]
+    """The API with the telephony service running on the sandbox, so call controls answer too."""
+    await reset_agents(live)
+    async with running(create_app(live.service.settings, live.service.engine, live.service)) as base, aiohttp.ClientSession() as http:
+        yield Api(http, base)
+    await reset_agents(live)
+
+
+async def test_no_bad_input_to_any_route_is_a_server_error(live_api: Api) -> None:
+    """Every documented route, as admin and as an agent, fed wrong ids, wrong queries and wrong
+    bodies: each answers a 4xx with a JSON message (or a 2xx), never a 500."""
+    api = live_api
+    tokens = [await api.login("admin"), await api.login("agent1001")]
+    requests: list[tuple[str, str, dict]] = []
+    for template, methods in DOCUMENT["paths"].items():
+        for method, operation in methods.items():
+            ids = WRONG_IDS if "{" in template else ("",)
+            for wrong_id in ids:
+                path = template.replace("{id}", wrong_id).replace("{leg}", "agent")
+                if method == "get":
+                    queries = WRONG_QUERIES if operation.get("parameters") else WRONG_QUERIES[:1]
+                    requests += [(method, f"{path}?{query}", {}) for query in queries]
+                    continue
+                bodies: list[dict] = [{"data": "{"}, {"json": []}, {"json": None}, {"json": "x"}, {"json": {"unknown": 1}}]
+                bodies += [{"json": {field: value}} for field in _schema_properties(operation) for value in WRONG_VALUES]
+                requests += [(method, path, body) for body in bodies]
+    failures = []
+    at_once = asyncio.Semaphore(8)
+
+    async def send(token: str, method: str, path: str, body: dict) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        if "data" in body:
+            headers["Content-Type"] = "application/json"
+        async with at_once, api.http.request(method.upper(), f"{api.base}{path}", headers=headers, **body) as response:
+            text = await response.text()
+            if response.status >= 500 or (response.status >= 400 and "error" not in text):
+                failures.append((response.status, method, path, body, text[:200]))
+
+    await asyncio.gather(*(send(token, *request) for token in tokens for request in requests))
+    assert not failures, "\n".join(map(str, failures[:20]))
+
+
+async def test_without_telephony_call_controls_say_so(api: Api) -> None:
+    token = await api.login("agent1001")
+    for method, path in (("GET", "/api/me/state"), ("POST", "/api/calls/x/hangup"), ("POST", "/api/me/dial")):
+        status, answer = await api.call(method, path, token, json={"number": "13800138000"})
+        assert (status, answer["error"]) == (503, "telephony is not running in this server"), path

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.sql import Select
 
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param, row_id
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.models import Call, Role, User
@@ -90,7 +90,12 @@ async def list_calls(request: web.Request, user: User) -> web.Response:
 async def own_call(request: web.Request, session, user: User) -> Call:  # type: ignore[no-untyped-def]
     """By row id, or by Linkedid (the ``call_id`` of the socket.io events)."""
     key = request.match_info["id"]
-    match = Call.id == int(key) if key.isdigit() else Call.linkedid == key
+    if key.isascii() and key.isdigit():
+        if (number := row_id(key)) is None:
+            raise json_error(404, "no such call")
+        match = Call.id == number
+    else:
+        match = Call.linkedid == key
     call = await session.scalar(visible(select(Call), user).where(match))
     if call is None:
         raise json_error(404, "no such call")

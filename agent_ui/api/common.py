@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent_ui.auth import authenticate, json_error
@@ -16,6 +16,10 @@ from crm.models import Role, User
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 M = TypeVar("M", bound=BaseModel)
 Endpoint = Callable[[web.Request, User], Awaitable[web.StreamResponse]]
+
+# Row ids are 32-bit on PostgreSQL; a larger number is no row (and would be a driver error).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 STAFF = (Role.AGENT, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 EVERYONE = (*STAFF, Role.QA_INSPECTOR)
@@ -42,12 +46,25 @@ async def body(request: web.Request, model: type[M]) -> M:
         data = await request.json()
     except ValueError:
         raise json_error(400, "the body must be JSON") from None
+    if _holds_nul(data):
+        raise json_error(400, "text must not contain NUL characters")
     try:
         return model.model_validate(data)
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(p) for p in problem["loc"]) or "body"
         raise json_error(400, f"{where}: {problem['msg']}") from None
+
+
+def _holds_nul(data: Any) -> bool:
+    """Whether any text in a JSON document holds NUL, which PostgreSQL cannot store."""
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_holds_nul(v) for v in data)
+    return False
 
 
 def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -63,8 +80,24 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
     return value
 
 
+def row_id(text: str) -> int | None:
+    """The row id written in ``text``, or None if it cannot be one."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
+
+
 def path_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise json_error(404, "no such id") from None
+    value = row_id(request.match_info["id"])
+    if value is None:
+        raise json_error(404, "no such id")
+    return value
+
+
+@web.middleware
+async def refuse_nul(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """NUL in the address is refused at the door, alike on both databases (PostgreSQL cannot store it)."""
+    if "\x00" in request.path or any("\x00" in value for value in request.query.values()):
+        raise json_error(400, "the address must not contain NUL characters")
+    return await handler(request)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agent_ui.api.calls import own_call
-from agent_ui.api.common import EVERYONE, SESSIONS, body, endpoint, path_id
+from agent_ui.api.common import EVERYONE, SESSIONS, RowId, body, endpoint, path_id
 from agent_ui.api.reports import table_response
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
@@ -52,9 +52,9 @@ class Grading(BaseModel):
 
 
 class NewEvaluation(Grading):
-    call_id: int
-    scorecard_id: int | None = None
-    calibration_id: int | None = None
+    call_id: RowId
+    scorecard_id: RowId | None = None
+    calibration_id: RowId | None = None
 
 
 class Correction(Grading):
@@ -75,15 +75,15 @@ class Resolution(Remark):
 class Pick(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    call_id: int
+    call_id: RowId
 
 
 class NewCalibration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    call_id: int
+    call_id: RowId
     inspectors: list[str] = Field(min_length=2, max_length=20)  # user names
-    scorecard_id: int | None = None
+    scorecard_id: RowId | None = None
 
 
 async def _call(session, call_id: int) -> Call:  # type: ignore[no-untyped-def]

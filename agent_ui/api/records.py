@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from agent_ui.api.calls import check_disposition, own_call
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, body, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.models import CallRecord, User
@@ -33,7 +33,7 @@ class RecordForm(BaseModel):
 
     disposition_code: str = Field(min_length=1, max_length=64)
     notes: str = Field(default="", max_length=5000)
-    customer_id: int | None = Field(default=None, ge=1)
+    customer_id: RowId | None = None
     contact: str = Field(default="", max_length=100)
     # inbound
     summary: str = Field(default="", max_length=5000)
