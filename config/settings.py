@@ -277,7 +277,7 @@ class QaSettings(_Section):
         default=None, description="A CTranslate2 Whisper model directory for transcripts; empty: metrics and signal rules only."
     )
     workers: int = Field(default=1, ge=1, le=64, description="Processes that analyse recordings.")
-    sample_percent: float = Field(default=10, ge=0, le=100, description="Share of each agent's calls sampled for review.")
+    sample_percent: float = Field(default=10, ge=0, le=100, description="Percent of each agent's recorded calls each week sampled for review.")
     review_codes: list[str] = Field(default=["complaint"], description="Disposition codes whose calls are always reviewed.")
     review_longer_s: float | None = Field(default=600, gt=0, description="Calls talking longer than this are reviewed.")
     review_shorter_s: float | None = Field(default=10, gt=0, description="Answered calls talking less than this are reviewed.")

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -179,3 +181,31 @@ async def test_editing_a_scorecard_makes_a_new_version(qa_api) -> None:  # type:
     assert status == 400 and "nope" in body["error"]
     _, kept = await api.call("GET", f"/api/qa/evaluations/{evaluation['id']}", tokens["qa"])
     assert kept["scorecard_id"] == default["id"]  # the evaluation keeps the version it was scored on
+
+
+async def test_the_review_queue_samples_a_quarter_of_each_agents_week(migrated_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(data_dir=tmp_path, qa={"sample_percent": 25})
+    zone = ZoneInfo(settings.crm.timezone)
+    local_now = datetime.now(zone)
+    last_week = (local_now - timedelta(days=local_now.weekday() + 7)).replace(hour=10, minute=0, second=0, microsecond=0)  # last Monday but one, 10:00
+    engine = create_engine(migrated_url)
+    async with session_factory(engine)() as session, session.begin():
+        await sync_queues(session, settings.queues)
+        await load_demo_data(session)
+        ids = {u.extension: u.id for u in await session.scalars(select(User)) if u.extension}
+        for extension, count in (("1001", 8), ("1002", 12), ("1003", 3)):
+            for n in range(count):
+                started = last_week + timedelta(hours=n)  # all on that Monday, in the call center's time zone
+                call = Call(linkedid=f"week-{extension}-{n}", direction=CallDirection.INBOUND, agent_id=ids[extension], agent_extension=extension,
+                            queue="support", started_at=started, answered_at=started, ended_at=started + timedelta(minutes=2),
+                            talk_s=120.0, disposition="answered")  # fmt: skip
+                session.add(call)
+                await session.flush()
+                session.add(QaIntake(call_id=call.id, state="done", auto_score=90.0))
+    async with running(create_app(settings, engine)) as url, aiohttp.ClientSession() as http:
+        api = Api(http, url)
+        _, queue = await api.call("GET", "/api/qa/queue", await api.login("qa"))
+    await engine.dispose()
+    sampled = Counter(c["agent"] for c in queue["calls"] if "sample" in c["reasons"])
+    assert (sampled["1001"], sampled["1002"]) == (2, 3)  # 25% of 8 and of 12: exact
+    assert sampled["1003"] in (0, 1)  # 25% of 3 is 0.75: rounded down or up

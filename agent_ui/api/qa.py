@@ -29,7 +29,7 @@ from crm.models import Calibration, Call, Evaluation, QaIntake, Role, Scorecard,
 from qa import evaluations as flow
 from qa.reports import qa_report
 from qa.analysis import stereo_wav
-from qa.sampling import review_reasons
+from qa.sampling import review_reasons, weekly_sample
 from qa.scorecards import ScorecardDefinition
 from qa.signals import AudioError
 from qa.store import definition_of, latest_scorecard, save_scorecard
@@ -137,6 +137,21 @@ async def read_scorecard(request: web.Request, user: User) -> web.Response:
 # The review queue --------------------------------------------------------------------------------------
 
 
+async def _weekly_sample(session, calls: list[Call], percent: float, timezone: str) -> set[int]:  # type: ignore[no-untyped-def]
+    """The sampled intake ids, counted over the whole weeks of the agents in ``calls`` (a week
+    may begin before the queue's window)."""
+    agents = {c.agent_id for c in calls if c.agent_id is not None}
+    if not agents or percent <= 0:
+        return set()
+    since = min(c.started_at for c in calls) - timedelta(days=7)
+    rows = await session.execute(
+        select(QaIntake.id, Call.agent_id, Call.started_at)
+        .join(Call, Call.id == QaIntake.call_id)
+        .where(Call.agent_id.in_(agents), Call.started_at >= since)
+    )
+    return weekly_sample(rows, percent, timezone)
+
+
 @endpoint(*GRADERS)
 async def review_queue(request: web.Request, user: User) -> web.Response:
     settings = request.app[SETTINGS].qa
@@ -156,9 +171,10 @@ async def review_queue(request: web.Request, user: User) -> web.Response:
                 select(Evaluation.call_id).where(Evaluation.calibration_id.is_(None), Evaluation.call_id.in_([c.id for _, c in rows]))
             )
         )
+        sample = await _weekly_sample(session, [call for _, call in rows], settings.sample_percent, request.app[SETTINGS].crm.timezone)
     waiting = []
     for intake, call in rows:
-        reasons = review_reasons(call, intake.flagged, intake.review_reasons, settings)
+        reasons = review_reasons(call, intake.flagged, intake.review_reasons, intake.id in sample, settings)
         if reasons and (call.id not in graded or "picked" in intake.review_reasons):  # a pick asks for another look
             waiting.append({
                 "call_id": call.id, "linkedid": call.linkedid, "agent": call.agent_extension, "queue": call.queue,
