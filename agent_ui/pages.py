@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 
 from aiohttp import web
 
 STATIC = Path(__file__).parent / "static"
+PAGES = {"/desktop": "desktop.html", "/wallboard": "wallboard.html", "/qa": "qa.html"}
+INCLUDE = re.compile(r"^[ \t]*<!--#include (?P<part>[a-z-]+\.html) -->\n", re.MULTILINE)
 
 
-async def desktop(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "desktop.html", headers={"Cache-Control": "no-cache"})
+@functools.cache
+def page(name: str) -> str:
+    """A page with the parts every page shares (``static/parts``: the login form, the language
+    switch) written in place of its ``<!--#include part.html -->`` lines."""
+    text = (STATIC / name).read_text(encoding="utf-8")
+    return INCLUDE.sub(lambda found: (STATIC / "parts" / found["part"]).read_text(encoding="utf-8"), text)
 
 
-async def wallboard(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "wallboard.html", headers={"Cache-Control": "no-cache"})
-
-
-async def quality(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "qa.html", headers={"Cache-Control": "no-cache"})
+async def serve_page(request: web.Request) -> web.Response:
+    return web.Response(text=page(PAGES[request.path]), content_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 async def home(request: web.Request) -> web.Response:
@@ -27,7 +31,6 @@ async def home(request: web.Request) -> web.Response:
 
 def routes(app: web.Application) -> None:
     app.router.add_get("/", home)
-    app.router.add_get("/desktop", desktop)
-    app.router.add_get("/wallboard", wallboard)
-    app.router.add_get("/qa", quality)
+    for path in PAGES:
+        app.router.add_get(path, serve_page)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
