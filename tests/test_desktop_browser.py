@@ -189,3 +189,28 @@ async def test_attended_transfer_from_the_page(live: LiveStack, desktop: str) ->
 async def recent_calls(live: LiveStack) -> list[Call]:
     async with live.sessions() as session:
         return list(await session.scalars(select(Call).order_by(Call.id.desc()).limit(20)))
+
+
+async def test_a_page_cut_off_from_its_socket_catches_up_when_it_reconnects(live: LiveStack, desktop: str) -> None:
+    async with chromium() as page:
+        await log_in(page, desktop, "agent1003")
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'")
+        # A call ends while the page is cut off (a network blip): on reconnect the page closes it.
+        call = asyncio.create_task(place_call(live.ami, did="4994", caller=unknown_number(), talk_seconds=2))  # 1003 alone
+        await page.wait_for_function("desk.call && desk.call.status === 'answered'", timeout=15_000)
+        await page.evaluate("desk.socket.disconnect()")
+        await call
+        await asyncio.sleep(1)
+        assert await page.evaluate("desk.call.status") == "answered"  # the end was pushed to nobody
+        await page.evaluate("desk.socket.connect()")
+        await page.wait_for_function("desk.call.status === 'ended'", timeout=5_000)
+        await page.wait_for_selector("#record-form-area:not([hidden])")
+        # The agent's state changes while cut off: on reconnect the page shows it.
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state !== 'on_call'")
+        await page.evaluate("desk.socket.disconnect()")
+        await live.service.bridge.control.pause("1003", "lunch")
+        await asyncio.sleep(0.5)
+        assert "Lunch" not in await page.text_content("#agent-reason")
+        await page.evaluate("desk.socket.connect()")
+        await page.wait_for_function("document.querySelector('#agent-reason').textContent.includes('Lunch')", timeout=5_000)
+        assert await page.get_attribute("#agent-state", "data-state") == "paused"

@@ -107,6 +107,21 @@ async function loadHistory() {
 
 // Start --------------------------------------------------------------------------------------------
 
+// After a reconnect (a network cut, a restarted server) the pushes sent meanwhile are lost: read the
+// agent's state again, pick up a call that began, and close one that ended.
+async function catchUp() {
+  desk.agent = await api("GET", "/api/me/state");
+  renderState();
+  loadHistory();
+  const live = desk.agent.call_id;
+  if (live) {
+    adoptCall(live);  // a new call, or the same one answered meanwhile
+  } else if (desk.call && ["ringing", "answered", "held"].includes(desk.call.status)) {
+    const row = await api("GET", `/api/calls/${encodeURIComponent(desk.call.call_id)}`).catch(() => ({}));
+    onCall("ended")({ ...row, call_id: desk.call.call_id });
+  }
+}
+
 async function start() {
   desk.meta = await api("GET", "/api/meta");
   fillSelects();
@@ -117,6 +132,11 @@ async function start() {
   loadHistory();
   if (desk.agent.call_id) adoptCall(desk.agent.call_id);
   desk.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
+  let connectedBefore = false;
+  desk.socket.on("connect", () => {
+    if (connectedBefore) catchUp().catch((error) => { $("state-error").textContent = error.message; });
+    connectedBefore = true;
+  });
   desk.socket.on("agent.state", (agent) => { desk.agent = { ...desk.agent, ...agent }; renderState(); });
   desk.socket.on("call.offered", onCall("ringing"));
   desk.socket.on("call.answered", onCall("answered"));
