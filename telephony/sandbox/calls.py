@@ -137,9 +137,18 @@ async def _talk(events, result, customer_leg: str, seconds: float) -> None:
             event = await events.get(timeout=remaining)
         except TimeoutError:
             return
-        if event.event == "Hangup" and event.get("Uniqueid") == customer_leg:
-            result.events.append("Hangup")
+        _note_closing(event, result, customer_leg)
+        if "Hangup" in result.events:
             return
+
+
+def _note_closing(event, result, customer_leg: str) -> None:
+    """Keep the events that close a call: the caller's Hangup and app_queue's last word. When the
+    agent hangs up first, AgentComplete comes before the caller's Hangup, while the talk is followed."""
+    if _belongs(event, result.linkedid) and event.event in ("AgentComplete", "QueueCallerAbandon"):
+        result.events.append(event.event)
+    if event.event == "Hangup" and event.get("Uniqueid") == customer_leg:
+        result.events.append("Hangup")
 
 
 async def _hang_up(client: AmiClient, channel: str) -> None:
@@ -163,10 +172,7 @@ async def _wait_hangup(events, result, customer_leg: str, timeout: float = 10.0)
             event = await events.get(timeout=remaining)
         except TimeoutError:
             return
-        if _belongs(event, result.linkedid) and event.event in ("AgentComplete", "QueueCallerAbandon"):
-            result.events.append(event.event)
-        if event.event == "Hangup" and event.get("Uniqueid") == customer_leg:
-            result.events.append("Hangup")
+        _note_closing(event, result, customer_leg)
 
 
 def _belongs(event, linkedid: str) -> bool:
