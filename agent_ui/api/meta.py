@@ -8,7 +8,7 @@ from agent_ui.api.common import EVERYONE, endpoint
 from agent_ui.app_keys import SETTINGS
 from config.settings import DISPOSITION_PAUSE
 from crm.models import User
-from crm.records import CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
+from crm.records import CONNECT_FROM_DISPOSITION, CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 
 
 @endpoint(*EVERYONE)
@@ -21,6 +21,8 @@ async def meta(request: web.Request, user: User) -> web.Response:
             "queues": [{"name": q.name, "display_name": q.display_name or q.name} for q in settings.queues],
             # The record form's fixed choices; the pages label them from their translation catalogues.
             "record_choices": {"handling": HANDLING, "call_type": OUTBOUND_TYPES, "connect_status": CONNECT_STATUSES},
+            # An outbound attempt's connect status as the call's outcome already tells it (answered, busy...).
+            "connect_status_of": CONNECT_FROM_DISPOSITION,
             "disposition_pause": DISPOSITION_PAUSE if settings.agents.disposition_required else None,
         }
     )

@@ -66,7 +66,7 @@ async function showRecord() {
 function guessConnectStatus() {
   const select = $("record-form").elements.connect_status;
   if (desk.record.direction !== "outbound" || select.value || !desk.call) return;
-  const known = desk.call.answered_at ? "connected" : { no_answer: "no_answer", busy: "busy" }[desk.call.disposition];
+  const known = desk.meta.connect_status_of[desk.call.answered_at ? "answered" : desk.call.disposition];
   if (known) select.value = known;
 }
 
