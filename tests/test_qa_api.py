@@ -202,6 +202,13 @@ async def test_the_review_queue_samples_a_quarter_of_each_agents_week(migrated_u
                 session.add(call)
                 await session.flush()
                 session.add(QaIntake(call_id=call.id, state="done", auto_score=90.0))
+        for n in range(4):  # 1001's unanswered attempts: recorded, but nothing to review, and not counted
+            started = last_week + timedelta(hours=n, minutes=30)
+            call = Call(linkedid=f"week-missed-{n}", direction=CallDirection.OUTBOUND, agent_id=ids["1001"], agent_extension="1001",
+                        started_at=started, ended_at=started + timedelta(seconds=30), disposition="no_answer")  # fmt: skip
+            session.add(call)
+            await session.flush()
+            session.add(QaIntake(call_id=call.id, state="skipped"))
     async with running(create_app(settings, engine)) as url, aiohttp.ClientSession() as http:
         api = Api(http, url)
         _, queue = await api.call("GET", "/api/qa/queue", await api.login("qa"))

@@ -139,7 +139,8 @@ async def read_scorecard(request: web.Request, user: User) -> web.Response:
 
 async def _weekly_sample(session, calls: list[Call], percent: float, timezone: str) -> set[int]:  # type: ignore[no-untyped-def]
     """The sampled intake ids, counted over the whole weeks of the agents in ``calls`` (a week
-    may begin before the queue's window)."""
+    may begin before the queue's window). Only answered calls count: there is nothing to hear in
+    the others."""
     agents = {c.agent_id for c in calls if c.agent_id is not None}
     if not agents or percent <= 0:
         return set()
@@ -147,7 +148,7 @@ async def _weekly_sample(session, calls: list[Call], percent: float, timezone: s
     rows = await session.execute(
         select(QaIntake.id, Call.agent_id, Call.started_at)
         .join(Call, Call.id == QaIntake.call_id)
-        .where(Call.agent_id.in_(agents), Call.started_at >= since)
+        .where(Call.agent_id.in_(agents), Call.started_at >= since, Call.answered_at.is_not(None))
     )
     return weekly_sample(rows, percent, timezone)
 
