@@ -1,4 +1,4 @@
-"""Wallboard fan-out: from a QueueMemberPause written on the AMI socket to ``agent.state`` received
+"""Wallboard fan-out: from a QueueMemberPause written on the AMI socket to the ``agent.states`` received
 by each of 50 leaders' socket.io clients, while 300 agents change state (each every 2 s: 150
 changes a second). The server runs in its own process (bench/server.py) against the fake AMI.
 
@@ -111,7 +111,7 @@ REASON = re.compile(r'"reason": ?"([^"]*)"')
 
 class LeaderSocket:
     """A socket.io client reduced to what the measurement needs (engine.io 4 over a WebSocket:
-    answer pings, note the snapshot and each ``agent.state``'s pause reason and arrival). The full python-socketio
+    answer pings, note the snapshot and the pause reasons in each ``agent.states`` and arrival). The full python-socketio
     client costs ~10× more CPU a message; with 50 of them in this process, on the same cores as
     the server, the clients and not the server would be measured."""
 
@@ -133,9 +133,9 @@ class LeaderSocket:
                     await ws.send_str("3")
                 elif text.startswith('42["wallboard.snapshot"'):
                     self.ready.set()
-                elif text.startswith('42["agent.state"'):
-                    if found := REASON.search(text):
-                        self._received.append((found.group(1), time.time()))
+                elif text.startswith('42["agent.states"'):
+                    now = time.time()
+                    self._received.extend((found.group(1), now) for found in REASON.finditer(text))
 
     async def close(self) -> None:
         if self._task is not None:

@@ -20,7 +20,7 @@ from tests.conftest import LiveStack
 from tests.live_calls import agent_becomes, next_event, of_call, reset_agents, stored_call, unknown_number
 from tests.web import agent_socket, running
 
-BOARD_EVENTS = ("wallboard.snapshot", "queue.stats", "agent.state", "alert")
+BOARD_EVENTS = ("wallboard.snapshot", "queue.stats", "agent.states", "alert")
 SNAPSHOT_PARTS = (("queues", "queue.stats"), ("agents", "agent.state"), ("alerts", "alert"))
 
 
@@ -53,6 +53,8 @@ def drain(received: asyncio.Queue) -> list[tuple[str, dict]]:
         name, _, data = received.get_nowait()
         if name == "wallboard.snapshot":
             items.extend((event, part) for key, event in SNAPSHOT_PARTS for part in data[key])
+        elif name == "agent.states":
+            items.extend(("agent.state", row) for row in data["agents"])
         else:
             items.append((name, data))
     return items

@@ -1,5 +1,5 @@
 // The wallboard: queues, agents and alerts as the server pushes them (wallboard.snapshot on connect,
-// then queue.stats, agent.state and alert over socket.io; docs/socketio.md), and the leader's actions on an agent. The page only
+// then queue.stats, agent.states and alert over socket.io; docs/socketio.md), and the leader's actions on an agent. The page only
 // redraws what it is sent; the one-second timer only advances the clocks shown.
 "use strict";
 
@@ -206,7 +206,10 @@ async function start() {
   board.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
   board.socket.on("wallboard.snapshot", takeSnapshot);
   board.socket.on("queue.stats", (q) => { board.queues.set(q.queue, q); renderQueues(); });
-  board.socket.on("agent.state", (a) => { board.agents.set(a.agent, { ...board.agents.get(a.agent), ...a }); renderAgents(); });
+  board.socket.on("agent.states", ({ agents }) => {
+    for (const a of agents) board.agents.set(a.agent, { ...board.agents.get(a.agent), ...a });
+    renderAgents();
+  });
   board.socket.on("alert", (a) => {
     if (a.active) board.alerts.set(alertKey(a), a); else board.alerts.delete(alertKey(a));
     renderAlerts();

@@ -1,5 +1,5 @@
 """The wallboard service: feeds the :class:`Board` from the bus, rebuilds today's figures from the
-call log at start, and pushes ``queue.stats``, ``agent.state`` and ``alert`` over socket.io to the
+call log at start, and pushes ``queue.stats``, ``agent.states`` and ``alert`` over socket.io to the
 leaders allowed to see them (docs/socketio.md). Team leaders are in their team's room and get
 their team's agents and the queues their team works; supervisors and admins get everything.
 """
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 LEADERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS_ROOM = "wallboard:all"
-COALESCE_S = 0.05  # queue figures changed by a burst of events go out once
+COALESCE_S = 0.05  # agents and queue figures changed by a burst of events go out once
 DIRECTORY_REFRESH_S = 30.0
 
 
@@ -55,7 +55,8 @@ class Wallboard:
         self.board = Board(settings, clock())
         self.directory = Directory()
         self._alerts: dict[tuple[str, str | None, str | None], Alert] = {}
-        self._dirty: set[str] = set()
+        self._dirty: set[str] = set()  # queues whose figures changed since the last push
+        self._dirty_agents: set[str] = set()
         self._wake = asyncio.Event()
         self._consumer: Consumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -162,12 +163,9 @@ class Wallboard:
 
     async def _handle(self, event: DomainEvent) -> None:
         queues, agents = self.board.apply(event)
-        for extension in agents:
-            rooms = self._agent_rooms(extension)
-            if self._heard(rooms):
-                await self._sio.emit("agent.state", self.agent_state(extension), room=rooms)
-        if queues:
+        if queues or agents:
             self._dirty |= queues
+            self._dirty_agents |= agents
             self._wake.set()
 
     async def _flush_loop(self) -> None:
@@ -176,13 +174,28 @@ class Wallboard:
             await asyncio.sleep(COALESCE_S)
             self._wake.clear()
             dirty, self._dirty = self._dirty, set()
+            agents, self._dirty_agents = self._dirty_agents, set()
             try:
+                await self._push_agents(agents)
                 for queue in sorted(dirty):
                     if self._heard(rooms := self._queue_rooms(queue)):
                         await self._sio.emit("queue.stats", self.queue_stats(queue), room=rooms)
                 await self._push_alerts()
             except Exception:  # noqa: BLE001 - the next change pushes again
                 log.exception("wallboard: push failed")
+
+    async def _push_agents(self, extensions: set[str]) -> None:
+        """One ``agent.states`` per room with the rows that changed: a message per change and per
+        leader was most of the server's work when many agents change state."""
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for extension in sorted(extensions):
+            rooms = [room for room in self._agent_rooms(extension) if self._heard([room])]
+            if rooms:
+                row = self.agent_state(extension)
+                for room in rooms:
+                    rows.setdefault(room, []).append(row)
+        for room, changed in rows.items():
+            await self._sio.emit("agent.states", {"agents": changed}, room=room)
 
     async def _tick_loop(self) -> None:
         """Once a second: alerts that time raises (a caller waiting, a long call or pause), midnight."""
