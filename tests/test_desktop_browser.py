@@ -196,7 +196,8 @@ async def test_a_page_cut_off_from_its_socket_catches_up_when_it_reconnects(live
         await log_in(page, desktop, "agent1003")
         await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'")
         # A call ends while the page is cut off (a network blip): on reconnect the page closes it.
-        call = asyncio.create_task(place_call(live.ami, did="4994", caller=unknown_number(), talk_seconds=2))  # 1003 alone
+        await live.service.bridge.control.pause("1004", "break")  # sales is 1003's and 1004's: 1003 gets it
+        call = asyncio.create_task(place_call(live.ami, did="4002", caller=unknown_number(), talk_seconds=2))
         await page.wait_for_function("desk.call && desk.call.status === 'answered'", timeout=15_000)
         await page.evaluate("desk.socket.disconnect()")
         await call
