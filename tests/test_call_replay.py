@@ -95,6 +95,15 @@ def test_hold_and_resume() -> None:
     assert names.index("call.answered") < names.index("call.held") < names.index("call.resumed") < names.index("call.ended")
 
 
+def test_agent_hanging_up_on_a_customer_held_from_the_desktop_ends_the_call() -> None:
+    """Captured when the hold line's merge (an AttendedTransfer without a transfer target) came
+    before the agent leg's Hangup (seen in CI): the customer, left on the hold line, is put down."""
+    replay = Replay("hold_then_agent_hangs_up")
+    (customer,) = {e["Channel"] for e in load("hold_then_agent_hangs_up") if e["Event"] == "QueueCallerJoin"}
+    assert replay.calls.take_hang_ups() == [customer]
+    assert "call.transferred" not in replay.call_event_names()
+
+
 def test_blind_transfer_to_the_senior_queue() -> None:
     replay = Replay("blind_transfer")
     call = replay.ended

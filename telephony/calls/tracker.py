@@ -438,7 +438,12 @@ class CallTracker:
         )
         if live is None:
             return []
-        if (event.get("TransferTargetContext"), event.get("TransferTargetExten")) == (TRANSFER_CONTEXT, HOLD_LINE):
+        to_hold_line = (event.get("TransferTargetContext"), event.get("TransferTargetExten")) == (TRANSFER_CONTEXT, HOLD_LINE)
+        # When the agent's phone hangs up during the hold, Asterisk may finish the transfer by
+        # merging the bridges and name no target; with the hold line up and no consultation
+        # started, the hold line is what the customer joined.
+        merged_into_hold_line = bool(live.hold_line) and live.consulted is None and "TransferTargetChannel" not in event
+        if to_hold_line or merged_into_hold_line:
             self._hung_up_on_hold(live, event.get("TransfereeChannel") or live.customer_channel)
             return []
         exten = event.get("SecondTransfererExten", "")
