@@ -90,12 +90,8 @@ async def list_calls(request: web.Request, user: User) -> web.Response:
 async def own_call(request: web.Request, session, user: User) -> Call:  # type: ignore[no-untyped-def]
     """By row id, or by Linkedid (the ``call_id`` of the socket.io events)."""
     key = request.match_info["id"]
-    if key.isascii() and key.isdigit():
-        if (number := row_id(key)) is None:
-            raise json_error(404, "no such call")
-        match = Call.id == number
-    else:
-        match = Call.linkedid == key
+    number = row_id(key)
+    match = Call.id == number if number is not None else Call.linkedid == key
     call = await session.scalar(visible(select(Call), user).where(match))
     if call is None:
         raise json_error(404, "no such call")

@@ -14,13 +14,13 @@ from crm.models import User
 @endpoint(*LEADERS)
 async def get_queues(request: web.Request, user: User) -> web.Response:
     board = request.app[WALLBOARD]
-    return web.json_response({"queues": [board.queue_stats(q) for q in board.queues_for(user)], "alerts": board.alerts_for(user)})
+    return web.json_response({"queues": board.queue_rows(user), "alerts": board.alerts_for(user)})
 
 
 @endpoint(*LEADERS)
 async def get_agents(request: web.Request, user: User) -> web.Response:
     board = request.app[WALLBOARD]
-    return web.json_response({"agents": [board.agent_state(a) for a in board.agents_for(user)]})
+    return web.json_response({"agents": board.agent_rows(user)})
 
 
 def routes(app: web.Application) -> None:

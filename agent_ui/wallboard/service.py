@@ -144,14 +144,16 @@ class Wallboard:
         await self._sio.enter_room(sid, room)
         await self._sio.emit("wallboard.snapshot", self.snapshot_for(user), to=sid)
 
+    def queue_rows(self, user: User) -> list[dict[str, Any]]:
+        return [self.queue_stats(q) for q in self.queues_for(user)]
+
+    def agent_rows(self, user: User) -> list[dict[str, Any]]:
+        return [self.agent_state(a) for a in self.agents_for(user)]
+
     def snapshot_for(self, user: User) -> dict[str, list[dict[str, Any]]]:
         """The whole picture a leader may see, in one message (one emit per agent made 50 leaders
         reconnecting at once hold every other push up for about a second)."""
-        return {
-            "queues": [self.queue_stats(q) for q in self.queues_for(user)],
-            "agents": [self.agent_state(a) for a in self.agents_for(user)],
-            "alerts": self.alerts_for(user),
-        }
+        return {"queues": self.queue_rows(user), "agents": self.agent_rows(user), "alerts": self.alerts_for(user)}
 
     # Pushing -----------------------------------------------------------------------------------------
 
