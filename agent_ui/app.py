@@ -24,7 +24,12 @@ REALTIME = web.AppKey("realtime", Realtime)
 
 async def health(request: web.Request) -> web.Response:
     revision = await schema.current_revision(request.app[ENGINE])
-    return web.json_response({"status": "ok", "schema_revision": revision})
+    body: dict[str, object] = {"status": "ok", "schema_revision": revision}
+    if TELEPHONY in request.app:
+        calllog = body["calllog"] = request.app[TELEPHONY].calllog.health()
+        if calllog["state"] != "ok" or calllog["dead_letters"]:
+            body["status"] = "degraded"
+    return web.json_response(body)
 
 
 def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyService | None = None) -> web.Application:

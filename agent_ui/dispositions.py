@@ -5,10 +5,15 @@ When an agent's call ends without a code, the agent is paused in Asterisk with t
 countdown first; when it ends the agent shows as paused, "disposition required", and app_queue
 offers them nothing. Saving the code (the record form or ``PATCH /api/calls/{id}``) unpauses them,
 and going available is refused until then.
+
+A code can only be saved on the call's row, so the guard first waits for the call log to store the
+call. If it does not (the database is away, or refused the record), the agent is not held: a pause
+nobody could lift would strand them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -24,6 +29,8 @@ from telephony.service import TelephonyService
 
 log = logging.getLogger(__name__)
 
+STORED_WAIT_S = 5.0  # how long a call's row may take to reach the database before the agent is let go
+
 
 def needs_disposition(call: CallSnapshot) -> bool:
     """Calls an agent must code: those they talked on, and every click-to-dial attempt they made."""
@@ -36,6 +43,7 @@ class DispositionGuard:
         self._sessions = sessions
         self._pending: dict[str, str] = {}  # agent extension → the Linkedid waiting for a code
         self._consumer: Consumer | None = None
+        self._checks: set[asyncio.Task[None]] = set()
 
     def pending(self, extension: str) -> str | None:
         return self._pending.get(extension)
@@ -46,15 +54,32 @@ class DispositionGuard:
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
+        for check in list(self._checks):
+            check.cancel()
+        await asyncio.gather(*self._checks, return_exceptions=True)
 
     async def _call_ended(self, event: DomainEvent) -> None:
         assert isinstance(event, CallEnded)
-        call = event.call
-        if not needs_disposition(call):
-            return
+        if needs_disposition(event.call):  # each call waits for its row on its own: none holds up the next
+            check = asyncio.create_task(self._hold_for_code(event.call), name=f"disposition-{event.call.linkedid}")
+            self._checks.add(check)
+            check.add_done_callback(self._checked)
+
+    def _checked(self, check: asyncio.Task[None]) -> None:
+        self._checks.discard(check)
+        if not check.cancelled() and check.exception() is not None:
+            log.error("disposition guard failed", exc_info=check.exception())
+
+    async def _hold_for_code(self, call: CallSnapshot) -> None:
         agent = call.agent or ""
+        stored = await self._telephony.calllog.stored(call.linkedid, STORED_WAIT_S)
+        if not stored:
+            log.warning(
+                "disposition guard: call %s is not in the call log (%s); agent %s is not held for its code",
+                call.linkedid, "refused" if stored is False else "database away", agent,
+            )  # fmt: skip
+            return
         async with self._sessions() as session:
-            # A code can only have been saved on a row that exists, so no row means no code.
             code = await session.scalar(select(Call.disposition_code).where(Call.linkedid == call.linkedid))
         if code:
             return

@@ -252,6 +252,10 @@ class AgentSettings(_Section):
 class CallLogSettings(_Section):
     spool_dir: Path | None = Field(default=None, description="Where call-log writes wait while the database is down.")
     batch_ms: int = Field(default=200, ge=1, le=10000)
+    spool_max_mb: float = Field(
+        default=256, gt=0, le=1_000_000,
+        description="The spool's bound on disk; past it its oldest records are dropped (logged as errors).",
+    )  # fmt: skip
 
 
 class CrmSettings(_Section):

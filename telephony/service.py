@@ -37,7 +37,12 @@ class TelephonyService:
         # commit, and SQLite refuses a write from a stale snapshot ("database is locked").
         self._own_calllog_engine = calllog_engine is None
         self.calllog_engine = calllog_engine or create_engine(database_url or settings.database_url)
-        self.calllog = CallLogWriter(session_factory(self.calllog_engine), settings.spool_dir, batch_ms=settings.calllog.batch_ms)
+        self.calllog = CallLogWriter(
+            session_factory(self.calllog_engine),
+            settings.spool_dir,
+            batch_ms=settings.calllog.batch_ms,
+            spool_max_bytes=int(settings.calllog.spool_max_mb * 2**20),
+        )
 
     async def start(self, *, wait_for_asterisk: bool = True) -> None:
         self.calllog.start(self.bus)

@@ -9,6 +9,7 @@ after ``hangup_after_wait`` seconds unanswered (an abandoned call).
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -46,9 +47,11 @@ async def place_call(
     hangup_after_wait: float | None = None,
     language: str = "en",
     speak_once: bool = False,
+    rename_to: str | None = None,
 ) -> SimulatedCallResult:
     """Place one call and follow it to its end; return what happened. With ``speak_once`` the
-    caller says their piece once and then listens in silence (so the agent's silences are real)."""
+    caller says their piece once and then listens in silence (so the agent's silences are real).
+    ``rename_to`` is a caller name the caller's side sets once answered (any text, CR and LF too)."""
     call_id = uuid.uuid4().hex[:16]
     customer_leg, inbound_leg = f"sim-{call_id}-c", f"sim-{call_id}-i"
     result = SimulatedCallResult(linkedid=customer_leg, did=did, caller=caller)
@@ -69,6 +72,7 @@ async def place_call(
                 f"SIM_LANG={language}",
                 f"SIM_MAX_SECONDS={int(wait_limit + talk_seconds + 60)}",
                 f"SIM_SCRIPT={'once' if speak_once else 'loop'}",
+                *([f"SIM_RENAME_B64={base64.b64encode(rename_to.encode()).decode()}"] if rename_to else []),
             ],
         )
         answered_at = await _follow_until_answered(events, result, started, wait_limit)
