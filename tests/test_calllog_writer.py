@@ -19,6 +19,7 @@ from crm.models import Call
 from telephony.calllog import spool as spool_module
 from telephony.calllog.spool import Spool
 from telephony.calllog.writer import CallLogWriter, call_record
+from telephony.calls.bounds import bound_call
 from telephony.calls.state import CallSnapshot, Disposition
 from telephony.events import CallEnded, EventBus
 
@@ -135,3 +136,12 @@ async def test_a_full_disk_and_an_absent_database_lose_nothing_and_the_writer_ca
     finally:
         await writer.close()
         await engine.dispose()
+
+
+def test_untrusted_call_text_is_cut_to_its_column_and_kept_on_one_line() -> None:
+    call = ended("x", caller_number="8" * 60, caller_name="王先生\r\nEvent: Hangup\x00" + "长" * 300, did="4001").call
+    call.transfers.append({"kind": "blind", "target": "9" * 500})
+    bound_call(call)
+    assert call.caller_number == "8" * 40 and call.did == "4001"
+    assert call.caller_name.startswith("王先生 Event: Hangup 长长") and len(call.caller_name) == 200
+    assert len(call.transfers[0]["target"]) == 128

@@ -9,8 +9,8 @@ after ``hangup_after_wait`` seconds unanswered (an abandoned call).
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
+import urllib.parse
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,7 +72,7 @@ async def place_call(
                 f"SIM_LANG={language}",
                 f"SIM_MAX_SECONDS={int(wait_limit + talk_seconds + 60)}",
                 f"SIM_SCRIPT={'once' if speak_once else 'loop'}",
-                *([f"SIM_RENAME_B64={base64.b64encode(rename_to.encode()).decode()}"] if rename_to else []),
+                *([f"SIM_RENAME_URI={urllib.parse.quote(rename_to, safe='')}"] if rename_to else []),
             ],
         )
         answered_at = await _follow_until_answered(events, result, started, wait_limit)
