@@ -158,15 +158,22 @@ class Bridge:
 
     async def _resync(self, client: AmiClient) -> None:
         """on_login: take the snapshot now, apply it in event order (see module doc)."""
-        # Everything before this marker happened before the snapshot; see CallTracker.resync.
-        self._streams[client.server].inject(Message({"Event": RESYNC_START, "Server": client.server}))
-        try:
-            channels = await client.collect("CoreShowChannels")
-            status = await client.collect("QueueStatus")
-            summary = await client.collect("QueueSummary")
-        except (AmiError, TimeoutError) as error:
-            log.warning("bridge %s: resync failed (%s)", client.server, error)
-            return
+        backoff = 0.2
+        while True:
+            # Everything before this marker happened before the snapshot; see CallTracker.resync.
+            self._streams[client.server].inject(Message({"Event": RESYNC_START, "Server": client.server}))
+            try:
+                channels = await client.collect("CoreShowChannels")
+                status = await client.collect("QueueStatus")
+                summary = await client.collect("QueueSummary")
+                break
+            except (AmiError, TimeoutError) as error:
+                if not client.connected:  # the next login resyncs
+                    log.warning("bridge %s: resync failed (%s); the connection is gone", client.server, error)
+                    return
+                log.warning("bridge %s: resync failed (%s); again in %.1f s", client.server, error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
         marker = Message({"Event": RESYNC_EVENT, "Server": client.server})
         marker.snapshot = (channels, status, summary)  # type: ignore[attr-defined]
         self._streams[client.server].inject(marker)

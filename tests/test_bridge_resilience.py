@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import time
 import uuid
@@ -12,8 +13,11 @@ from collections.abc import AsyncIterator
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from config import Settings
 from crm.models import Call
-from telephony.sandbox import Sandbox
+from telephony.bridge import Bridge
+from telephony.events import EventBus
+from telephony.sandbox import Sandbox, SandboxStatus
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
 from tests.live_calls import next_event, of_call, reset_agents, stored_call, unknown_number
@@ -98,3 +102,26 @@ async def test_twenty_calls_during_a_database_outage_are_all_logged(live: LiveSt
     assert all(row.ended_at and row.started_at for row in rows)
     await writer.drained(10)
     assert writer.spool.is_empty()
+
+
+RESTARTS = int(os.environ.get("CALLCENTER_TEST_RESTARTS", "4"))  # the soak: CALLCENTER_TEST_RESTARTS=30
+
+
+async def test_the_bridge_comes_back_after_every_restart_in_a_row(
+    sandbox: SandboxStatus, sandbox_settings_: Settings, sandbox_instance: Sandbox
+) -> None:
+    bridge = Bridge(sandbox_settings_, EventBus(), secret_for=lambda server: sandbox.ami_secret)
+    await bridge.start()
+    try:
+        for restart in range(RESTARTS):
+            resyncs = bridge.resyncs
+            await asyncio.to_thread(sandbox_instance.down)
+            await sandbox_instance.up()
+            deadline = time.monotonic() + 15
+            while bridge.resyncs == resyncs or not bridge.client().connected:
+                assert time.monotonic() < deadline, f"restart {restart + 1}: the bridge did not come back"
+                await asyncio.sleep(0.05)
+            await bridge.client().action("Ping")
+            assert {q.get("Queue") for q in bridge.queue_summary[bridge.client().server].values()} >= {"support", "sales"}
+    finally:
+        await bridge.close()

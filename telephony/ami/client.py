@@ -18,7 +18,7 @@ from typing import Any
 from panoramisk import actions
 from panoramisk.message import Message
 
-from telephony.ami.protocol import AmiProtocol
+from telephony.ami.protocol import AmiError, AmiProtocol
 from telephony.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,6 @@ CHATTY_EVENTS = frozenset(
         "DTMFBegin", "DTMFEnd",
     }
 )  # fmt: skip
-
-
-class AmiError(Exception):
-    """AMI refused something, or could not be reached."""
 
 
 def _refuse_line_breaks(fields: dict[str, Any]) -> None:
@@ -85,6 +81,7 @@ class AmiClient:
     async def connect(self, timeout: float = 10.0) -> None:
         """Connect and log in; raise AmiError if that fails within ``timeout``."""
         await asyncio.wait_for(self._login_once(), timeout)
+        await self._logged_in_hook()
         if self._reconnect:
             self._supervisor = asyncio.create_task(self._supervise(), name=f"ami-{self.server}")
 
@@ -112,8 +109,15 @@ class AmiClient:
             raise AmiError(f"AMI login as {self._username!r} refused: {reply.message or reply}")
         self._logged_in.set()
         log.info("AMI %s logged in at %s:%s", self.server, self.host, self.port)
+
+    async def _logged_in_hook(self) -> None:
+        """on_login (the bridge's resync) runs after the login, not inside its timeout: a freshly
+        started Asterisk may take a while to answer the snapshot, and that is no failed login."""
         if self._on_login is not None:
-            await self._on_login(self)
+            try:
+                await self._on_login(self)
+            except Exception:  # noqa: BLE001 - the hook's failure must not end the supervisor
+                log.exception("AMI %s: after-login hook failed", self.server)
 
     async def _supervise(self) -> None:
         while not self._closing:
@@ -122,6 +126,7 @@ class AmiClient:
             while not self._closing:
                 try:
                     await asyncio.wait_for(self._login_once(), 10)
+                    await self._logged_in_hook()
                     break
                 except (AmiError, TimeoutError, OSError) as error:
                     log.warning("AMI %s reconnect failed (%s); next try in %.1fs", self.server, error, backoff)
@@ -159,7 +164,9 @@ class AmiClient:
         for stream in tuple(self._streams):
             stream.offer(event)
 
-    def connection_lost(self, exc: object) -> None:
+    def connection_lost(self, exc: object, protocol: AmiProtocol | None = None) -> None:
+        if protocol is not None and protocol is not self._protocol:
+            return  # an earlier connection's late goodbye: the current one is alive
         self._logged_in.clear()
         self._protocol = None
         while self.awaiting_actions:  # actions in flight fail now; they are not replayed on another login

@@ -4,6 +4,10 @@ panoramisk decodes every TCP chunk on its own with ``errors='ignore'``, so a UTF
 two by a chunk boundary (a Chinese caller name, say) is silently dropped. Here the bytes go through
 one incremental decoder per connection, so a character split over any number of chunks survives.
 Messages are handed on in the order they were read.
+
+And a closed connection fails every action still waiting for its answer. panoramisk keeps the
+"forgettable" ones (Login, Ping) unanswered forever, so a Login sent as Asterisk went down waited
+out its whole timeout before the client tried again.
 """
 
 from __future__ import annotations
@@ -11,10 +15,15 @@ from __future__ import annotations
 import codecs
 
 from panoramisk import utils
+from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 MESSAGE_END = utils.EOL + utils.EOL
+
+
+class AmiError(Exception):
+    """AMI refused something, or could not be reached."""
 
 
 class AmiProtocol(AMIProtocol):
@@ -37,3 +46,15 @@ class AmiProtocol(AMIProtocol):
             message = Message.from_line(block.strip())
             if message is not None:
                 self.handle_message(message)
+
+    def close(self) -> None:
+        for action in list(self.responses.values()):
+            if isinstance(action, Action) and not action.future.done():
+                action.future.set_exception(AmiError(f"AMI connection closed before {action['action']} was answered"))
+        self.responses.clear()
+        super().close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed:
+            self.close()
+            self.factory.connection_lost(exc, self)
