@@ -49,7 +49,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     app.router.add_get("/api/health", health)
 
     async def handle_login(request: web.Request) -> web.Response:
-        return await login(request, sessions, limiter)
+        return await login(request, sessions, limiter, settings.web)
 
     app.router.add_post("/api/login", handle_login)
     for resource in (customers, calls, records, call_control, me, agents, wallboard, reports, qa, meta, openapi, pages):

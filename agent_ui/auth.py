@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.models import User
-from crm.passwords import verify_password
+from config.settings import WebSettings
+from crm.passwords import check_password
 from crm.tokens import TOKEN_LIFETIME, issue_token, user_for_token
 from crm.users import find_user
 
@@ -20,6 +21,8 @@ SESSION_COOKIE = "cc_session"
 CSRF_COOKIE = "cc_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_USERNAME = 64  # users.username's length: a longer name is no user's, and never a key as it is
+MAX_PASSWORD = 1024  # Argon2 hashes any length; this bounds the work one request can ask for
 
 
 ERRORS: dict[int, type[web.HTTPException]] = {
@@ -39,27 +42,60 @@ def json_error(status: int, message: str) -> web.HTTPException:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed logins per user name and per address in ``window_s``."""
+    """Failed logins, remembered for ``window_s``: at most ``attempts`` per address and user name
+    (so guesses from elsewhere never lock the right password out) and ``attempts × spray`` per
+    address (one address trying many names). A refused request stores nothing, and the table is
+    bounded: past ``max_keys`` the stalest keys go first."""
 
-    def __init__(self, attempts: int = 5, window_s: float = 60.0) -> None:
-        self.attempts, self.window_s = attempts, window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, attempts: int = 5, window_s: float = 60.0, *, spray: int = 4, max_keys: int = 10_000) -> None:
+        self.attempts, self.window_s, self.spray, self.max_keys = attempts, window_s, spray, max_keys
+        self._failures: dict[str, deque[float]] = {}
 
-    def _recent(self, key: str) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] < time.monotonic() - self.window_s:
+    def _count(self, key: str, now: float) -> int:
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0
+        while failures and failures[0] < now - self.window_s:
             failures.popleft()
-        return failures
+        if not failures:
+            del self._failures[key]
+            return 0
+        return len(failures)
 
-    def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(key)) >= self.attempts for key in keys)
+    @staticmethod
+    def _keys(address: str, username: str) -> tuple[str, str]:
+        return f"addr:{address}", f"pair:{address}:{username[:MAX_USERNAME].lower()}"
 
-    def failed(self, *keys: str) -> None:
-        for key in keys:
-            self._recent(key).append(time.monotonic())
+    def blocked(self, address: str, username: str) -> bool:
+        now = time.monotonic()
+        by_address, by_pair = self._keys(address, username)
+        return self._count(by_pair, now) >= self.attempts or self._count(by_address, now) >= self.attempts * self.spray
+
+    def failed(self, address: str, username: str) -> None:
+        now = time.monotonic()
+        for key in self._keys(address, username):
+            self._count(key, now)
+            self._failures.setdefault(key, deque()).append(now)
+        if len(self._failures) > self.max_keys:
+            for key in sorted(self._failures, key=lambda k: self._failures[k][-1])[: len(self._failures) - self.max_keys]:
+                del self._failures[key]
+
+    def __len__(self) -> int:
+        return len(self._failures)
 
 
-async def login(request: web.Request, sessions: async_sessionmaker[AsyncSession], limiter: LoginLimiter) -> web.Response:
+def client_address(request: web.Request, web_settings: WebSettings) -> str:
+    """The client's address: the peer's, or behind a trusted proxy the one its header names."""
+    peer = request.remote or ""
+    header = web_settings.client_address_header
+    if header and peer in web_settings.trusted_proxies and (named := request.headers.get(header)):
+        return named.split(",")[-1].strip()[:64] or peer
+    return peer
+
+
+async def login(
+    request: web.Request, sessions: async_sessionmaker[AsyncSession], limiter: LoginLimiter, web_settings: WebSettings
+) -> web.Response:
     try:
         body = await request.json()
     except ValueError:
@@ -67,19 +103,22 @@ async def login(request: web.Request, sessions: async_sessionmaker[AsyncSession]
     username, password = (body.get("username"), body.get("password")) if isinstance(body, dict) else (None, None)
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise json_error(400, "username and password are required")
-    keys = (f"user:{username.lower()}", f"addr:{request.remote}")
-    if limiter.blocked(*keys):
+    address = client_address(request, web_settings)
+    if limiter.blocked(address, username):
         raise json_error(429, "too many failed logins; wait a minute and try again")
+    async with sessions() as session:
+        user = await find_user(session, username) if len(username) <= MAX_USERNAME else None
+    known = user is not None and user.active
+    if not await check_password(user.password_hash if known else None, password[:MAX_PASSWORD]) or user is None:
+        limiter.failed(address, username)
+        raise json_error(401, "wrong user name or password")
     async with sessions() as session, session.begin():
-        user = await find_user(session, username)
-        if user is None or not user.active or not verify_password(user.password_hash, password):
-            limiter.failed(*keys)
-            raise json_error(401, "wrong user name or password")
         token = await issue_token(session, user)
     response = web.json_response({"token": token, "user": user_summary(user)})
     max_age = int(TOKEN_LIFETIME.total_seconds())
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="Strict", path="/")
-    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(16), max_age=max_age, samesite="Strict", path="/")
+    secure = request.secure
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="Strict", path="/", secure=secure)
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(16), max_age=max_age, samesite="Strict", path="/", secure=secure)
     return response
 
 

@@ -86,6 +86,12 @@ class AgiSettings(_Section):
 class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    client_address_header: str | None = Field(
+        default=None,
+        description="Behind a reverse proxy: the header that names the client (X-Forwarded-For, X-Real-IP). "
+        "Read only on requests from trusted_proxies; otherwise the peer address is the client.",
+    )
+    trusted_proxies: list[str] = Field(default=["127.0.0.1", "::1"], description="Proxies whose client_address_header is believed.")
 
 
 class QueueSettings(_Section):

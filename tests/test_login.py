@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import aiohttp
 import pytest
 import socketio
 
 from agent_ui.app import create_app
+from agent_ui.auth import LoginLimiter
 from config import load_settings
 from crm.db import create_engine, session_factory
 from crm.demo_data import DEMO_PASSWORD, load_demo_data
+from crm.passwords import hash_password, verify_password
 from crm.queues import sync_queues
 from tests.web import running
 
@@ -74,3 +79,64 @@ async def test_socketio_refuses_connections_without_a_valid_token(base_url: str)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await client.connect(base_url, auth=auth, transports=["websocket"], wait_timeout=5)
         await client.disconnect()
+
+
+@pytest.fixture
+async def proxied_url(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
+    settings = load_settings(data_dir=tmp_path, web={"client_address_header": "X-Forwarded-For"})
+    engine = create_engine(migrated_url)
+    async with session_factory(engine)() as session, session.begin():
+        await sync_queues(session, settings.queues)
+        await load_demo_data(session)
+    async with running(create_app(settings, engine)) as url:
+        yield url
+    await engine.dispose()
+
+
+async def test_guesses_from_elsewhere_never_lock_the_right_password_out(proxied_url: str) -> None:
+    async def attempt(http: aiohttp.ClientSession, address: str, password: str) -> int:
+        payload = {"username": "agent1003", "password": password}
+        async with http.post(f"{proxied_url}/api/login", json=payload, headers={"X-Forwarded-For": f"10.9.9.9, {address}"}) as response:
+            return response.status
+
+    async with aiohttp.ClientSession() as http:
+        assert [await attempt(http, "203.0.113.9", "guess") for _ in range(6)] == [401] * 5 + [429]
+        assert await attempt(http, "198.51.100.7", DEMO_PASSWORD) == 200  # the agent at their own desk
+        assert await attempt(http, "203.0.113.9", DEMO_PASSWORD) == 429  # the guesser waits, right or wrong
+
+
+def test_the_limiter_keeps_no_key_for_refused_or_good_requests_and_is_bounded() -> None:
+    limiter = LoginLimiter(attempts=2, window_s=60, max_keys=50)
+    for _ in range(2):
+        limiter.failed("203.0.113.9", "agent1001")
+    kept = len(limiter)
+    for _ in range(100):
+        assert limiter.blocked("203.0.113.9", "agent1001")
+        assert not limiter.blocked("198.51.100.7", "x" * 10_000)
+    assert len(limiter) == kept
+    for n in range(1000):
+        limiter.failed(f"198.51.{n // 250}.{n % 250}", "y" * 10_000)
+    assert len(limiter) <= 50 and all(len(key) < 100 for key in limiter._failures)
+
+
+async def test_health_answers_at_once_during_twenty_wrong_password_logins(base_url: str) -> None:
+    started = time.perf_counter()
+    assert not verify_password(hash_password("correct horse battery"), "wrong")
+    one_check = time.perf_counter() - started
+
+    async with aiohttp.ClientSession() as http:
+        async def wrong(n: int) -> int:
+            async with http.post(f"{base_url}/api/login", json={"username": f"user{n}", "password": "wrong-password"}) as response:
+                return response.status
+
+        logins = [asyncio.create_task(wrong(n)) for n in range(20)]
+        await asyncio.sleep(0.2)  # past their user look-ups: the checks queue for the hashing threads
+        health_times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            async with http.get(f"{base_url}/api/health") as response:
+                assert response.status == 200
+            health_times.append(time.perf_counter() - started)
+        assert not all(task.done() for task in logins)  # health was asked while they were checked
+        assert await asyncio.gather(*logins) == [401] * 20
+    assert max(health_times) < one_check / 2, (health_times, one_check)
