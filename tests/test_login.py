@@ -19,16 +19,20 @@ from crm.queues import sync_queues
 from tests.web import running
 
 
-@pytest.fixture
-async def base_url(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
-    settings = load_settings(data_dir=tmp_path)
-    engine = create_engine(migrated_url)
+async def demo_app(url: str, settings):  # type: ignore[no-untyped-def]
+    engine = create_engine(url)
     async with session_factory(engine)() as session, session.begin():
         await sync_queues(session, settings.queues)
         await load_demo_data(session)
-    async with running(create_app(settings, engine)) as url:
-        yield url
+    async with running(create_app(settings, engine)) as base:
+        yield base
     await engine.dispose()
+
+
+@pytest.fixture
+async def base_url(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
+    async for url in demo_app(migrated_url, load_settings(data_dir=tmp_path)):
+        yield url
 
 
 async def test_login_gives_a_token_and_a_session_cookie(base_url: str) -> None:
@@ -83,14 +87,8 @@ async def test_socketio_refuses_connections_without_a_valid_token(base_url: str)
 
 @pytest.fixture
 async def proxied_url(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
-    settings = load_settings(data_dir=tmp_path, web={"client_address_header": "X-Forwarded-For"})
-    engine = create_engine(migrated_url)
-    async with session_factory(engine)() as session, session.begin():
-        await sync_queues(session, settings.queues)
-        await load_demo_data(session)
-    async with running(create_app(settings, engine)) as url:
+    async for url in demo_app(migrated_url, load_settings(data_dir=tmp_path, web={"client_address_header": "X-Forwarded-For"})):
         yield url
-    await engine.dispose()
 
 
 async def test_guesses_from_elsewhere_never_lock_the_right_password_out(proxied_url: str) -> None:

@@ -46,6 +46,17 @@ def _period(request: web.Request) -> Period:
         raise json_error(400, str(error)) from None
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)`` in an agent's name or a
+    queue's label) gets a leading apostrophe, shown as text; numbers stay numbers."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def table_response(request: web.Request, name: str, about: dict[str, str], rows: list[dict]) -> web.Response:  # type: ignore[type-arg]
     """A report's rows as JSON (``about`` and ``rows``) or, with ``format=csv``, as a CSV download."""
     fmt = request.query.get("format", "json")
@@ -56,8 +67,8 @@ def table_response(request: web.Request, name: str, about: dict[str, str], rows:
     header, table = csv_rows(rows)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(table)
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in table)
     filename = f"{name}-{about.get('from', '')[:10].replace('-', '')}.csv"
     return web.Response(
         text="\ufeff" + out.getvalue(),  # the BOM makes spreadsheet programs read Chinese names as UTF-8
