@@ -10,13 +10,14 @@ from agent_ui import pages
 from agent_ui.api import agents, call_control, calls, customers, me, meta, openapi, qa, records, reports, wallboard
 from agent_ui.api.common import SESSIONS, refuse_nul
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
-from agent_ui.auth import LoginLimiter, login
+from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginLimiter, authenticate, bearer_token, login
 from agent_ui.dispositions import DispositionGuard
 from agent_ui.realtime import Realtime
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
 from crm import schema
 from crm.db import session_factory
+from crm.tokens import revoke_token
 from telephony.service import TelephonyService
 
 REALTIME = web.AppKey("realtime", Realtime)
@@ -52,6 +53,20 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return await login(request, sessions, limiter, settings.web)
 
     app.router.add_post("/api/login", handle_login)
+
+    async def handle_logout(request: web.Request) -> web.Response:
+        await authenticate(request, sessions)
+        token, _ = bearer_token(request)
+        assert token is not None  # authenticate() found it valid
+        async with sessions() as session, session.begin():
+            await revoke_token(session, token)
+        await request.app[REALTIME].disconnect_token(token)
+        response = web.json_response({"logged_out": True})
+        response.del_cookie(SESSION_COOKIE, path="/")
+        response.del_cookie(CSRF_COOKIE, path="/")
+        return response
+
+    app.router.add_post("/api/logout", handle_logout)
     for resource in (customers, calls, records, call_control, me, agents, wallboard, reports, qa, meta, openapi, pages):
         resource.routes(app)
     realtime = Realtime(settings, sessions, telephony.bus if telephony is not None else None)

@@ -16,7 +16,7 @@ from agent_ui.wallboard.board import agent_state_payload
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
 from crm.cards import customer_card
-from crm.tokens import user_for_token
+from crm.tokens import live_digests, token_digest, user_for_token
 from telephony.events import (
     AgentStateChanged,
     CallAnswered,
@@ -34,6 +34,10 @@ from telephony.events import (
 )
 from telephony.calls.state import CallSnapshot
 
+
+
+def token_room(digest: str) -> str:
+    return f"token:{digest}"
 
 
 def agent_room(extension: str) -> str:
@@ -71,6 +75,8 @@ class Realtime:
         self._consumer: Consumer | None = None
         self._welcomes: set[asyncio.Task[None]] = set()
         self.wallboard: Wallboard | None = None  # set by the app: leaders' sockets get the live picture
+        self.revalidate_s = 30.0  # how often open sockets' tokens are checked again (revoked, expired, user disabled)
+        self._sweeper: asyncio.Task[None] | None = None
 
     def attach(self, app) -> None:  # type: ignore[no-untyped-def]
         self.sio.attach(app, socketio_path="socket.io")
@@ -86,7 +92,9 @@ class Realtime:
             user = await user_for_token(session, token if isinstance(token, str) else None)
         if user is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized: log in first and connect with auth={'token': ...}")
-        await self.sio.save_session(sid, {"user_id": user.id, "role": user.role.value, "extension": user.extension})
+        digest = token_digest(token)
+        await self.sio.save_session(sid, {"user_id": user.id, "role": user.role.value, "extension": user.extension, "token": digest})
+        await self.sio.enter_room(sid, token_room(digest))
         if user.extension:
             await self.sio.enter_room(sid, agent_room(user.extension))
         if self.wallboard is not None:
@@ -101,10 +109,39 @@ class Realtime:
     async def _start(self, app) -> None:  # type: ignore[no-untyped-def]
         if self._bus is not None:
             self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged], self.push, "realtime")
+        self._sweeper = asyncio.create_task(self._sweep(), name="realtime-sweep")
 
     async def _stop(self, app) -> None:  # type: ignore[no-untyped-def]
         if self._consumer is not None:
             await self._consumer.stop()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+
+    # Sockets whose login ended ------------------------------------------------------------------
+
+    async def disconnect_token(self, token: str) -> None:
+        """A token was revoked (logout): its sockets are closed now."""
+        await self._disconnect_room(token_room(token_digest(token)))
+
+    async def _disconnect_room(self, room: str) -> None:
+        for sid in [sid for sid, *_ in self.sio.manager.get_participants("/", room)]:
+            await self.sio.disconnect(sid)
+
+    async def _sweep(self) -> None:
+        """A token revoked elsewhere (``callcenter user disable``, another worker) or expired
+        closes its sockets within ``revalidate_s``."""
+        while True:
+            await asyncio.sleep(self.revalidate_s)
+            rooms = {room for room in self.sio.manager.rooms.get("/", {}) if isinstance(room, str) and room.startswith("token:")}
+            digests = {room.removeprefix("token:") for room in rooms}
+            try:
+                async with self._sessions() as session:
+                    live = await live_digests(session, digests)
+            except Exception:  # noqa: BLE001 - the database is away: check again next round
+                continue
+            for digest in digests - live:
+                await self._disconnect_room(token_room(digest))
 
     async def _pop(self, call: CallSnapshot, agent: str) -> None:
         """call.offered with the customer card: the other party's number is the caller's inbound,

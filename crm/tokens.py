@@ -15,13 +15,13 @@ from crm.models import ApiToken, User
 TOKEN_LIFETIME = timedelta(hours=12)  # one shift, with margin
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def issue_token(session: AsyncSession, user: User) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=_digest(token), user_id=user.id, expires_at=utcnow() + TOKEN_LIFETIME))
+    session.add(ApiToken(token_hash=token_digest(token), user_id=user.id, expires_at=utcnow() + TOKEN_LIFETIME))
     await session.flush()
     return token
 
@@ -33,9 +33,25 @@ async def user_for_token(session: AsyncSession, token: str | None) -> User | Non
     return await session.scalar(
         select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token), ApiToken.expires_at > utcnow(), User.active)
+        .where(ApiToken.token_hash == token_digest(token), ApiToken.expires_at > utcnow(), User.active)
     )
 
 
 async def revoke_token(session: AsyncSession, token: str) -> None:
-    await session.execute(delete(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    await session.execute(delete(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+
+
+async def live_digests(session: AsyncSession, digests: set[str]) -> set[str]:
+    """Of these token digests, the ones still valid (not revoked, not expired, user active)."""
+    if not digests:
+        return set()
+    rows = await session.scalars(
+        select(ApiToken.token_hash)
+        .join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash.in_(digests), ApiToken.expires_at > utcnow(), User.active)
+    )
+    return set(rows)

@@ -9,7 +9,8 @@ import aiohttp
 import pytest
 import socketio
 
-from agent_ui.app import create_app
+from agent_ui.app import REALTIME, create_app
+from agent_ui.cli.main import main
 from agent_ui.auth import LoginLimiter
 from config import load_settings
 from crm.db import create_engine, session_factory
@@ -138,3 +139,60 @@ async def test_health_answers_at_once_during_twenty_wrong_password_logins(base_u
         assert not all(task.done() for task in logins)  # health was asked while they were checked
         assert await asyncio.gather(*logins) == [401] * 20
     assert max(health_times) < one_check / 2, (health_times, one_check)
+
+
+async def _socket(base_url: str, token: str) -> tuple[socketio.AsyncClient, asyncio.Event]:
+    client = socketio.AsyncClient(reconnection=False)
+    gone = asyncio.Event()
+    client.on("disconnect", lambda *reason: gone.set())
+    await client.connect(base_url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
+    return client, gone
+
+
+async def _login(http: aiohttp.ClientSession, base_url: str, username: str) -> str:
+    async with http.post(f"{base_url}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as response:
+        assert response.status == 200
+        return (await response.json())["token"]
+
+
+async def test_logout_revokes_the_token_and_closes_its_sockets(base_url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        token = await _login(http, base_url, "agent1001")
+        other = await _login(http, base_url, "agent1001")  # the same agent on a second screen
+        client, gone = await _socket(base_url, token)
+        kept, kept_gone = await _socket(base_url, other)
+        bearer = {"Authorization": f"Bearer {token}"}
+        async with http.post(f"{base_url}/api/logout", headers=bearer) as response:
+            assert response.status == 200
+        await asyncio.wait_for(gone.wait(), 5)
+        async with http.get(f"{base_url}/api/me", headers=bearer) as response:
+            assert response.status == 401
+        async with http.post(f"{base_url}/api/logout", headers=bearer) as response:
+            assert response.status == 401
+        async with http.get(f"{base_url}/api/me", headers={"Authorization": f"Bearer {other}"}) as response:
+            assert response.status == 200 and not kept_gone.is_set()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await _socket(base_url, token)
+        await kept.disconnect()
+
+
+async def test_a_disabled_user_cannot_log_in_and_their_open_desktop_is_closed(migrated_url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CALLCENTER_DATABASE__URL", migrated_url)
+    settings = load_settings(data_dir=tmp_path)
+    engine = create_engine(migrated_url)
+    async with session_factory(engine)() as session, session.begin():
+        await sync_queues(session, settings.queues)
+        await load_demo_data(session)
+    app = create_app(settings, engine)
+    app[REALTIME].revalidate_s = 0.2
+    async with running(app) as base_url, aiohttp.ClientSession() as http:
+        token = await _login(http, base_url, "agent1004")
+        client, gone = await _socket(base_url, token)
+        assert await asyncio.to_thread(main, ["--data-dir", str(tmp_path), "user", "disable", "--username", "agent1004"]) == 0
+        await asyncio.wait_for(gone.wait(), 5)  # closed by the sweep: the CLI is another process
+        async with http.post(f"{base_url}/api/login", json={"username": "agent1004", "password": DEMO_PASSWORD}) as response:
+            assert response.status == 401
+        assert await asyncio.to_thread(main, ["--data-dir", str(tmp_path), "user", "enable", "--username", "agent1004"]) == 0
+        await _login(http, base_url, "agent1004")
+    assert await asyncio.to_thread(main, ["--data-dir", str(tmp_path), "user", "disable", "--username", "nobody"]) == 1
+    await engine.dispose()

@@ -12,7 +12,8 @@ from config import Settings
 from crm import schema
 from crm.db import open_engine, session_factory
 from crm.models import Role, User
-from crm.users import UserError, add_user
+from crm.tokens import revoke_user_tokens
+from crm.users import UserError, add_user, find_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +32,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.set_defaults(handler=run_add)
     listing = actions.add_parser("list", help="list users")
     listing.set_defaults(handler=run_list)
+    for action, active, about in (
+        ("disable", False, "stop a user logging in; their tokens are revoked and open desktops closed within 30 s"),
+        ("enable", True, "let a disabled user log in again"),
+    ):
+        switch = actions.add_parser(action, help=about)
+        switch.add_argument("--username", required=True)
+        switch.set_defaults(handler=run_switch, active=active)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -86,4 +94,27 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
     for user in rows:
         queues = ",".join(q.name for q in user.queues)
         print(f"{user.username:20} {user.role.value:13} ext {user.extension or '-':6} queues {queues or '-'}")
+    return 0
+
+
+def run_switch(args: argparse.Namespace, settings: Settings) -> int:
+    async def switch() -> bool:
+        async with open_engine(settings.database_url) as engine:
+            await schema.check_up_to_date(engine)
+            async with session_factory(engine)() as session, session.begin():
+                user = await find_user(session, args.username)
+                if user is None:
+                    return False
+                user.active = args.active
+                if not args.active:
+                    await revoke_user_tokens(session, user.id)
+                return True
+
+    try:
+        found = asyncio.run(switch())
+    except schema.SchemaOutOfDate as error:
+        raise CommandError(str(error)) from None
+    if not found:
+        raise CommandError(f"no user {args.username!r}")
+    print(f"{args.username} {'enabled' if args.active else 'disabled'}")
     return 0
