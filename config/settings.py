@@ -92,6 +92,11 @@ class WebSettings(_Section):
         "Read only on requests from trusted_proxies; otherwise the peer address is the client.",
     )
     trusted_proxies: list[str] = Field(default=["127.0.0.1", "::1"], description="Proxies whose client_address_header is believed.")
+    frame_ancestors: str = Field(
+        default="'none'",
+        pattern=r"^[A-Za-z0-9 '.:/*_-]{1,500}$",
+        description="Who may frame the pages (CSP frame-ancestors): 'none', or a list such as 'self' https://crm.example.",
+    )
 
 
 class QueueSettings(_Section):

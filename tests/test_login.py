@@ -196,3 +196,13 @@ async def test_a_disabled_user_cannot_log_in_and_their_open_desktop_is_closed(mi
         await _login(http, base_url, "agent1004")
     assert await asyncio.to_thread(main, ["--data-dir", str(tmp_path), "user", "disable", "--username", "nobody"]) == 1
     await engine.dispose()
+
+
+async def test_every_response_forbids_framing_and_sniffing_and_names_no_versions(base_url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for path in ("/desktop", "/api/health", "/api/me"):
+            async with http.get(f"{base_url}{path}") as response:
+                headers = response.headers
+                assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+                assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "same-origin"
+                assert headers["Server"] == "callcenter"
