@@ -70,7 +70,10 @@ class Realtime:
         self.settings = settings
         self._sessions = sessions
         self._bus = bus
-        self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], logger=False, engineio_logger=False)
+        # A socket opened by another site's page would carry the session cookie (cross-site
+        # WebSocket hijacking): only the app's own origin, or the configured ones, may connect.
+        origins = settings.web.allowed_origins or None  # None: same origin only
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=origins, logger=False, engineio_logger=False)
         self.sio.on("connect", self._connect)
         self._consumer: Consumer | None = None
         self._welcomes: set[asyncio.Task[None]] = set()

@@ -92,6 +92,11 @@ class WebSettings(_Section):
         "Read only on requests from trusted_proxies; otherwise the peer address is the client.",
     )
     trusted_proxies: list[str] = Field(default=["127.0.0.1", "::1"], description="Proxies whose client_address_header is believed.")
+    allowed_origins: list[str] = Field(
+        default=[],
+        description="Origins (scheme://host[:port]) whose pages may open socket.io connections; "
+        "empty: only the app's own origin (the Host the browser asked for).",
+    )
     frame_ancestors: str = Field(
         default="'none'",
         pattern=r"^[A-Za-z0-9 '.:/*_-]{1,500}$",

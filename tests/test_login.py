@@ -206,3 +206,17 @@ async def test_every_response_forbids_framing_and_sniffing_and_names_no_versions
                 assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
                 assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "same-origin"
                 assert headers["Server"] == "callcenter"
+
+
+async def test_sockets_from_another_sites_page_are_refused_even_with_the_cookie(base_url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        token = await _login(http, base_url, "agent1002")
+    cookie = {"Cookie": f"cc_session={token}"}
+    evil = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await evil.connect(base_url, headers={**cookie, "Origin": "http://evil.example"}, transports=["websocket"], wait_timeout=5)
+    await evil.disconnect()
+    own = socketio.AsyncClient(reconnection=False)
+    await own.connect(base_url, headers={**cookie, "Origin": base_url}, transports=["websocket"], wait_timeout=5)
+    assert own.connected
+    await own.disconnect()
