@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +95,12 @@ class QaWorker:
             self._pool = ProcessPoolExecutor(self._settings.workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        if self._pool is broken:
+            log.warning("QA: a worker process died; starting a new pool")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="qa-worker")
 
@@ -167,10 +174,16 @@ class QaWorker:
             talk_span_s = (call.ended_at - call.answered_at).total_seconds()
             hold = {"count": call.hold_count, "seconds": call.hold_s}
             model = str(self._settings.whisper_model_dir) if self._settings.whisper_model_dir else None
+            pool = self._executor()
             try:
                 result = await asyncio.get_running_loop().run_in_executor(
-                    self._executor(), analyse_files, str(legs[0]), str(legs[1]), definition, self._settings.language, talk_span_s, model, hold
+                    pool, analyse_files, str(legs[0]), str(legs[1]), definition, self._settings.language, talk_span_s, model, hold
                 )
+            except BrokenProcessPool as failure:
+                # A worker process died (killed, out of memory): a new pool for the next round, and
+                # this call again then; one that keeps killing its worker fails after MAX_ATTEMPTS.
+                self._replace(pool)
+                state, error = "pending", f"the analysis process died: {failure}"[:500]
             except Exception as failure:  # noqa: BLE001 - one bad recording never stops the others
                 state, error = "failed", f"{type(failure).__name__}: {failure}"[:500]
         async with self._sessions() as session, session.begin():
