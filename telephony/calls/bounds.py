@@ -28,6 +28,13 @@ def bounded(value: str, limit: int) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in value).split())[:limit]
 
 
+def clipped(value: object, limit: int = LIST_TEXT) -> object:
+    """``value`` bounded if it is a string that needs it, else unchanged (the cheap check first)."""
+    if isinstance(value, str) and (len(value) > limit or not value.isprintable()):
+        return bounded(value, limit)
+    return value
+
+
 def bound_call(info: CallSnapshot) -> None:
     """Bound every text field of ``info`` in place (cheap when nothing needs it: a length and a
     printable check a field)."""
@@ -38,5 +45,4 @@ def bound_call(info: CallSnapshot) -> None:
     for entries in (info.offers, info.transfers):
         for entry in entries:
             for key, value in entry.items():
-                if isinstance(value, str) and (len(value) > LIST_TEXT or not value.isprintable()):
-                    entry[key] = bounded(value, LIST_TEXT)
+                entry[key] = clipped(value)

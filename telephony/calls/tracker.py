@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from telephony.agents.interfaces import InterfacePattern
-from telephony.calls.bounds import LIST_TEXT, bound_call, bounded
+from telephony.calls.bounds import bound_call, clipped
 from telephony.calls.state import CallPhase, CallSnapshot, Disposition
 from telephony.events import (
     CallAnswered,
@@ -147,9 +147,7 @@ class CallTracker:
 
     def _emit(self, live: _LiveCall, cls: type[CallEvent], at: datetime, **fields: object) -> CallEvent:
         bound_call(live.info)
-        for key, value in fields.items():
-            if isinstance(value, str) and (len(value) > LIST_TEXT or not value.isprintable()):
-                fields[key] = bounded(value, LIST_TEXT)
+        fields = {key: clipped(value) for key, value in fields.items()}
         return cls(server=self.server, at=at, call=live.info.copy(), **fields)  # type: ignore[arg-type]
 
     def _on_Newchannel(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
