@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from crm.access import Scope
 from crm.models import Role, User
 
 
@@ -37,6 +38,16 @@ class Directory:
     def team_of(self, extension: str) -> int | None:
         agent = self.agents.get(extension)
         return agent.team_id if agent else None
+
+    def agents_seen_by(self, scope: Scope) -> set[str]:
+        """The extensions of the agents whose state and figures ``scope`` may see."""
+        return {e for e, a in self.agents.items() if scope.sees_team(a.team_id)}
+
+    def queues_seen_by(self, scope: Scope) -> set[str] | None:
+        """The queues ``scope`` watches: None for all of them, else those its team works."""
+        if scope.whole_center:
+            return None
+        return self.team_queues(scope.team_id) if scope.leads_a_team and scope.team_id is not None else set()
 
 
 async def load_directory(session: AsyncSession) -> Directory:

@@ -19,6 +19,7 @@ from qa.scorecards import grade
 from qa.store import definition_of
 
 COMMENT_KEYS = ("strengths", "problems", "advice", "training")  # 亮点, 问题描述, 改进建议, 培训建议
+REOPENED_BY_CORRECTION = ("acknowledged", "resolved")
 
 
 class EvaluationError(ValueError):
@@ -92,6 +93,11 @@ async def correct(session: AsyncSession, evaluation: Evaluation, grades: Grades,
     number = max(v.version for v in evaluation.versions) + 1
     version = await _version(session, evaluation, scorecard, grades, author, number, reason.strip())
     session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="corrected", actor_id=author, comment=reason.strip()))
+    if evaluation.status in REOPENED_BY_CORRECTION:
+        # The agent acknowledged (or was told the outcome of) other grades: they see the new ones
+        # and acknowledge or dispute again.
+        session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="reopened", actor_id=author, comment=f"was {evaluation.status}"))
+        evaluation.status = "submitted"
     await session.flush()
     return version
 

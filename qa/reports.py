@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,18 +17,20 @@ from qa.store import definition_of
 GROUPINGS = ("agent", "team", "item", "week")
 
 
-async def qa_report(session: AsyncSession, by: str, start: datetime, end: datetime, agents: set[int] | None = None) -> list[dict[str, Any]]:
+async def qa_report(
+    session: AsyncSession, by: str, start: datetime, end: datetime, seen: ColumnElement[bool] | None = None
+) -> list[dict[str, Any]]:
+    """``seen``: the evaluations the reader may see (crm.access), all if None."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
-    evaluations = [
-        e
-        for e in await session.scalars(
+    evaluations = list(
+        await session.scalars(
             select(Evaluation)
             .where(Evaluation.created_at >= start, Evaluation.created_at < end, Evaluation.calibration_id.is_(None))
+            .where(seen if seen is not None else true())
             .options(selectinload(Evaluation.versions))
         )
-        if agents is None or e.agent_id in agents
-    ]
+    )
     latest = {e.id: max(e.versions, key=lambda v: v.version) for e in evaluations}
     if by == "item":
         return await _by_item(session, evaluations, latest)

@@ -126,6 +126,35 @@ async def test_calibration_is_blind_until_graded_and_reports_the_spread(qa_api) 
     assert (await api.call("GET", "/api/qa/evaluations", tokens["agent1003"]))[1]["evaluations"] == []
 
 
+async def test_grades_stay_the_graders_and_a_correction_after_acknowledgement_reopens(qa_api) -> None:  # type: ignore[no-untyped-def]
+    api, tokens, calls = qa_api
+    _, graded = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks()})
+    evaluation = f"/api/qa/evaluations/{graded['id']}"
+    # The team's leader reads the evaluation (coaching) but never overwrites the inspector's grades.
+    assert (await api.call("GET", evaluation, tokens["leader"]))[0] == 200
+    status, body = await api.call("PUT", evaluation, tokens["leader"], json={"items": full_marks(**{"voice.pace": {"points": 0}}), "reason": "太快"})
+    assert status == 403 and "graded it" in body["error"]
+    status, body = await api.call("POST", f"{evaluation}/acknowledge", tokens["agent1001"], json={"comment": "收到"})
+    assert status == 200 and body["status"] == "acknowledged"
+    status, body = await api.call("PUT", evaluation, tokens["qa"], json={"items": full_marks(**{"voice.pace": {"points": 3}}), "reason": "复听后扣分"})
+    assert status == 200 and body["status"] == "submitted" and body["total"] == 98.0  # the agent acknowledged other grades
+    assert [e["kind"] for e in body["events"]] == ["submitted", "acknowledged", "corrected", "reopened"]
+    assert (await api.call("POST", f"{evaluation}/dispute", tokens["agent1001"], json={"comment": "语速正常"}))[1]["status"] == "disputed"
+    status, body = await api.call("POST", f"{evaluation}/resolve", tokens["qa"], json={"comment": "维持"})
+    assert status == 403 and "your own grading" in body["error"]  # the grader does not judge the appeal
+    assert (await api.call("POST", f"{evaluation}/resolve", tokens["qa2"], json={"comment": "维持"}))[1]["status"] == "resolved"
+
+    # A calibration's creator who also grades it is as blind as the others until they have graded.
+    _, calibration = await api.call("POST", "/api/qa/calibrations", tokens["qa"], json={"call_id": calls["theirs"], "inspectors": ["qa", "qa2"]})
+    path = f"/api/qa/calibrations/{calibration['id']}"
+    assert (await api.call("GET", path, tokens["qa"]))[0] == 409
+    grade = {"call_id": calls["theirs"], "calibration_id": calibration["id"], "items": full_marks()}
+    assert (await api.call("POST", "/api/qa/evaluations", tokens["qa2"], json=grade))[0] == 201
+    assert (await api.call("GET", path, tokens["qa"]))[0] == 409  # qa2's grades are in; qa's are not
+    assert (await api.call("POST", "/api/qa/evaluations", tokens["qa"], json=grade))[0] == 201
+    assert (await api.call("GET", path, tokens["qa"]))[1]["graded_by"] == sorted(calibration["inspectors"])
+
+
 async def test_roles_an_inspector_edits_no_crm_data_and_an_agent_sees_only_their_own(qa_api) -> None:  # type: ignore[no-untyped-def]
     api, tokens, calls = qa_api
     assert (await api.call("PATCH", f"/api/calls/{calls['mine']}", tokens["qa"], json={"notes": "x"}))[0] == 403

@@ -1,6 +1,6 @@
 """/api/agents/{extension}: a team leader's actions on an agent — force a pause with a reason, log
 them off (or back on), and listen, whisper or barge on their call. Team leaders act on their own
-team only (checked in the data, not the page); supervisors and admins on everyone."""
+team only, supervisors and admins on everyone (crm.access, checked in the data, not the page)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from agent_ui.api.common import SESSIONS, body, endpoint
 from agent_ui.api.me import StateChange, _bridge, _extension, apply_state
 from agent_ui.auth import json_error
+from crm.access import Scope
 from crm.models import Role, User
 from telephony.outbound.dialer import DialError
 
@@ -29,7 +30,7 @@ async def _agent(request: web.Request, leader: User) -> User:
     """The agent named by the path, if this leader may act on them."""
     async with request.app[SESSIONS]() as session:
         agent = await session.scalar(select(User).where(User.extension == request.match_info["id"], User.role == Role.AGENT))
-    if agent is None or (leader.role == Role.TEAM_LEADER and (leader.team_id is None or agent.team_id != leader.team_id)):
+    if agent is None or not Scope.of(leader).manages(agent):
         raise json_error(404, "no such agent in your team")
     return agent
 

@@ -1,6 +1,6 @@
 """Call controls for the live call: hang up, hold and resume, transfer (blind or attended, to a queue, an agent or a
-number), complete an attended transfer, and click-to-dial. Agents act on their own calls; team
-leaders, supervisors and admins on any."""
+number), complete an attended transfer, and click-to-dial. Agents act on their own calls, team
+leaders on their team's, supervisors and admins on any (crm.access)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,24 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_ui.api.common import STAFF, body, endpoint
+from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
 from agent_ui.api.me import _bridge, _extension
 from agent_ui.auth import json_error
-from crm.models import Role, User
+from crm.access import Scope, team_of_extension
+from crm.models import User
 from telephony.calls.control import BadTarget, CallControlError
 from telephony.outbound.dialer import DialError, NotDialable
 
 
-def _live_call(request: web.Request, user: User):  # type: ignore[no-untyped-def]
+async def _live_call(request: web.Request, user: User):  # type: ignore[no-untyped-def]
     bridge = _bridge(request)
     call = bridge.find_call(request.match_info["id"])
-    if call is None:
-        raise json_error(404, "no such live call (it may have ended)")
-    if user.role == Role.AGENT and call.agent != user.extension:
-        raise json_error(404, "no such live call (it may have ended)")
-    return bridge, call
+    if call is not None:
+        async with request.app[SESSIONS]() as session:
+            team = await team_of_extension(session, call.agent)
+        if Scope.of(user).controls_live_call(call.agent, team):
+            return bridge, call
+    raise json_error(404, "no such live call (it may have ended)")
 
 
 class Transfer(BaseModel):
@@ -44,7 +46,7 @@ class Dial(BaseModel):
 
 async def _act(request: web.Request, user: User, action: str, done: str) -> web.Response:
     """One CallControl action without arguments on the user's live call."""
-    bridge, call = _live_call(request, user)
+    bridge, call = await _live_call(request, user)
     try:
         await getattr(bridge.call_control, action)(call.linkedid)
     except CallControlError as error:
@@ -70,7 +72,7 @@ async def resume(request: web.Request, user: User) -> web.Response:
 @endpoint(*STAFF)
 async def transfer(request: web.Request, user: User) -> web.Response:
     change = await body(request, Transfer)
-    bridge, call = _live_call(request, user)
+    bridge, call = await _live_call(request, user)
     try:
         if change.kind == "blind":
             await bridge.call_control.blind_transfer(call.linkedid, queue=change.queue, agent=change.agent, number=change.number)

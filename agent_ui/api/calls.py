@@ -1,5 +1,6 @@
-"""/api/calls: the call log. Agents see and annotate their own calls; leaders, supervisors, QA and
-admins see all. The bridge owns the telephony columns; here only disposition_code and notes change."""
+"""/api/calls: the call log. Who sees and annotates which calls is crm.access's Scope (agents their
+own, team leaders their team's, QA inspectors read all, supervisors and admins all). The bridge owns
+the telephony columns; here only disposition_code and notes change."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.sql import Select
 
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param, row_id
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
-from crm.models import Call, Role, User
+from crm.access import Scope
+from crm.models import Call, User
 
 
 def call_json(call: Call) -> dict[str, Any]:
@@ -56,10 +57,6 @@ def call_json(call: Call) -> dict[str, Any]:
     }
 
 
-def visible(query: Select, user: User) -> Select:
-    return query.where(Call.agent_id == user.id) if user.role == Role.AGENT else query
-
-
 def parse_since(request: web.Request) -> datetime | None:
     raw = request.query.get("since")
     if not raw:
@@ -76,7 +73,7 @@ def parse_since(request: web.Request) -> datetime | None:
 @endpoint(*EVERYONE)
 async def list_calls(request: web.Request, user: User) -> web.Response:
     limit = int_param(request, "limit", 50, 1, 500)
-    query = visible(select(Call), user).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+    query = select(Call).where(Scope.of(user).calls()).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
     if (since := parse_since(request)) is not None:
         query = query.where(Call.started_at >= since)
     for name in ("queue", "direction", "disposition", "agent_extension"):
@@ -87,12 +84,14 @@ async def list_calls(request: web.Request, user: User) -> web.Response:
     return web.json_response({"calls": [call_json(c) for c in calls]})
 
 
-async def own_call(request: web.Request, session, user: User) -> Call:  # type: ignore[no-untyped-def]
-    """By row id, or by Linkedid (the ``call_id`` of the socket.io events)."""
+async def own_call(request: web.Request, session, user: User, *, write: bool = False) -> Call:  # type: ignore[no-untyped-def]
+    """The path's call if this user may read it (or, with ``write``, change it): by row id, or by
+    Linkedid (the ``call_id`` of the socket.io events). Any other call is "no such call"."""
     key = request.match_info["id"]
     number = row_id(key)
     match = Call.id == number if number is not None else Call.linkedid == key
-    call = await session.scalar(visible(select(Call), user).where(match))
+    scope = Scope.of(user)
+    call = await session.scalar(select(Call).where(match, scope.writes_calls() if write else scope.calls()))
     if call is None:
         raise json_error(404, "no such call")
     return call
@@ -121,7 +120,7 @@ class CallNotes(BaseModel):
 async def update_call(request: web.Request, user: User) -> web.Response:
     changes = await body(request, CallNotes)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await own_call(request, session, user)
+        call = await own_call(request, session, user, write=True)
         if changes.disposition_code is not None:
             check_disposition(request, call, changes.disposition_code)
         for field, value in changes.model_dump(exclude_unset=True).items():

@@ -2,10 +2,11 @@
 resolve), calibrations and QA reports; /api/calls/{id}/qa (the auto-QA result) and
 /api/calls/{id}/recording/{leg} (the audio, for the player).
 
-Who may do what (the handbook's RBAC, §1.4): QA inspectors, team leaders (coaching, their team),
-supervisors and admins grade; inspectors, supervisors and admins resolve disputes; an agent reads
-only their own evaluations and recordings and acknowledges or disputes them. Calibration grades
-are blind: an inspector sees only their own until the supervisor's spread report.
+Who may do what (the handbook's RBAC, §1.4; what each sees is crm.access's Scope): QA inspectors,
+team leaders (coaching, their team), supervisors and admins grade; only the grader, a supervisor or
+an admin corrects; inspectors, supervisors and admins resolve disputes, never about their own
+grading; an agent reads only their own evaluations and recordings and acknowledges or disputes them.
+Calibration grades are blind: a grader sees only their own until they have graded.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from agent_ui.api.reports import table_response
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from agent_ui.recordings import recording_file
+from crm.access import Scope
 from crm.models import Calibration, Call, Evaluation, QaIntake, Role, Scorecard, User
 from qa import evaluations as flow
 from qa.reports import qa_report
@@ -36,7 +38,6 @@ from qa.store import definition_of, latest_scorecard, save_scorecard
 
 GRADERS = (Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 REVIEWERS = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
-SEE_ALL = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
 LEGS = {"agent": "-agent.wav", "caller": "-caller.wav", "mix": "-mix.wav", "stereo": ""}
 QUEUE_DAYS = 30
 
@@ -86,8 +87,8 @@ class NewCalibration(BaseModel):
     scorecard_id: RowId | None = None
 
 
-async def _call(session, call_id: int) -> Call:  # type: ignore[no-untyped-def]
-    call = await session.get(Call, call_id)
+async def _call(session, call_id: int, user: User) -> Call:  # type: ignore[no-untyped-def]
+    call = await session.scalar(select(Call).where(Call.id == call_id, Scope.of(user).calls()))
     if call is None:
         raise json_error(404, "no such call")
     return call
@@ -162,7 +163,7 @@ async def review_queue(request: web.Request, user: User) -> web.Response:
             await session.execute(
                 select(QaIntake, Call)
                 .join(Call, Call.id == QaIntake.call_id)
-                .where(QaIntake.created_at >= since)
+                .where(QaIntake.created_at >= since, Scope.of(user).calls())
                 .order_by(QaIntake.id.desc())
                 .limit(2000)
             )
@@ -189,7 +190,7 @@ async def review_queue(request: web.Request, user: User) -> web.Response:
 async def pick(request: web.Request, user: User) -> web.Response:
     wanted = await body(request, Pick)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await _call(session, wanted.call_id)
+        call = await _call(session, wanted.call_id, user)
         intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
         if intake is None:
             intake = QaIntake(call_id=call.id, state="pending" if call.recordings else "skipped", review_reasons=[])
@@ -220,40 +221,27 @@ def evaluation_json(evaluation: Evaluation, full: bool = False) -> dict[str, Any
     return data
 
 
-def _may_read(user: User, evaluation: Evaluation, team_agents: set[int] | None = None) -> bool:
-    if user.role == Role.AGENT:
-        return evaluation.agent_id == user.id and evaluation.calibration_id is None
-    if evaluation.calibration_id is not None and user.role == Role.QA_INSPECTOR:
-        return evaluation.inspector_id == user.id  # blind
-    if user.role == Role.TEAM_LEADER:
-        return evaluation.inspector_id == user.id or (team_agents is not None and evaluation.agent_id in team_agents)
-    return True
-
-
-async def _team_agents(session, user: User) -> set[int] | None:  # type: ignore[no-untyped-def]
-    if user.role != Role.TEAM_LEADER or user.team_id is None:
-        return None
-    return set(await session.scalars(select(User.id).where(User.team_id == user.team_id)))
-
-
 async def _evaluation(request: web.Request, session, user: User) -> Evaluation:  # type: ignore[no-untyped-def]
-    evaluation = await flow.load(session, path_id(request))
-    if evaluation is None or not _may_read(user, evaluation, await _team_agents(session, user)):
+    wanted = path_id(request)
+    seen = await session.scalar(select(Evaluation.id).where(Evaluation.id == wanted, Scope.of(user).evaluations()))
+    evaluation = await flow.load(session, wanted) if seen is not None else None
+    if evaluation is None:
         raise json_error(404, "no such evaluation")
     return evaluation
 
 
 @endpoint(*EVERYONE)
 async def list_evaluations(request: web.Request, user: User) -> web.Response:
-    query = select(Evaluation).options(selectinload(Evaluation.versions)).order_by(Evaluation.id.desc()).limit(500)
+    query = (
+        select(Evaluation).where(Scope.of(user).evaluations()).options(selectinload(Evaluation.versions)).order_by(Evaluation.id.desc()).limit(500)
+    )
     for name, column in (("agent", Evaluation.agent_id), ("call", Evaluation.call_id)):
         if raw := request.query.get(name):
             if not raw.isdigit():
                 raise json_error(400, f"{name} must be an id")
             query = query.where(column == int(raw))
     async with request.app[SESSIONS]() as session:
-        team = await _team_agents(session, user)
-        found = [e for e in await session.scalars(query) if _may_read(user, e, team)]
+        found = list(await session.scalars(query))
     return web.json_response({"evaluations": [evaluation_json(e) for e in found]})
 
 
@@ -261,10 +249,7 @@ async def list_evaluations(request: web.Request, user: User) -> web.Response:
 async def create_evaluation(request: web.Request, user: User) -> web.Response:
     wanted = await body(request, NewEvaluation)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await _call(session, wanted.call_id)
-        team = await _team_agents(session, user)
-        if team is not None and call.agent_id not in team:
-            raise json_error(404, "no such call in your team")
+        call = await _call(session, wanted.call_id, user)
         calibration = await session.get(Calibration, wanted.calibration_id) if wanted.calibration_id else None
         if wanted.calibration_id and (calibration is None or calibration.call_id != call.id):
             raise json_error(404, "no such calibration for this call")
@@ -310,8 +295,8 @@ async def _step(request: web.Request, user: User, model: type[BaseModel], action
 @endpoint(*GRADERS)
 async def correct_evaluation(request: web.Request, user: User) -> web.Response:
     async def run(session, evaluation: Evaluation, wanted: Correction) -> None:  # type: ignore[no-untyped-def]
-        if user.role == Role.QA_INSPECTOR and evaluation.inspector_id != user.id:
-            raise flow.EvaluationError("only the inspector who graded it, or a supervisor, corrects an evaluation", 403)
+        if not Scope.of(user).corrects(evaluation):
+            raise flow.EvaluationError("only the one who graded it, a supervisor or an admin corrects an evaluation", 403)
         await flow.correct(session, evaluation, wanted.grades(), user.id, wanted.reason)
 
     return await _step(request, user, Correction, run)
@@ -330,6 +315,8 @@ async def dispute(request: web.Request, user: User) -> web.Response:
 @endpoint(*REVIEWERS)
 async def resolve(request: web.Request, user: User) -> web.Response:
     async def run(session, evaluation: Evaluation, wanted: Resolution) -> None:  # type: ignore[no-untyped-def]
+        if not Scope.of(user).resolves(evaluation):
+            raise flow.EvaluationError("a dispute about your own grading is resolved by another inspector or a supervisor", 403)
         grades = flow.Grades(wanted.items, wanted.comments) if wanted.items is not None else None
         await flow.resolve(session, evaluation, user.id, wanted.comment, grades)
 
@@ -343,7 +330,7 @@ async def resolve(request: web.Request, user: User) -> web.Response:
 async def create_calibration(request: web.Request, user: User) -> web.Response:
     wanted = await body(request, NewCalibration)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await _call(session, wanted.call_id)
+        call = await _call(session, wanted.call_id, user)
         inspectors = list(await session.scalars(select(User).where(User.username.in_(wanted.inspectors))))
         missing = sorted(set(wanted.inspectors) - {u.username for u in inspectors})
         if missing or any(u.role not in GRADERS for u in inspectors):
@@ -364,24 +351,25 @@ async def create_calibration(request: web.Request, user: User) -> web.Response:
 async def list_calibrations(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         rows = list(await session.scalars(select(Calibration).order_by(Calibration.id.desc()).limit(200)))
-    mine = [c for c in rows if user.role in (Role.SUPERVISOR, Role.ADMIN) or user.id in c.inspector_ids or c.created_by == user.id]
+    scope = Scope.of(user)
+    mine = [c for c in rows if scope.whole_center or user.id in c.inspector_ids or c.created_by == user.id]
     return web.json_response({"calibrations": [{"id": c.id, "call_id": c.call_id, "scorecard_id": c.scorecard_id, "inspectors": c.inspector_ids} for c in mine]})
 
 
 @endpoint(*GRADERS)
 async def read_calibration(request: web.Request, user: User) -> web.Response:
-    """The spread report: for supervisors and the calibration's creator at any time, for an
-    inspector once they have graded it (so nobody grades after seeing the others)."""
+    """The spread report: for its graders once they have graded (so nobody grades after seeing the
+    others, not even the one who set it up), and for its creator and supervisors otherwise."""
     async with request.app[SESSIONS]() as session:
         calibration = await session.get(Calibration, path_id(request))
         if calibration is None:
             raise json_error(404, "no such calibration")
         report = await flow.calibration_spread(session, calibration)
-    if user.role not in (Role.SUPERVISOR, Role.ADMIN) and calibration.created_by != user.id:
-        if user.id not in calibration.inspector_ids:
-            raise json_error(404, "no such calibration")
-        if user.id not in report["graded_by"]:
-            raise json_error(409, "grade the call first: calibration is blind until you have")
+    shown = Scope.of(user).sees_spread(calibration.created_by, calibration.inspector_ids, report["graded_by"])
+    if shown is None:
+        raise json_error(404, "no such calibration")
+    if not shown:
+        raise json_error(409, "grade the call first: calibration is blind until you have")
     return web.json_response(report)
 
 
@@ -398,9 +386,8 @@ async def report(request: web.Request, user: User) -> web.Response:
         raise json_error(400, "from and to must be ISO dates") from None
     start, end = (m if m.tzinfo else m.replace(tzinfo=UTC) for m in (start, end))
     async with request.app[SESSIONS]() as session:
-        team = await _team_agents(session, user)
         try:
-            rows = await qa_report(session, by, start, end, team)
+            rows = await qa_report(session, by, start, end, Scope.of(user).evaluations())
         except ValueError as error:
             raise json_error(400, str(error)) from None
     return table_response(request, f"qa-{by}", {"from": start.isoformat(), "to": end.isoformat(), "by": by}, rows)

@@ -63,7 +63,7 @@ async def read_record(request: web.Request, user: User) -> web.Response:
 async def save(request: web.Request, user: User) -> web.Response:
     form = await body(request, RecordForm)
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await own_call(request, session, user)
+        call = await own_call(request, session, user, write=True)
         check_disposition(request, call, form.disposition_code)
         fields = {name: getattr(form, name) for name in form.model_fields_set & RECORD_FIELDS}
         try:

@@ -1,5 +1,5 @@
 """/api/reports/queues and /api/reports/agents: figures by interval over any range, as JSON or CSV
-(``format=csv``). Team leaders get their team's agents and the queues their team works."""
+(``format=csv``). Team leaders get their team's agents and the queues their team works (crm.access)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from agent_ui.api.common import SESSIONS, endpoint
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm.kpis import thresholds_by_queue
-from crm.models import Role, User
+from crm.access import Scope
+from crm.models import User
 from crm.reports import Period, ReportError, agent_report, csv_rows, queue_report
 from crm.teams import load_directory
 
@@ -87,9 +88,7 @@ async def queues(request: web.Request, user: User) -> web.Response:
     period = _period(request)
     limits = thresholds_by_queue(request.app[SETTINGS].queues)
     async with request.app[SESSIONS]() as session:
-        allowed = None
-        if user.role == Role.TEAM_LEADER:
-            allowed = (await load_directory(session)).team_queues(user.team_id) if user.team_id is not None else set()
+        allowed = (await load_directory(session)).queues_seen_by(Scope.of(user))
         rows = await queue_report(session, period, limits, allowed)
     return table_response(request, "queues", _about(period), rows)
 
@@ -99,9 +98,8 @@ async def agents(request: web.Request, user: User) -> web.Response:
     period = _period(request)
     async with request.app[SESSIONS]() as session:
         directory = await load_directory(session)
-        allowed = None
-        if user.role == Role.TEAM_LEADER:
-            allowed = {e for e, a in directory.agents.items() if user.team_id is not None and a.team_id == user.team_id}
+        scope = Scope.of(user)
+        allowed = None if scope.whole_center else directory.agents_seen_by(scope)
         names = {e: a.name for e, a in directory.agents.items()}
         rows = await agent_report(session, period, datetime.now(UTC), allowed, names)
     return table_response(request, "agents", _about(period), rows)

@@ -1,7 +1,7 @@
 """The wallboard service: feeds the :class:`Board` from the bus, rebuilds today's figures from the
 call log at start, and pushes ``queue.stats``, ``agent.states`` and ``alert`` over socket.io to the
 leaders allowed to see them (docs/socketio.md). Team leaders are in their team's room and get
-their team's agents and the queues their team works; supervisors and admins get everything.
+their team's agents and the queues their team works; supervisors and admins get everything (crm.access).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from agent_ui.wallboard.board import Alert, Board
 from config import Settings
 from crm.kpis import CallFacts
-from crm.models import Call, Role, User
+from crm.access import Scope
+from crm.models import Call, User
 from crm.teams import Directory, load_directory
 from telephony.events import AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus
 
 log = logging.getLogger(__name__)
 
-LEADERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS_ROOM = "wallboard:all"
 COALESCE_S = 0.05  # agents and queue figures changed by a burst of events go out once
 DIRECTORY_REFRESH_S = 30.0
@@ -100,15 +100,14 @@ class Wallboard:
     # Scoping -----------------------------------------------------------------------------------------
 
     def queues_for(self, user: User) -> list[str]:
-        if user.role == Role.TEAM_LEADER:
-            mine = self.directory.team_queues(user.team_id) if user.team_id is not None else set()
-            return [q for q in self.board.queue_names() if q in mine]
-        return self.board.queue_names()
+        mine = self.directory.queues_seen_by(Scope.of(user))
+        return [q for q in self.board.queue_names() if mine is None or q in mine]
 
     def agents_for(self, user: User) -> list[str]:
-        if user.role == Role.TEAM_LEADER:
-            return sorted(e for e, a in self.directory.agents.items() if user.team_id is not None and a.team_id == user.team_id)
-        return sorted(set(self.directory.agents) | set(self.board.agents))
+        scope = Scope.of(user)
+        if scope.whole_center:  # also the extensions the board heard of but the directory does not know
+            return sorted(set(self.directory.agents) | set(self.board.agents))
+        return sorted(self.directory.agents_seen_by(scope))
 
     def _queue_rooms(self, queue: str) -> list[str]:
         teams = {a.team_id for a in self.directory.agents.values() if queue in a.queues and a.team_id is not None}
@@ -133,14 +132,13 @@ class Wallboard:
 
     async def welcome(self, sid: str, user: User) -> None:
         """A leader's socket: join the rooms they may hear, then the current picture at once."""
-        if user.role not in LEADERS:
-            return
-        if user.role != Role.TEAM_LEADER:
+        scope = Scope.of(user)
+        if scope.whole_center:
             room = SUPERVISORS_ROOM
-        elif user.team_id is not None:
-            room = team_room(user.team_id)
+        elif scope.leads_a_team and scope.team_id is not None:
+            room = team_room(scope.team_id)
         else:
-            return  # a team leader without a team sees no one
+            return  # agents, QA, and a team leader without a team: no one's live picture
         await self._sio.enter_room(sid, room)
         await self._sio.emit("wallboard.snapshot", self.snapshot_for(user), to=sid)
 

@@ -39,6 +39,7 @@ class CallControl:
     def __init__(self, bridge: Bridge) -> None:
         self._bridge = bridge
         self._holds: set[str] = set()  # calls put on hold from the desktop, not yet resumed
+        self._consulting: set[str] = set()  # calls whose agent started an attended transfer from the desktop
 
     def _locate(self, linkedid: str) -> tuple[str, str | None, str | None]:
         for server, tracker in self._bridge.calls.items():
@@ -148,10 +149,16 @@ class CallControl:
         # Atxfer sends the feature code and the digits as DTMF: the target must be digits.
         await self._off_hold_line(linkedid)
         await self._on_agent_leg(linkedid, "Atxfer", "start the transfer", Context=TRANSFER_CONTEXT, Exten=digits)
+        self._consulting = {c for c in self._consulting if self._bridge.find_call(c) is not None} | {linkedid}
 
     async def complete_transfer(self, linkedid: str) -> None:
-        """The transferring agent leaves; the customer and the target are joined."""
+        """The transferring agent leaves; the customer and the target are joined. Completing is
+        hanging the agent's leg up, so without a consultation under way it would end the customer's
+        call: it is refused."""
+        if linkedid not in self._consulting:
+            raise CallControlError(f"call {linkedid} has no attended transfer to complete; start one first")
         await self._on_agent_leg(linkedid, "Hangup", "complete the transfer", Cause="16")
+        self._consulting.discard(linkedid)
 
     async def _on_agent_leg(self, linkedid: str, action: str, doing: str, **fields: str) -> None:
         """Send ``action`` for the agent's channel of a live call."""

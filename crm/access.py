@@ -1,0 +1,130 @@
+"""Who may see what of the center's calls, recordings, evaluations, agents and live calls: the one
+place it is decided, for every route and socket.io room (the matrix is in docs/security.md).
+
+- Supervisors (主管) and admins: the whole center.
+- QA inspectors (质检员): every call, its recording and every evaluation, except calibration
+  grades other than their own (calibration is blind); no agents, no live calls.
+- Team leaders (组长): their team's agents, calls, recordings, evaluations and live calls, and
+  their own calls. A leader without a team has no team: they see their own calls and nothing else.
+- Agents (座席员): their own calls, recordings, evaluations and live call.
+
+Every answer fails closed: a role this module does not name sees nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.models import Call, Evaluation, Role, User
+
+WHOLE_CENTER = frozenset({Role.SUPERVISOR, Role.ADMIN})
+HEARS_EVERY_CALL = WHOLE_CENTER | {Role.QA_INSPECTOR}
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int
+    role: Role
+    team_id: int | None
+    extension: str | None
+
+    @classmethod
+    def of(cls, user: User) -> Scope:
+        return cls(user.id, user.role, user.team_id, user.extension)
+
+    @property
+    def whole_center(self) -> bool:
+        return self.role in WHOLE_CENTER
+
+    @property
+    def leads_a_team(self) -> bool:
+        return self.role == Role.TEAM_LEADER and self.team_id is not None
+
+    # People ----------------------------------------------------------------------------------------
+
+    def sees_team(self, team_id: int | None) -> bool:
+        """Whether this user watches and manages the agents of ``team_id`` (None: agents in no team)."""
+        return self.whole_center or (self.leads_a_team and team_id == self.team_id)
+
+    def manages(self, agent: User) -> bool:
+        """Pause, log off, listen to, whisper to or barge in on this agent."""
+        return agent.role == Role.AGENT and self.sees_team(agent.team_id)
+
+    def _team_members(self):  # type: ignore[no-untyped-def]
+        return select(User.id).where(User.team_id == self.team_id)
+
+    def _agents(self, column) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+        """Rows whose agent (``column``) is this user or, for a leader, one of the team."""
+        own = column == self.user_id
+        return or_(own, column.in_(self._team_members())) if self.leads_a_team else own
+
+    # Calls and their recordings, record forms, transcripts and auto-QA -------------------------------
+
+    def calls(self) -> ColumnElement[bool]:
+        """A WHERE clause on ``calls``: the calls this user may read."""
+        if self.role in HEARS_EVERY_CALL:
+            return true()
+        if self.role in (Role.AGENT, Role.TEAM_LEADER):
+            return self._agents(Call.agent_id)
+        return false()
+
+    def writes_calls(self) -> ColumnElement[bool]:
+        """The calls whose disposition, notes and record form this user may save: QA reads, never writes."""
+        return self.calls() if self.role != Role.QA_INSPECTOR else false()
+
+    # Evaluations -------------------------------------------------------------------------------------
+
+    def evaluations(self) -> ColumnElement[bool]:
+        """A WHERE clause on ``evaluations``. A calibration grade is seen only by its grader until the
+        spread report, which has its own rule (:meth:`sees_spread`)."""
+        graded = Evaluation.calibration_id.is_(None)
+        own_calibration = and_(Evaluation.calibration_id.is_not(None), Evaluation.inspector_id == self.user_id)
+        if self.whole_center:
+            return true()
+        if self.role == Role.QA_INSPECTOR:
+            return or_(graded, own_calibration)
+        if self.role == Role.TEAM_LEADER:
+            team = and_(graded, Evaluation.agent_id.in_(self._team_members())) if self.leads_a_team else false()
+            return or_(team, own_calibration)
+        if self.role == Role.AGENT:
+            return and_(graded, Evaluation.agent_id == self.user_id)
+        return false()
+
+    def corrects(self, evaluation: Evaluation) -> bool:
+        """Only the grader, a supervisor or an admin changes an evaluation's grades: a team leader
+        coaching their team never overwrites an inspector's."""
+        return self.whole_center or evaluation.inspector_id == self.user_id
+
+    def resolves(self, evaluation: Evaluation) -> bool:
+        """A dispute is settled by someone other than the one who graded (handbook: the agent may
+        appeal the inspector's result; the appeal is heard by another)."""
+        return self.role in (Role.QA_INSPECTOR, *WHOLE_CENTER) and evaluation.inspector_id != self.user_id
+
+    def sees_spread(self, creator: int, graders: list[int], graded_by: list[int]) -> bool | None:
+        """The calibration spread: True to show it, False while this grader has not graded yet
+        (calibration stays blind for them, creator or not), None when it is none of theirs."""
+        if self.user_id in graders:
+            return self.user_id in graded_by
+        return True if self.whole_center or creator == self.user_id else None
+
+    # Live calls ----------------------------------------------------------------------------------------
+
+    def controls_live_call(self, agent_extension: str | None, agent_team: int | None) -> bool:
+        """Hang up, hold, transfer: an agent their own call, a leader their team's, the center's
+        supervisors any."""
+        if self.whole_center:
+            return True
+        if agent_extension is None:
+            return False
+        if self.extension is not None and agent_extension == self.extension and self.role in (Role.AGENT, Role.TEAM_LEADER):
+            return True
+        return self.role == Role.TEAM_LEADER and self.sees_team(agent_team)
+
+
+async def team_of_extension(session: AsyncSession, extension: str | None) -> int | None:
+    if extension is None:
+        return None
+    return await session.scalar(select(User.team_id).where(User.extension == extension))
