@@ -5,6 +5,8 @@ docs/socketio.md."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +36,9 @@ from telephony.events import (
 )
 from telephony.calls.state import CallSnapshot
 
+log = logging.getLogger(__name__)
+
+CARD_TIMEOUT_S = 1.0  # a screen pop waits this long for the customer's card, then goes without it
 
 
 def token_room(digest: str) -> str:
@@ -80,6 +85,10 @@ class Realtime:
         self.wallboard: Wallboard | None = None  # set by the app: leaders' sockets get the live picture
         self.revalidate_s = 30.0  # how often open sockets' tokens are checked again (revoked, expired, user disabled)
         self._sweeper: asyncio.Task[None] | None = None
+        self.card_timeout_s = CARD_TIMEOUT_S
+        # An agent's pushes waiting behind their screen pop's card lookup, so they keep their order
+        # while every other agent's pushes go straight out.
+        self._behind_pop: dict[str, asyncio.Task[None]] = {}
 
     def attach(self, app) -> None:  # type: ignore[no-untyped-def]
         self.sio.attach(app, socketio_path="socket.io")
@@ -117,9 +126,10 @@ class Realtime:
     async def _stop(self, app) -> None:  # type: ignore[no-untyped-def]
         if self._consumer is not None:
             await self._consumer.stop()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        pending = [*self._behind_pop.values(), *([self._sweeper] if self._sweeper is not None else [])]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     # Sockets whose login ended ------------------------------------------------------------------
 
@@ -146,29 +156,70 @@ class Realtime:
             for digest in digests - live:
                 await self._disconnect_room(token_room(digest))
 
-    async def _pop(self, call: CallSnapshot, agent: str) -> None:
-        """call.offered with the customer card: the other party's number is the caller's inbound,
-        the called number outbound."""
+    async def _card(self, call: CallSnapshot) -> dict[str, Any]:
+        """The customer card of the other party (the caller inbound, the called number outbound);
+        if the CRM does not answer within ``card_timeout_s``, a card that says so: a pop without
+        the card is better than a late pop or none."""
         number = call.caller_number if call.direction == "inbound" else call.called_number
-        async with self._sessions() as session:
-            card = await customer_card(
-                session, customer_id=call.customer_id, caller_number=number, default_region=self.settings.crm.default_region
-            )
+
+        async def lookup() -> dict[str, Any]:
+            async with self._sessions() as session:
+                return await customer_card(
+                    session, customer_id=call.customer_id, caller_number=number, default_region=self.settings.crm.default_region
+                )
+
+        card = asyncio.ensure_future(lookup())
+        try:
+            return await asyncio.wait_for(asyncio.shield(card), self.card_timeout_s)
+        except Exception as error:  # noqa: BLE001 - a slow or failing CRM must never cost the agent the pop
+            # Cancelled, the lookup lets its connection go on its own time, not the pop's.
+            card.cancel()
+            card.add_done_callback(lambda done: done.cancelled() or done.exception())
+            log.warning("screen pop of call %s without the customer card: %s", call.linkedid, type(error).__name__)
+            return {"new": False, "unavailable": True, "phones": [number] if number else []}
+
+    async def _pop(self, call: CallSnapshot, agent: str) -> None:
+        card = await self._card(call)
         await self.sio.emit("call.offered", {**call_payload(call), "customer": card}, room=agent_room(agent))
+
+    async def _to_agent(self, agent: str, send: Callable[[], Awaitable[None]], *, pop: bool = False) -> None:
+        """Send to one agent's room in order: a pop (which reads the CRM) runs in a task, and that
+        agent's later pushes queue behind it; other agents' pushes are not held up."""
+        waiting = self._behind_pop.get(agent)
+        if waiting is None and not pop:
+            await send()
+            return
+
+        async def in_order() -> None:
+            if waiting is not None:
+                await asyncio.gather(waiting, return_exceptions=True)
+            try:
+                await send()
+            except Exception:  # noqa: BLE001 - one lost push is logged; the agent's next ones still go
+                log.exception("push to agent %s failed", agent)
+
+        task = asyncio.create_task(in_order())
+        self._behind_pop[agent] = task
+        task.add_done_callback(lambda done: self._behind_pop.pop(agent, None) if self._behind_pop.get(agent) is done else None)
 
     async def push(self, event: DomainEvent) -> None:
         if isinstance(event, CallOffered):
-            await self._pop(event.call, event.agent)
+            await self._to_agent(event.agent, lambda: self._pop(event.call, event.agent), pop=True)
         elif isinstance(event, CallStarted) and event.call.direction == "outbound" and event.call.agent:
-            await self._pop(event.call, event.call.agent)  # click-to-dial: the agent's phone rings first
+            agent = event.call.agent  # click-to-dial: the agent's phone rings first
+            await self._to_agent(agent, lambda: self._pop(event.call, agent), pop=True)
         elif isinstance(event, CallTransferred) and event.from_agent:
             payload = {**call_payload(event.call), "kind": event.kind, "target": event.target}
-            await self.sio.emit("call.transferred", payload, room=agent_room(event.from_agent))
+            await self._to_agent(event.from_agent, lambda: self.sio.emit("call.transferred", payload, room=agent_room(event.from_agent)))
         elif isinstance(event, CallRingNoAnswer):
-            await self.sio.emit("call.missed", call_payload(event.call), room=agent_room(event.agent))
+            payload = call_payload(event.call)
+            await self._to_agent(event.agent, lambda: self.sio.emit("call.missed", payload, room=agent_room(event.agent)))
         elif isinstance(event, CallAnswered) and event.agent:
-            await self.sio.emit("call.answered", call_payload(event.call), room=agent_room(event.agent))
+            payload = call_payload(event.call)
+            await self._to_agent(event.agent, lambda: self.sio.emit("call.answered", payload, room=agent_room(event.agent)))
         elif isinstance(event, (CallHeld, CallResumed, CallEnded)) and event.call.agent:
-            await self.sio.emit(event.name, call_payload(event.call), room=agent_room(event.call.agent))
+            payload, agent = call_payload(event.call), event.call.agent
+            await self._to_agent(agent, lambda: self.sio.emit(event.name, payload, room=agent_room(agent)))
         elif isinstance(event, AgentStateChanged):
-            await self.sio.emit("agent.state", agent_state_payload(event.agent), room=agent_room(event.agent.extension))
+            payload, agent = agent_state_payload(event.agent), event.agent.extension
+            await self._to_agent(agent, lambda: self.sio.emit("agent.state", payload, room=agent_room(agent)))

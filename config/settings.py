@@ -37,6 +37,10 @@ class DatabaseSettings(_Section):
         default=None,
         description="SQLAlchemy async URL; empty means a SQLite file in the data directory.",
     )
+    # A database that hangs must fail fast: a screen pop or a login waits this long, not forever.
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=300, description="PostgreSQL: opening a connection.")
+    statement_timeout_s: float = Field(default=30.0, gt=0, le=3600, description="PostgreSQL: one statement (server and client side).")
+    pool_timeout_s: float = Field(default=5.0, gt=0, le=300, description="Waiting for a free pooled connection.")
 
     @field_validator("url")
     @classmethod

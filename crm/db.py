@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from config.settings import DatabaseSettings
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back time-zone aware (SQLite forgets the zone)."""
@@ -36,8 +38,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(url: str, *, sqlite_busy_timeout_s: float = 30) -> AsyncEngine:
-    """An async engine; for SQLite, the folder is created and foreign keys are enforced."""
+def create_engine(url: str, limits: DatabaseSettings | None = None, *, sqlite_busy_timeout_s: float = 30) -> AsyncEngine:
+    """An async engine; for SQLite, the folder is created and foreign keys are enforced. On
+    PostgreSQL, connecting, each statement and waiting for a pooled connection are bounded by
+    ``limits`` (the defaults of DatabaseSettings if not given): a hung server raises, it never
+    holds a request or a push for ever."""
+    limits = limits or DatabaseSettings()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -51,13 +57,20 @@ def create_engine(url: str, *, sqlite_busy_timeout_s: float = 30) -> AsyncEngine
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, object] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {
+            "timeout": limits.connect_timeout_s,
+            "command_timeout": limits.statement_timeout_s,  # the client's bound: also a server that stopped answering
+            "server_settings": {"statement_timeout": str(int(limits.statement_timeout_s * 1000))},
+        }
+    return create_async_engine(url, pool_pre_ping=True, pool_timeout=limits.pool_timeout_s, connect_args=connect_args)
 
 
 @contextlib.asynccontextmanager
-async def open_engine(url: str) -> AsyncIterator[AsyncEngine]:
+async def open_engine(url: str, limits: DatabaseSettings | None = None) -> AsyncIterator[AsyncEngine]:
     """An engine for the length of a block, disposed of (connections closed) at its end."""
-    engine = create_engine(url)
+    engine = create_engine(url, limits)
     try:
         yield engine
     finally:

@@ -27,7 +27,7 @@ class TelephonyService:
     ) -> None:
         self.settings = settings
         self.bus = EventBus()
-        self.engine = create_engine(database_url or settings.database_url)
+        self.engine = create_engine(database_url or settings.database_url, settings.database)
         sessions = session_factory(self.engine)
         self.bridge = Bridge(settings, self.bus, secret_for=secret_for)
         self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available)
@@ -36,7 +36,7 @@ class TelephonyService:
         # readers (web app, wallboard) could carry a read snapshot made stale by the writer's last
         # commit, and SQLite refuses a write from a stale snapshot ("database is locked").
         self._own_calllog_engine = calllog_engine is None
-        self.calllog_engine = calllog_engine or create_engine(database_url or settings.database_url)
+        self.calllog_engine = calllog_engine or create_engine(database_url or settings.database_url, settings.database)
         self.calllog = CallLogWriter(
             session_factory(self.calllog_engine),
             settings.spool_dir,

@@ -1,4 +1,5 @@
-"""A TCP proxy a test can cut, to take a database away from one client as a network failure would."""
+"""A TCP proxy a test can cut, to take a database away from one client as a network failure would,
+or freeze, to make it hang (connections stay open, nothing gets through)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.up = True
         self.stalled = False
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -36,6 +39,7 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -53,6 +57,15 @@ class TcpProxy:
 
     def restore(self) -> None:
         self.up = True
+
+    def freeze(self) -> None:
+        """A database that hangs: open connections carry nothing, new ones are never answered."""
+        self.stalled = True
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self.stalled = False
+        self._flowing.set()
 
     async def close(self) -> None:
         self.cut()

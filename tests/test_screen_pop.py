@@ -11,8 +11,12 @@ import pytest
 from agent_ui.app import create_app
 from crm.demo_data import DEMO_PASSWORD
 from telephony.sandbox.calls import place_call
+from crm.db import create_engine
+from sqlalchemy.engine import make_url
+from telephony.agents.state import AgentState
 from tests.conftest import LiveStack
 from tests.live_calls import reset_agents, stored_call, unknown_number
+from tests.tcp_proxy import TcpProxy
 from tests.web import agent_socket, running
 
 
@@ -182,3 +186,44 @@ async def next_named_where(received: asyncio.Queue, name: str, predicate, timeou
             at, data = await next_named(received, name, timeout)
             if predicate(data):
                 return at, data
+
+
+@pytest.mark.parametrize("live", ["postgresql"], indirect=True)  # a database that hangs is a network one
+async def test_a_hung_crm_costs_the_pop_its_card_but_never_the_pop_nor_other_agents_pushes(live: LiveStack) -> None:
+    """The web app's database hangs (a frozen network): agent 1001 still gets the screen pop,
+    within about a second and without the card, and meanwhile agent 1004's pushes are not held
+    behind it. Before, every push of every agent waited for the pop's lookup: for ever."""
+    await reset_agents(live)
+    url = make_url(live.url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    engine = create_engine(url.set(host="127.0.0.1", port=await proxy.start()).render_as_string(hide_password=False))
+    app = create_app(live.service.settings, engine, live.service)
+    try:
+        async with running(app) as base:
+            ringing, ringing_events = await agent_socket(base, "agent1001")
+            other, other_events = await agent_socket(base, "agent1004", events=("agent.state",))
+            bridge = live.service.bridge
+            proxy.freeze()
+            try:
+                call = asyncio.create_task(place_call(live.ami, did="4996", caller="13800138000", talk_seconds=2))
+                async with asyncio.timeout(10):
+                    while (agent := bridge.agents.get("1001")) is None or agent.state != AgentState.RINGING:
+                        await asyncio.sleep(0.02)
+                rang_at = asyncio.get_running_loop().time()
+                await bridge.control.pause("1004", "break")
+                paused_at, _ = await next_named(other_events, "agent.state", timeout=5)
+                popped_at, offered = await next_named(ringing_events, "call.offered", timeout=5)
+                popped_after = asyncio.get_running_loop().time() - rang_at
+            finally:
+                proxy.thaw()
+            await call
+            await next_named(ringing_events, "call.ended")
+            await ringing.disconnect()
+            await other.disconnect()
+    finally:
+        await engine.dispose()
+        await proxy.close()
+        await reset_agents(live)
+    assert offered["customer"] == {"new": False, "unavailable": True, "phones": ["13800138000"]}
+    assert offered["caller_number"] == "13800138000" and popped_after < 2.5, popped_after
+    assert paused_at < popped_at  # agent 1004 heard of their pause while 1001's card was still being looked for

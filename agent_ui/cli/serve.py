@@ -37,7 +37,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event | None = None) -> None:
     """Run until cancelled. Refuses to start on a database whose schema is out of date."""
-    async with open_engine(settings.database_url) as engine:
+    async with open_engine(settings.database_url, settings.database) as engine:
         try:
             await schema.check_up_to_date(engine)
         except schema.SchemaOutOfDate as error:

@@ -30,23 +30,25 @@ function renderCall() {
 }
 
 function renderCard(card) {
+  const blank = card.new || card.unavailable;  // unavailable: the CRM did not answer in time (retried)
   $("pop-new").hidden = !card.new;
+  $("pop-unavailable").hidden = !card.unavailable;
   $("create-customer").hidden = !card.new;
-  $("edit-customer").hidden = card.new;
-  $("pop-name").textContent = card.new ? "" : card.name;
-  $("pop-company").textContent = card.new ? (card.phones || []).join(", ") : card.company;
-  $("pop-grade").textContent = card.new ? "" : t("pop.grade", { grade: card.grade });
-  $("pop-grade").hidden = card.new;
+  $("edit-customer").hidden = blank;
+  $("pop-name").textContent = blank ? "" : card.name;
+  $("pop-company").textContent = blank ? (card.phones || []).join(", ") : card.company;
+  $("pop-grade").textContent = blank ? "" : t("pop.grade", { grade: card.grade });
+  $("pop-grade").hidden = blank;
   $("pop-key").hidden = !card.key_account;
   $("pop-risk").hidden = !card.at_risk;
-  $("pop-region").textContent = card.new ? "" : card.region;
-  $("pop-notes").textContent = card.new ? "" : card.notes;
-  $("pop-phones").replaceChildren(...(card.new ? [] : card.phones).map((number) => phoneItem(number)));
+  $("pop-region").textContent = blank ? "" : card.region;
+  $("pop-notes").textContent = blank ? "" : card.notes;
+  $("pop-phones").replaceChildren(...(blank ? [] : card.phones).map((number) => phoneItem(number)));
   const history = (card.recent_calls || []).map((past) => {
     return element("li", [new Date(past.started_at).toLocaleString(ui.lang), past.disposition ? t(`outcome.${past.disposition}`) : "",
       codeLabel(past.disposition_code), past.summary, past.notes].filter(Boolean).join(" · "));
   });
-  if (!history.length && !card.new) history.push(element("li", t("pop.no_calls")));
+  if (!history.length && !blank) history.push(element("li", t("pop.no_calls")));
   $("pop-history").replaceChildren(...history);
 }
 
@@ -76,8 +78,32 @@ function onCall(status) {
     if (["answered", "ended"].includes(status) && (desk.call.answered_at || desk.call.direction === "outbound")) showRecord();
     if (status === "transferred") hideRecord();  // the call is the next agent's now
     if (status === "ended" || status === "transferred") setTimeout(loadHistory, 700);
+    if (status === "ringing" && desk.call.customer && desk.call.customer.unavailable) retryCard(desk.call.call_id);
     renderCall();
   };
+}
+
+// The card of a call's customer: by the call's customer id, else by the other party's number.
+async function lookUpCard(customerId, number) {
+  if (!customerId && number) {
+    const found = (await api("GET", `/api/customers?phone=${encodeURIComponent(number)}`)).customers;
+    customerId = found.length ? found[0].id : null;
+  }
+  return customerId ? await api("GET", `/api/customers/${customerId}`) : { new: true, phones: number ? [number] : [] };
+}
+
+// The pop came without the card (the CRM was slow): ask again, less and less often, while the call lasts.
+function retryCard(callId, delay = 2000) {
+  setTimeout(async () => {
+    const current = () => desk.call && desk.call.call_id === callId && desk.call.customer && desk.call.customer.unavailable;
+    if (!current()) return;
+    try {
+      const customer = await lookUpCard(desk.call.customer_id, otherNumber(desk.call));
+      if (current()) { desk.call.customer = customer; renderCall(); }
+    } catch (error) {
+      retryCard(callId, Math.min(delay * 2, 30000));
+    }
+  }, delay);
 }
 
 // A page opened (or reloaded) during a call picks it up from the call log.
@@ -85,12 +111,7 @@ async function adoptCall(callId) {
   try {
     const row = await api("GET", `/api/calls/${encodeURIComponent(callId)}`);
     const number = row.direction === "outbound" ? row.called_number : row.caller_number;
-    let customerId = row.customer_id;
-    if (!customerId && number) {
-      const found = (await api("GET", `/api/customers?phone=${encodeURIComponent(number)}`)).customers;
-      customerId = found.length ? found[0].id : null;
-    }
-    const customer = customerId ? await api("GET", `/api/customers/${customerId}`) : { new: true, phones: number ? [number] : [] };
+    const customer = await lookUpCard(row.customer_id, number);
     desk.call = { ...row, call_id: row.linkedid, customer, status: row.answered_at ? "answered" : "ringing" };
     if (row.answered_at) showRecord();
     renderCall();
