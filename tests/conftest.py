@@ -107,7 +107,7 @@ async def sandbox(sandbox_instance: Sandbox) -> AsyncIterator[SandboxStatus]:
 
 @pytest.fixture
 async def ami(sandbox: SandboxStatus) -> AsyncIterator[AmiClient]:
-    client = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
+    client = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_admin_username, sandbox.ami_admin_secret)
     await client.connect()
     yield client
     await client.close()
@@ -183,6 +183,7 @@ class LiveStack:
     sessions: async_sessionmaker[AsyncSession]
     sandbox: SandboxStatus
     proxy: TcpProxy | None  # between the call logger and PostgreSQL, so a test can take it away
+    admin: AmiClient  # the sandbox's own AMI user: the simulated phones' AstDB keys, which the bridge may not touch
 
     @property
     def ami(self) -> AmiClient:
@@ -225,7 +226,10 @@ async def live(
         settings, database_url=url, secret_for=lambda server: sandbox.ami_secret, calllog_engine=calllog_engine
     )
     await service.start()
-    yield LiveStack(kind, url, service, sessions, sandbox, proxy)
+    admin = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_admin_username, sandbox.ami_admin_secret)
+    await admin.connect()
+    yield LiveStack(kind, url, service, sessions, sandbox, proxy, admin)
+    await admin.close()
     await service.close()
     await calllog_engine.dispose()
     await engine.dispose()

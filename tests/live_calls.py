@@ -61,18 +61,18 @@ async def set_phone(live: LiveStack, extension: str, **keys: object) -> None:
     for key, value in keys.items():
         if value is None:
             try:
-                await live.ami.action("DBDel", Family=f"simphone/{extension}", Key=key)
+                await live.admin.action("DBDel", Family=f"simphone/{extension}", Key=key)
             except Exception:  # noqa: BLE001 - not set is fine
                 pass
         else:
-            await live.ami.action("DBPut", Family=f"simphone/{extension}", Key=key, Val=str(value))
+            await live.admin.action("DBPut", Family=f"simphone/{extension}", Key=key, Val=str(value))
 
 
 async def reset_agents(live: LiveStack, timeout: float = 15.0) -> None:
     """Every simulated phone answers, every agent is logged in, unpaused and available."""
     bridge = live.service.bridge
     try:
-        await live.ami.action("DBDelTree", Family="simphone")
+        await live.admin.action("DBDelTree", Family="simphone")
     except Exception:  # noqa: BLE001 - nothing stored is fine
         pass
     for agent in TEST_AGENTS:  # back in every sandbox queue (a test may have logged one off)

@@ -21,7 +21,7 @@ async def ready(live: LiveStack) -> None:
 
 
 async def callee_mode(live: LiveStack, number: str, mode: str) -> None:
-    await live.ami.action("DBPut", Family=f"simcallee/{number}", Key="mode", Val=mode)
+    await live.admin.action("DBPut", Family=f"simcallee/{number}", Key="mode", Val=mode)
 
 
 async def test_click_to_dial_answered_is_tracked_and_logged_as_outbound(live: LiveStack) -> None:

@@ -33,10 +33,22 @@ async def test_status_json_gives_working_ami_credentials(sandbox: SandboxStatus,
     assert status["running"] is True
     assert status["fastagi"].startswith("agi://127.0.0.1:")
     assert Path(status["recordings_dir"]).is_dir()
-    client = AmiClient(status["ami_host"], status["ami_port"], status["ami_username"], status["ami_secret"])
+    client = AmiClient(status["ami_host"], status["ami_port"], status["ami_admin_username"], status["ami_admin_secret"])
     await client.connect()
     assert "Asterisk 22" in await client.command("core show version")
     await client.close()
+    # The bridge's user logs in, watches and places calls, but runs no CLI command and touches no AstDB.
+    bridge = AmiClient(status["ami_host"], status["ami_port"], status["ami_username"], status["ami_secret"], reconnect=False)
+    await bridge.connect()
+    try:
+        assert (await bridge.action("Ping")).success
+        assert await bridge.collect("CoreShowChannels") is not None  # the resync's snapshot (reporting)
+        for action, fields in (("Command", {"Command": "core show version"}), ("DBPut", {"Family": "x", "Key": "k", "Val": "v"}),
+                               ("ModuleLoad", {"Module": "app_system.so", "LoadType": "load"}), ("UpdateConfig", {"SrcFilename": "manager.conf"})):  # fmt: skip
+            with pytest.raises(AmiError, match="Permission denied"):
+                await bridge.action(action, **fields)
+    finally:
+        await bridge.close()
     wrong = AmiClient(status["ami_host"], status["ami_port"], status["ami_username"], "not-the-secret", reconnect=False)
     with pytest.raises(AmiError, match="refused"):
         await wrong.connect()

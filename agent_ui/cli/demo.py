@@ -57,7 +57,7 @@ async def _run(args: argparse.Namespace, settings: Settings, status) -> None:
     await asyncio.wait([server, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED)
     if server.done():
         server.result()  # raises the reason it stopped
-    client = AmiClient(status.ami_host, status.ami_port, status.ami_username, status.ami_secret)
+    client = AmiClient(status.ami_host, status.ami_port, status.ami_admin_username, status.ami_admin_secret)
     base = f"http://127.0.0.1:{args.port or settings.web.port}"
     try:
         await client.connect()

@@ -72,6 +72,7 @@ def run_status(args: argparse.Namespace, settings: Settings) -> int:
         state = f"running (pid {status.pid})" if status.running else "stopped"
         print(f"Asterisk: {state}")
         print(f"AMI:      {status.ami_host}:{status.ami_port} user {status.ami_username} secret {status.ami_secret}")
+        print(f"AMI admin: user {status.ami_admin_username} secret {status.ami_admin_secret} (the sandbox's tooling; the bridge has the user above)")
         print(f"FastAGI:  {status.fastagi}")
         print(f"Recordings: {status.recordings_dir}")
     return 0 if status.running else 3
@@ -101,7 +102,7 @@ def run_call(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _call(args: argparse.Namespace, status) -> tuple:
-    client = AmiClient(status.ami_host, status.ami_port, status.ami_username, status.ami_secret, reconnect=False)
+    client = AmiClient(status.ami_host, status.ami_port, status.ami_admin_username, status.ami_admin_secret, reconnect=False)
     try:
         await client.connect()
         result = await place_call(

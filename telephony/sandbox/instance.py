@@ -27,6 +27,7 @@ from telephony.sandbox import render, speech
 from telephony.sandbox.chroot import SandboxUnavailable
 
 BOOT_TIMEOUT_S = 60.0
+ADMIN_USERNAME = "sandbox-admin"  # manager.conf's second user: the sandbox's tooling and the tests, not the product
 
 
 @dataclass
@@ -37,6 +38,8 @@ class SandboxStatus:
     ami_port: int
     ami_username: str
     ami_secret: str
+    ami_admin_username: str  # the sandbox's own tooling (reload, AstDB for the simulated phones); never the bridge
+    ami_admin_secret: str
     fastagi: str
     recordings_dir: str
     chroot: str
@@ -88,11 +91,17 @@ class Sandbox:
         return state
 
     def secret(self) -> str:
-        state = self._read_state()
-        secret = self.ami.ami_secret or state.get("ami_secret")
+        """The bridge's AMI secret (its user has only the classes the product needs)."""
+        return self._secret("ami_secret", self.ami.ami_secret)
+
+    def admin_secret(self) -> str:
+        return self._secret("ami_admin_secret", None)
+
+    def _secret(self, key: str, configured: str | None) -> str:
+        secret = configured or self._read_state().get(key)
         if not secret:
             secret = secrets.token_urlsafe(24)
-            self._write_state(ami_secret=secret)
+            self._write_state(**{key: secret})
         return str(secret)
 
     def pid(self) -> int | None:
@@ -116,6 +125,8 @@ class Sandbox:
             ami_port=int(state.get("ami_port", self.ami.ami_port)),  # type: ignore[arg-type]
             ami_username=self.ami.ami_username,
             ami_secret=self.secret(),
+            ami_admin_username=ADMIN_USERNAME,
+            ami_admin_secret=self.admin_secret(),
             fastagi=str(state.get("fastagi", f"agi://{self.settings.agi.host}:{self.settings.agi.port}")),
             recordings_dir=str(self.host("recordings")),
             chroot=str(self.chroot),
@@ -150,6 +161,8 @@ class Sandbox:
             "ami_port": self.ami.ami_port,
             "ami_username": self.ami.ami_username,
             "ami_secret": self.secret(),
+            "ami_admin_username": ADMIN_USERNAME,
+            "ami_admin_secret": self.admin_secret(),
             "agi_host": settings.agi.host,
             "agi_port": settings.agi.port,
             "queue_sections": render.queue_sections(settings.queues),
@@ -166,7 +179,10 @@ class Sandbox:
         self.prepare()
         if self.pid() is not None:
             self.log(f"sandbox Asterisk already running (pid {self.pid()}); configuration reloaded")
-            client = await self._connect_booted(BOOT_TIMEOUT_S)
+            try:
+                client = await self._connect_booted(5.0)
+            except SandboxUnavailable:  # started with an older configuration that had no admin user
+                client = await self._connect_booted(BOOT_TIMEOUT_S, username=self.ami.ami_username, secret=self.secret())
             try:
                 await client.command("core reload")
             finally:
@@ -200,15 +216,17 @@ class Sandbox:
         self.log(f"sandbox Asterisk up (pid {process.pid}), AMI on {self.ami.ami_host}:{self.ami.ami_port}")
         return self.status()
 
-    async def _connect_booted(self, timeout: float, process: subprocess.Popen[bytes] | None = None) -> AmiClient:
+    async def _connect_booted(
+        self, timeout: float, process: subprocess.Popen[bytes] | None = None, *, username: str = "", secret: str = ""
+    ) -> AmiClient:
+        """The admin's AMI connection (or the one named) once Asterisk has fully booted."""
+        username, secret = username or ADMIN_USERNAME, secret or self.admin_secret()
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
                 raise SandboxUnavailable(f"Asterisk exited with code {process.returncode}:\n{self._log_tail()}")
-            client = AmiClient(
-                self.ami.ami_host, self.ami.ami_port, self.ami.ami_username, self.secret(), reconnect=False
-            )
+            client = AmiClient(self.ami.ami_host, self.ami.ami_port, username, secret, reconnect=False)
             events = client.events(["FullyBooted"])
             try:
                 await client.connect(timeout=2)
