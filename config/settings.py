@@ -269,6 +269,36 @@ class AgentSettings(_Section):
         return [c for c in self.disposition_codes if c.direction in (direction, "both")]
 
 
+DEFAULT_ALLOWED_NUMBERS = [
+    r"(0086)?1[3-9][0-9]{9}",  # a mainland mobile (手机), with or without the country code
+    r"(0086|0)[1-9][0-9]{8,10}",  # a fixed line with its area code
+    r"[2-8][0-9]{6,7}",  # a fixed line of the local area
+    r"(400|800)[0-9]{7}",  # service numbers
+]
+
+
+class DialingSettings(_Section):
+    """Which outside numbers agents may call or transfer to (a toll-fraud guard)."""
+
+    allowed_numbers: list[str] = Field(
+        default=DEFAULT_ALLOWED_NUMBERS,
+        max_length=200,
+        description="Regular expressions, each matched against the whole number as dialled (digits; a leading + is "
+        "00). A number none of them matches is refused. The default: mainland mobiles, fixed lines and 400/800 numbers; "
+        "international calls (00 other than 0086) and premium or short codes are refused until listed.",
+    )
+
+    @field_validator("allowed_numbers")
+    @classmethod
+    def _patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{pattern!r} is not a regular expression: {error}") from None
+        return patterns
+
+
 class CallLogSettings(_Section):
     spool_dir: Path | None = Field(default=None, description="Where call-log writes wait while the database is down.")
     batch_ms: int = Field(default=200, ge=1, le=10000)
@@ -336,6 +366,7 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     routing: RoutingSettings = RoutingSettings()
     agents: AgentSettings = AgentSettings()
+    dialing: DialingSettings = DialingSettings()
     calllog: CallLogSettings = CallLogSettings()
     qa: QaSettings = QaSettings()
 

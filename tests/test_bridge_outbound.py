@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from telephony.agents.state import AgentState
-from telephony.outbound.dialer import DialError, dialable_number, spy_prefix
+from telephony.calls.control import BadTarget
+from telephony.outbound.dialer import DialError, NotAllowed, dialable_number, spy_prefix
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
 from tests.live_calls import agent_becomes, next_event, of_call, reset_agents, stored_call, unknown_number
@@ -78,6 +79,26 @@ async def test_click_to_dial_refuses_what_is_not_a_number(live: LiveStack) -> No
     with pytest.raises(DialError, match="not a phone number"):
         await live.service.bridge.dialer.click_to_dial("1001", "13800138000\r\nAction: Logoff")
     assert dialable_number("+86 138-0013-8000") == "008613800138000"
+
+
+async def test_outside_numbers_off_the_allow_list_are_never_dialled_nor_transferred_to(live: LiveStack) -> None:
+    """Toll fraud: a stolen agent login calls premium or international numbers. Refused before any
+    AMI action, for click-to-dial and for both kinds of transfer; the customer's call goes on."""
+    bridge = live.service.bridge
+    with live.ami.events(["Newchannel"]) as channels:
+        with pytest.raises(NotAllowed):
+            await bridge.dialer.click_to_dial("1001", "+44 20 7946 0958")
+        await asyncio.sleep(0.5)
+        assert channels.pending() == 0, "a channel was created for a refused number"
+    with live.service.bus.subscribe() as events:
+        call = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=3))
+        answered = await next_event(events, lambda e: e.name == "call.answered")
+        linkedid = answered.call.linkedid  # type: ignore[attr-defined]
+        for transfer in (bridge.call_control.blind_transfer, bridge.call_control.attended_transfer):
+            with pytest.raises(BadTarget, match="may call"):
+                await transfer(linkedid, number="0088212345678")
+        result = await call
+    assert result.outcome == "answered" and result.talk_s >= 2.5  # the customer talked on to the end
 
 
 async def test_leader_listens_to_an_agent_on_a_call(live: LiveStack) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from telephony.ami import AmiError
 from telephony.calls.state import CallPhase
 from telephony.calls.tracker import HOLD_LINE, TRANSFER_CONTEXT
-from telephony.outbound.dialer import DialError, dialable_number
+from telephony.outbound.dialer import DialError, allowed_number
 
 if TYPE_CHECKING:
     from telephony.bridge import Bridge
@@ -129,7 +129,7 @@ class CallControl:
             exten = f"a-{agent}"
         else:
             try:
-                exten = dialable_number(number or "")
+                exten = allowed_number(number or "", self._bridge.settings.dialing.allowed_numbers)
             except DialError as error:
                 raise BadTarget(str(error)) from None
         await self._off_hold_line(linkedid)
@@ -143,7 +143,7 @@ class CallControl:
         if agent is not None and not (agent.isdigit() and len(agent) == 4):
             raise BadTarget(f"{agent!r} is not a four-digit agent extension")
         try:
-            digits = agent or dialable_number(number or "")
+            digits = agent or allowed_number(number or "", self._bridge.settings.dialing.allowed_numbers)
         except DialError as error:
             raise BadTarget(str(error)) from None
         # Atxfer sends the feature code and the digits as DTMF: the target must be digits.

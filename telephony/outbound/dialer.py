@@ -31,6 +31,10 @@ class NotDialable(DialError):
     """The number itself is not one Asterisk can dial."""
 
 
+class NotAllowed(NotDialable):
+    """The number is not one this center may call (``dialing.allowed_numbers``)."""
+
+
 def dialable_number(number: str) -> str:
     """Digits Asterisk can dial: separators dropped, a leading + becomes the international prefix 00."""
     cleaned = re.sub(r"[\s\-().]", "", number or "")
@@ -39,6 +43,14 @@ def dialable_number(number: str) -> str:
     if not DIALABLE.match(cleaned):
         raise NotDialable(f"{number!r} is not a phone number that can be dialled")
     return cleaned
+
+
+def allowed_number(number: str, patterns: list[str]) -> str:
+    """The digits to dial, if they are a number and one of the allowed ``patterns`` matches them whole."""
+    digits = dialable_number(number)
+    if not any(re.fullmatch(pattern, digits) for pattern in patterns):
+        raise NotAllowed(f"{digits} is not a number this center may call; an administrator allows it in dialing.allowed_numbers")
+    return digits
 
 
 def spy_prefix(interface: str) -> str:
@@ -55,7 +67,7 @@ class Dialer:
 
     async def click_to_dial(self, agent: str, number: str, *, agent_name: str = "", server: str | None = None) -> str:
         """Ring ``agent``'s phone, then ``number``; return the new call's Linkedid."""
-        target = dialable_number(number)
+        target = allowed_number(number, self._bridge.settings.dialing.allowed_numbers)
         server = server or self._bridge.settings.asterisk[0].name
         state = self._bridge.agents.get(agent)
         if state is not None and state.state in (AgentState.ON_CALL, AgentState.RINGING):
