@@ -8,6 +8,10 @@ Messages are handed on in the order they were read.
 And a closed connection fails every action still waiting for its answer. panoramisk keeps the
 "forgettable" ones (Login, Ping) unanswered forever, so a Login sent as Asterisk went down waited
 out its whole timeout before the client tried again.
+
+And a message has a bound (``MAX_MESSAGE_CHARS``): a peer that never ends one would otherwise
+grow the buffer without limit; past it the connection is dropped, and the client reconnects and
+resyncs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 MESSAGE_END = utils.EOL + utils.EOL
+MAX_MESSAGE_CHARS = 1 << 20  # Asterisk's longest (a Command's output) stays far below
 
 
 class AmiError(Exception):
@@ -34,6 +39,8 @@ class AmiProtocol(AMIProtocol):
         self._pending = ""
 
     def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
         text = self._pending + self._decoder.decode(data)
         if self.version is None and text.startswith("Asterisk Call Manager/"):
             banner, separator, text = text.partition(utils.EOL)
@@ -43,9 +50,12 @@ class AmiProtocol(AMIProtocol):
             self.version = banner.partition("/")[2].strip()
         *blocks, self._pending = text.split(MESSAGE_END)
         for block in blocks:
-            message = Message.from_line(block.strip())
+            message = Message.from_line(block.strip("\r\n"))  # not strip(): a last header with an empty value ends in ": "
             if message is not None:
                 self.handle_message(message)
+        if len(self._pending) > MAX_MESSAGE_CHARS:
+            self._pending = ""
+            self.connection_lost(AmiError(f"an AMI message longer than {MAX_MESSAGE_CHARS} characters; connection dropped"))
 
     def close(self) -> None:
         for action in list(self.responses.values()):
