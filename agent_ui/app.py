@@ -8,21 +8,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import pages
 from agent_ui.api import agents, call_control, calls, customers, me, meta, openapi, qa, records, reports, wallboard
+from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, refuse_nul
+from agent_ui.api.contract import Contract, describe
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
-from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginLimiter, authenticate, bearer_token, login
+from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginForm, LoginLimiter, authenticate, bearer_token, login
 from agent_ui.dispositions import DispositionGuard
 from agent_ui.realtime import Realtime
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
 from crm import schema
 from crm.db import session_factory
+from crm.models import Role
 from crm.tokens import revoke_token
 from telephony.service import TelephonyService
 
 REALTIME = web.AppKey("realtime", Realtime)
 
 
+@describe(Contract("Liveness, schema revision and the call log's health", None, answer=answers.Health,
+                   notes="status is 'degraded' while the call log spools, is stopped or holds dead letters."))  # fmt: skip
 async def health(request: web.Request) -> web.Response:
     revision = await schema.current_revision(request.app[ENGINE])
     body: dict[str, object] = {"status": "ok", "schema_revision": revision}
@@ -63,11 +68,15 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     limiter = LoginLimiter()
     app.router.add_get("/api/health", health)
 
+    @describe(Contract("Log in; returns a token and sets the session and CSRF cookies", None, body=LoginForm, answer=answers.LoginAnswer,
+                       errors={400: "username and password are required", 401: "wrong user name or password", 429: "too many failed logins"}))  # fmt: skip
     async def handle_login(request: web.Request) -> web.Response:
         return await login(request, sessions, limiter, settings.web)
 
     app.router.add_post("/api/login", handle_login)
 
+    @describe(Contract("Log out: the token (bearer or cookie) is revoked, its socket.io connections closed and the cookies cleared",
+                       tuple(Role), answer=answers.LoggedOut))  # fmt: skip
     async def handle_logout(request: web.Request) -> web.Response:
         await authenticate(request, sessions)
         token, _ = bearer_token(request)

@@ -9,6 +9,7 @@ import time
 from collections import deque
 
 from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.models import User
@@ -39,6 +40,11 @@ ERRORS: dict[int, type[web.HTTPException]] = {
 def json_error(status: int, message: str) -> web.HTTPException:
     """An HTTP error whose body is ``{"error": message}``."""
     return ERRORS[status](text=json.dumps({"error": message}, ensure_ascii=False), content_type="application/json")
+
+
+class LoginForm(BaseModel):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
 
 
 class LoginLimiter:
@@ -100,9 +106,11 @@ async def login(
         body = await request.json()
     except ValueError:
         raise json_error(400, "the body must be JSON: {\"username\": ..., \"password\": ...}") from None
-    username, password = (body.get("username"), body.get("password")) if isinstance(body, dict) else (None, None)
-    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        raise json_error(400, "username and password are required")
+    try:
+        form = LoginForm.model_validate(body)
+    except ValidationError:
+        raise json_error(400, "username and password are required") from None
+    username, password = form.username, form.password
     address = client_address(request, web_settings)
     if limiter.blocked(address, username):
         raise json_error(429, "too many failed logins; wait a minute and try again")

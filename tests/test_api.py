@@ -4,13 +4,16 @@ the call log with who-sees-what; errors are JSON with the right status."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
-from agent_ui.api.openapi import DOCUMENT
+from agent_ui.api.openapi import document_of
 from agent_ui.app import create_app
 from config import load_settings
 from crm.db import create_engine, session_factory
@@ -22,15 +25,38 @@ from tests.live_calls import reset_agents
 from tests.web import running
 
 
-def test_openapi_documents_exactly_the_routes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def openapi_document(folder) -> dict:  # type: ignore[no-untyped-def]
+    """The OpenAPI document the app serves, built from its routes' contracts."""
+    return document_of(create_app(load_settings(data_dir=folder), create_engine(f"sqlite+aiosqlite:///{folder / 'x.db'}")))
+
+
+DOCUMENT = openapi_document(Path(tempfile.mkdtemp(prefix="openapi-")))
+
+
+def test_openapi_documents_exactly_the_routes_from_their_contracts(tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = create_app(load_settings(data_dir=tmp_path), create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
     served = {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()
         if route.resource is not None and route.resource.canonical.startswith("/api/") and route.method != "HEAD"
     }
-    documented = {(method, path) for path, methods in DOCUMENT["paths"].items() for method in methods}
+    documented = {(method, path) for path, methods in document_of(app)["paths"].items() for method in methods}
     assert served == documented
+    app = create_app(load_settings(data_dir=tmp_path), create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    async def forgotten(request: web.Request) -> web.Response:
+        return web.Response()
+
+    app.router.add_get("/api/forgotten", forgotten)
+    with pytest.raises(LookupError, match="GET /api/forgotten has no contract"):
+        document_of(app)
+
+
+def test_the_document_is_valid_openapi_and_its_bodies_are_the_validators() -> None:
+    from openapi_spec_validator import validate
+
+    validate(DOCUMENT)
+    transfer = DOCUMENT["components"]["schemas"]["Transfer"]
+    assert transfer["additionalProperties"] is False and transfer["properties"]["number"]["anyOf"][0]["maxLength"] == 40  # call_control.Transfer
 
 
 class Api:

@@ -19,7 +19,6 @@ import pytest
 import socketio
 from sqlalchemy import select
 
-from agent_ui.api.openapi import DOCUMENT
 from agent_ui.app import create_app
 from agent_ui.recordings import recordings_dir
 from crm.demo_data import DEMO_PASSWORD
@@ -30,7 +29,7 @@ from qa.store import ensure_default_scorecard
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
 from tests.live_calls import first_answered, reset_agents, unknown_number
-from tests.test_api import Api
+from tests.test_api import DOCUMENT, Api
 from tests.web import running
 
 # Who is asking: the call's agent, an agent of the other team, the team's leader, another team's

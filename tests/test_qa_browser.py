@@ -90,8 +90,14 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         await page.click(f"{row} button[data-step=dispute]")
         await page.wait_for_function(f"document.querySelector(\"{row}\").textContent.includes('申诉中')", timeout=5_000)
 
-    async with chromium() as page:
+    async with chromium() as page:  # the grader sees the appeal but leaves it to another
         await browser_log_in(page, f"{url}/qa", "qa", "#qa-view")
+        row = f"#dispute-rows tr[data-evaluation='{evaluation.id}']"
+        await page.wait_for_selector(row)
+        assert await page.locator(f"{row} button").count() == 0 and "another inspector" in await page.text_content(row)
+
+    async with chromium() as page:
+        await browser_log_in(page, f"{url}/qa", "qa2", "#qa-view")
         row = f"#dispute-rows tr[data-evaluation='{evaluation.id}']"
         await page.wait_for_selector(row)
         assert "我当时在查系统" in await page.text_content(row)

@@ -10,7 +10,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from agent_ui.api.common import SESSIONS, body, endpoint
+from agent_ui.api import answers
+from agent_ui.api.common import SESSIONS, endpoint
 from agent_ui.api.me import StateChange, _bridge, _extension, apply_state
 from agent_ui.auth import json_error
 from crm.access import Scope
@@ -35,15 +36,22 @@ async def _agent(request: web.Request, leader: User) -> User:
     return agent
 
 
-@endpoint(*LEADERS)
-async def put_state(request: web.Request, user: User) -> web.Response:
-    change = await body(request, StateChange)
-    return web.json_response(await apply_state(request, await _agent(request, user), change))
+AGENT_PATH = {"id": "the agent's extension"}
+TEAM_NOTE = "Team leaders act on the agents of their own team only."
 
 
-@endpoint(*LEADERS)
-async def spy(request: web.Request, user: User) -> web.Response:
-    wanted = await body(request, Spy)
+@endpoint(*LEADERS, summary="Force an agent's state: pause with a reason, log off, or back to available", body=StateChange,
+          answer=answers.AgentState, path=AGENT_PATH, notes=TEAM_NOTE + " Asterisk's QueuePause/QueueAdd/QueueRemove.",
+          errors={503: "telephony is not running"})  # fmt: skip
+async def put_state(request: web.Request, user: User, body: StateChange) -> web.Response:
+    return web.json_response(await apply_state(request, await _agent(request, user), body))
+
+
+@endpoint(*LEADERS, summary="Listen, whisper or barge on an agent's live call (ChanSpy rings your own phone)", body=Spy,
+          answer=answers.Spying, status=202, path=AGENT_PATH, notes=TEAM_NOTE + " Needs an extension.",
+          errors={409: "the agent is not on a call, or Asterisk refused", 503: "telephony is not running"})  # fmt: skip
+async def spy(request: web.Request, user: User, body: Spy) -> web.Response:
+    wanted = body
     agent = await _agent(request, user)
     try:
         channel = await _bridge(request).dialer.spy(_extension(user), _extension(agent), wanted.mode)

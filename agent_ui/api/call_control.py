@@ -9,7 +9,8 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_ui.api.common import SESSIONS, STAFF, body, endpoint
+from agent_ui.api import answers
+from agent_ui.api.common import SESSIONS, STAFF, endpoint
 from agent_ui.api.me import _bridge, _extension
 from agent_ui.auth import json_error
 from crm.access import Scope, team_of_extension
@@ -33,15 +34,15 @@ class Transfer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["blind", "attended"] = "blind"
-    queue: str | None = Field(default=None, max_length=64)
-    agent: str | None = Field(default=None, max_length=16)
-    number: str | None = Field(default=None, max_length=40)
+    queue: str | None = Field(default=None, max_length=64, description="blind only")
+    agent: str | None = Field(default=None, max_length=16, description="an agent's extension")
+    number: str | None = Field(default=None, max_length=40, description="an outside number (dialing.allowed_numbers)")
 
 
 class Dial(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    number: str = Field(min_length=1, max_length=40)
+    number: str = Field(min_length=1, max_length=40, description="any format; must be one dialing.allowed_numbers allows")
 
 
 async def _act(request: web.Request, user: User, action: str, done: str) -> web.Response:
@@ -54,24 +55,35 @@ async def _act(request: web.Request, user: User, action: str, done: str) -> web.
     return web.json_response({"call_id": call.linkedid, "done": done})
 
 
-@endpoint(*STAFF)
+LIVE_CALL = {"id": "the live call's Linkedid (call_id in socket.io events)"}
+LIVE_NOTE = "Agents act on their own call, team leaders on their team's, supervisors and admins on any."
+LIVE_ERRORS = {409: "Asterisk refused, or the call is not in a state for it", 503: "telephony is not running"}
+
+
+def _control(summary: str, notes: str = "", body: type[BaseModel] | None = None):  # type: ignore[no-untyped-def]
+    return endpoint(*STAFF, summary=summary, body=body, answer=answers.CallAction, path=LIVE_CALL,
+                    notes=" ".join(filter(None, (LIVE_NOTE, notes))), errors=LIVE_ERRORS)  # fmt: skip
+
+
+@_control("Hang up a live call")
 async def hang_up(request: web.Request, user: User) -> web.Response:
     return await _act(request, user, "hang_up", "hangup")
 
 
-@endpoint(*STAFF)
+@_control("Put a live call on hold", "The customer hears music; the agent's phone stays connected. Works with any phone, no DTMF.")
 async def hold(request: web.Request, user: User) -> web.Response:
     return await _act(request, user, "hold", "on hold")
 
 
-@endpoint(*STAFF)
+@_control("Resume a call put on hold from the desktop", "Ends the hold started by POST /api/calls/{id}/hold.")
 async def resume(request: web.Request, user: User) -> web.Response:
     return await _act(request, user, "resume", "resumed")
 
 
-@endpoint(*STAFF)
-async def transfer(request: web.Request, user: User) -> web.Response:
-    change = await body(request, Transfer)
+@_control("Transfer a live call: blind (to a queue, an agent or a number) or attended (consult an agent or a number; the customer waits on hold)",
+          "Give kind and exactly one of queue, agent, number.", body=Transfer)  # fmt: skip
+async def transfer(request: web.Request, user: User, body: Transfer) -> web.Response:
+    change = body
     bridge, call = await _live_call(request, user)
     try:
         if change.kind == "blind":
@@ -87,14 +99,15 @@ async def transfer(request: web.Request, user: User) -> web.Response:
     return web.json_response({"call_id": call.linkedid, "done": f"{change.kind} transfer started"})
 
 
-@endpoint(*STAFF)
+@_control("Complete an attended transfer: the agent leaves, the customer and the target talk", "409 when no attended transfer is under way.")
 async def complete_transfer(request: web.Request, user: User) -> web.Response:
     return await _act(request, user, "complete_transfer", "transfer completed")
 
 
-@endpoint(*STAFF)
-async def dial(request: web.Request, user: User) -> web.Response:
-    wanted = await body(request, Dial)
+@endpoint(*STAFF, summary="Click-to-dial: ring my phone, then the number (with the outbound caller ID)", body=Dial, answer=answers.Dialled,
+          status=202, notes="Needs an extension.", errors={409: "Asterisk refused the call", 503: "telephony is not running"})  # fmt: skip
+async def dial(request: web.Request, user: User, body: Dial) -> web.Response:
+    wanted = body
     extension, bridge = _extension(user), _bridge(request)
     try:
         linkedid = await bridge.dialer.click_to_dial(extension, wanted.number, agent_name=user.display_name or user.username)

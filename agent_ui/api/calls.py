@@ -5,13 +5,14 @@ the telephony columns; here only disposition_code and notes change."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param, row_id
+from agent_ui.api import answers
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, AwareIsoDateTime, endpoint, row_id
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.access import Scope
@@ -57,30 +58,29 @@ def call_json(call: Call) -> dict[str, Any]:
     }
 
 
-def parse_since(request: web.Request) -> datetime | None:
-    raw = request.query.get("since")
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise json_error(400, "since must be an ISO 8601 time, e.g. 2026-11-26T00:00:00+08:00") from None
-    if value.tzinfo is None:
-        raise json_error(400, "since needs a time zone (Z or +08:00)")
-    return value
+CALL_PATH = {"id": "the row id, or the call's Linkedid (call_id in socket.io events)"}
+SCOPE_NOTE = "Only calls you may see (agents their own, team leaders their team's; docs/security.md)."
 
 
-@endpoint(*EVERYONE)
-async def list_calls(request: web.Request, user: User) -> web.Response:
-    limit = int_param(request, "limit", 50, 1, 500)
-    query = select(Call).where(Scope.of(user).calls()).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
-    if (since := parse_since(request)) is not None:
-        query = query.where(Call.started_at >= since)
+class CallQuery(BaseModel):
+    limit: int = Field(default=50, ge=1, le=500)
+    since: AwareIsoDateTime | None = Field(default=None, description="calls started at or after, with a time zone (2026-11-26T00:00:00+08:00)")
+    queue: str | None = Field(default=None, max_length=64)
+    direction: Literal["inbound", "outbound"] | None = None
+    disposition: str | None = Field(default=None, max_length=32, description="answered, abandoned, no_answer, busy, failed...")
+    agent_extension: str | None = Field(default=None, max_length=16)
+
+
+@endpoint(*EVERYONE, summary="The call log, newest first", query=CallQuery, answer=answers.Calls, notes=SCOPE_NOTE)
+async def list_calls(request: web.Request, user: User, query: CallQuery) -> web.Response:
+    rows = select(Call).where(Scope.of(user).calls()).order_by(Call.started_at.desc(), Call.id.desc()).limit(query.limit)
+    if query.since is not None:
+        rows = rows.where(Call.started_at >= query.since)
     for name in ("queue", "direction", "disposition", "agent_extension"):
-        if value := request.query.get(name):
-            query = query.where(getattr(Call, name) == value)
+        if (value := getattr(query, name)) is not None:
+            rows = rows.where(getattr(Call, name) == value)
     async with request.app[SESSIONS]() as session:
-        calls = list(await session.scalars(query))
+        calls = list(await session.scalars(rows))
     return web.json_response({"calls": [call_json(c) for c in calls]})
 
 
@@ -97,7 +97,7 @@ async def own_call(request: web.Request, session, user: User, *, write: bool = F
     return call
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="One call", answer=answers.Call, path=CALL_PATH, notes=SCOPE_NOTE)
 async def read_call(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         return web.json_response(call_json(await own_call(request, session, user)))
@@ -112,13 +112,13 @@ def check_disposition(request: web.Request, call: Call, code: str) -> None:
 class CallNotes(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    disposition_code: str | None = Field(default=None, max_length=64)
+    disposition_code: str | None = Field(default=None, max_length=64, description="one of agents.disposition_codes for the call's direction")
     notes: str | None = Field(default=None, max_length=5000)
 
 
-@endpoint(*STAFF)
-async def update_call(request: web.Request, user: User) -> web.Response:
-    changes = await body(request, CallNotes)
+@endpoint(*STAFF, summary="Set the call's disposition code and notes", body=CallNotes, answer=answers.Call, path=CALL_PATH, notes=SCOPE_NOTE)
+async def update_call(request: web.Request, user: User, body: CallNotes) -> web.Response:
+    changes = body
     async with request.app[SESSIONS]() as session, session.begin():
         call = await own_call(request, session, user, write=True)
         if changes.disposition_code is not None:

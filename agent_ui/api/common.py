@@ -1,32 +1,61 @@
-"""What every endpoint shares: the logged-in user, role checks, validated JSON bodies."""
+"""What every endpoint shares: the logged-in user, role checks, validated JSON bodies and queries,
+and the contract each declares (agent_ui/api/contract.py)."""
 
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Strict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from agent_ui.api.contract import Contract
 from agent_ui.auth import authenticate, json_error
 from crm.models import Role, User
 
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 M = TypeVar("M", bound=BaseModel)
-Endpoint = Callable[[web.Request, User], Awaitable[web.StreamResponse]]
+Endpoint = Callable[..., Awaitable[web.StreamResponse]]
 
 # Row ids are 32-bit on PostgreSQL; a larger number is no row (and would be a driver error).
 MAX_ROW_ID = 2**31 - 1
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), Strict()]  # strict: true is no row id
+
+
+def _iso(value: Any) -> Any:
+    """ISO 8601 only: pydantic alone would take a number for seconds since 1970."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso)]
+AwareIsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso)]
 
 STAFF = (Role.AGENT, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 EVERYONE = (*STAFF, Role.QA_INSPECTOR)
 
 
-def endpoint(*roles: Role) -> Callable[[Endpoint], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
-    """Authenticate the request and check the role before the handler runs."""
+def endpoint(
+    *roles: Role,
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    answer: Any = None,
+    status: int = 200,
+    media: str = "application/json",
+    also: tuple[str, ...] = (),
+    notes: str = "",
+    path: dict[str, str] | None = None,
+    errors: dict[int, str] | None = None,
+) -> Callable[[Endpoint], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    """Authenticate the request and check the role, then parse the JSON ``body`` and the ``query``
+    with their models (the handler gets them as ``body=`` and ``query=``). The arguments are the
+    route's contract, from which the OpenAPI document is built."""
+    contract = Contract(summary, roles, body, query, answer, status, media, also, notes, path or {}, errors or {})
 
     def wrap(handler: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         @functools.wraps(handler)
@@ -34,14 +63,34 @@ def endpoint(*roles: Role) -> Callable[[Endpoint], Callable[[web.Request], Await
             user = await authenticate(request, request.app[SESSIONS])
             if user.role not in roles:
                 raise json_error(403, f"this needs the role {' or '.join(r.value for r in roles)}")
-            return await handler(request, user)
+            parsed: dict[str, BaseModel] = {}
+            if query is not None:
+                parsed["query"] = read_query(request, query)
+            if body is not None:
+                parsed["body"] = await read_body(request, body)
+            return await handler(request, user, **parsed)
 
+        run.__contract__ = contract  # type: ignore[attr-defined]
         return run
 
     return wrap
 
 
-async def body(request: web.Request, model: type[M]) -> M:
+def _problem(error: ValidationError, where_default: str) -> str:
+    problem = error.errors()[0]
+    where = ".".join(str(p) for p in problem["loc"]) or where_default
+    return f"{where}: {problem['msg']}"
+
+
+def read_query(request: web.Request, model: type[M]) -> M:
+    """The query string as ``model`` (an empty value is a value not given)."""
+    try:
+        return model.model_validate_strings({name: value for name, value in request.query.items() if value != ""})
+    except ValidationError as error:
+        raise json_error(400, _problem(error, "query")) from None
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
     try:
         data = await request.json()
     except ValueError:
@@ -51,9 +100,7 @@ async def body(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "body"
-        raise json_error(400, f"{where}: {problem['msg']}") from None
+        raise json_error(400, _problem(error, "body")) from None
 
 
 def _holds_nul(data: Any) -> bool:

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint, int_param, path_id
+from agent_ui.api import answers
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, endpoint, path_id
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm.cards import customer_card, customer_fields
@@ -59,6 +60,9 @@ class CustomerChanges(BaseModel):
 summary = customer_fields  # the API shows a customer as the screen pop does
 
 
+CUSTOMER_PATH = {"id": "the customer's id"}
+
+
 def _phone_rows(numbers: list[str], region: str) -> list[CustomerPhone]:
     rows, seen = [], set()
     for number in numbers:
@@ -77,10 +81,16 @@ def _check_queue(request: web.Request, queue: str | None) -> None:
         raise json_error(400, f"preferred_queue: unknown queue {queue!r}")
 
 
-@endpoint(*EVERYONE)
-async def search(request: web.Request, user: User) -> web.Response:
-    phone, text = request.query.get("phone", "").strip(), request.query.get("q", "").strip()
-    limit = int_param(request, "limit", 20, 1, 100)
+class CustomerQuery(BaseModel):
+    phone: str = Field(default="", max_length=40, description="a phone number in any format")
+    q: str = Field(default="", max_length=200, description="text in the name, company or a number")
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+@endpoint(*EVERYONE, summary="Search customers by phone number (any format) or by text in name, company or number",
+          query=CustomerQuery, answer=answers.Customers, notes="Give phone or q.")  # fmt: skip
+async def search(request: web.Request, user: User, query: CustomerQuery) -> web.Response:
+    phone, text, limit = query.phone.strip(), query.q.strip(), query.limit
     if not phone and not text:
         raise json_error(400, "give ?phone= or ?q=")
     async with request.app[SESSIONS]() as session:
@@ -102,7 +112,7 @@ async def search(request: web.Request, user: User) -> web.Response:
     return web.json_response({"customers": [summary(c) for c in found[:limit]]})
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="A customer's card with the last calls", answer=answers.CustomerCard, path=CUSTOMER_PATH)
 async def read(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         customer = await session.get(Customer, path_id(request), options=[selectinload(Customer.phones)])
@@ -112,9 +122,9 @@ async def read(request: web.Request, user: User) -> web.Response:
     return web.json_response(card)
 
 
-@endpoint(*STAFF)
-async def create(request: web.Request, user: User) -> web.Response:
-    new = await body(request, NewCustomer)
+@endpoint(*STAFF, summary="Create a customer", body=NewCustomer, answer=answers.Customer, status=201)
+async def create(request: web.Request, user: User, body: NewCustomer) -> web.Response:
+    new = body
     _check_queue(request, new.preferred_queue)
     region = request.app[SETTINGS].crm.default_region
     async with request.app[SESSIONS]() as session, session.begin():
@@ -125,9 +135,9 @@ async def create(request: web.Request, user: User) -> web.Response:
     return web.json_response(result, status=201)
 
 
-@endpoint(*STAFF)
-async def update(request: web.Request, user: User) -> web.Response:
-    changes = await body(request, CustomerChanges)
+@endpoint(*STAFF, summary="Change a customer", body=CustomerChanges, answer=answers.Customer, path=CUSTOMER_PATH)
+async def update(request: web.Request, user: User, body: CustomerChanges) -> web.Response:
+    changes = body
     _check_queue(request, changes.preferred_queue)
     region = request.app[SETTINGS].crm.default_region
     async with request.app[SESSIONS]() as session, session.begin():

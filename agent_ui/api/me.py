@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agent_ui.api.calls import call_json
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, body, endpoint
+from agent_ui.api import answers
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS, TELEPHONY
 from agent_ui.auth import json_error, user_summary
 from agent_ui.wallboard.board import agent_state_payload
@@ -27,7 +28,7 @@ class StateChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: Literal["available", "paused", "logged_out"]
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=64, description="a pause reason code (agents.pause_reasons), required with paused")
 
 
 def _extension(user: User) -> str:
@@ -50,19 +51,20 @@ def state_json(bridge, extension: str) -> dict[str, Any]:  # type: ignore[no-unt
     return {**agent_state_payload(agent), "queues": agent.queues}
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="Who is logged in", answer=answers.User)
 async def who_am_i(request: web.Request, user: User) -> web.Response:
     return web.json_response(user_summary(user))
 
 
-@endpoint(*STAFF)
+@endpoint(*STAFF, summary="My state, as the telephony bridge sees it", answer=answers.AgentState, errors={503: "telephony is not running"})
 async def get_state(request: web.Request, user: User) -> web.Response:
     return web.json_response(state_json(_bridge(request), _extension(user)))
 
 
-@endpoint(*STAFF)
-async def put_state(request: web.Request, user: User) -> web.Response:
-    change = await body(request, StateChange)
+@endpoint(*STAFF, summary="Become available (logs in to my queues if needed), pause with a reason, or log out", body=StateChange,
+          answer=answers.AgentState, errors={409: "the last call needs a disposition code first", 503: "telephony is not running"})  # fmt: skip
+async def put_state(request: web.Request, user: User, body: StateChange) -> web.Response:
+    change = body
     guard = request.app.get(DISPOSITIONS)
     if change.state == "available" and guard is not None and (waiting := guard.pending(_extension(user))):
         raise json_error(409, f"give your last call ({waiting}) a disposition code first")
@@ -106,7 +108,7 @@ async def _until(condition, timeout: float = 2.0) -> None:  # type: ignore[no-un
         await asyncio.sleep(0.02)
 
 
-@endpoint(*STAFF)
+@endpoint(*STAFF, summary="My calls today (in crm.timezone) and today's figures", answer=answers.MyDay)
 async def my_calls(request: web.Request, user: User) -> web.Response:
     zone = zoneinfo.ZoneInfo(request.app[SETTINGS].crm.timezone)
     midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)

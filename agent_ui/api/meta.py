@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from agent_ui.api import answers
 from agent_ui.api.common import EVERYONE, endpoint
 from agent_ui.app_keys import SETTINGS
 from config.settings import DISPOSITION_PAUSE
@@ -11,7 +12,7 @@ from crm.models import User
 from crm.records import CONNECT_FROM_DISPOSITION, CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="Pause reasons, disposition codes (each with its direction), queues and the record form's choices", answer=answers.Meta)
 async def meta(request: web.Request, user: User) -> web.Response:
     settings = request.app[SETTINGS]
     return web.json_response(

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from agent_ui.api.calls import own_call
-from agent_ui.api.common import EVERYONE, SESSIONS, RowId, body, endpoint, path_id
+from agent_ui.api import answers
+from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, own_call
+from agent_ui.api.common import EVERYONE, SESSIONS, IsoDateTime, RowId, endpoint, path_id
 from agent_ui.api.reports import table_response
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
@@ -40,6 +41,8 @@ GRADERS = (Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 REVIEWERS = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
 LEGS = {"agent": "-agent.wav", "caller": "-caller.wav", "mix": "-mix.wav", "stereo": ""}
 QUEUE_DAYS = 30
+EVALUATION_PATH = {"id": "the evaluation's id"}
+NO_SUCH_CALL = {404: "no such call (or not one you may see), scorecard or calibration"}
 
 
 class Grading(BaseModel):
@@ -107,7 +110,7 @@ def scorecard_json(row: Scorecard, full: bool = True) -> dict[str, Any]:
     return {**data, **({"sections": definition.model_dump()["sections"], "rules": definition.model_dump()["rules"]} if full else {})}
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="The latest version of each scorecard", answer=answers.Scorecards)
 async def list_scorecards(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         rows = list(await session.scalars(select(Scorecard).order_by(Scorecard.key, Scorecard.version.desc())))
@@ -117,16 +120,17 @@ async def list_scorecards(request: web.Request, user: User) -> web.Response:
     return web.json_response({"scorecards": [scorecard_json(r, full=False) for r in latest.values()]})
 
 
-@endpoint(Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
-async def create_scorecard(request: web.Request, user: User) -> web.Response:
-    definition = await body(request, ScorecardDefinition)
+@endpoint(Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN, summary="Save a scorecard: a new key, or the next version of an existing one",
+          body=ScorecardDefinition, answer=answers.Scorecard, status=201, notes="Versions are never edited.")  # fmt: skip
+async def create_scorecard(request: web.Request, user: User, body: ScorecardDefinition) -> web.Response:
+    definition = body
     async with request.app[SESSIONS]() as session, session.begin():
         row = await save_scorecard(session, definition, user.id)
         answer = scorecard_json(row)
     return web.json_response(answer, status=201)
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="One scorecard version: sections, items, max points, fatal flags, rules", answer=answers.Scorecard, path={"id": "the scorecard version's id"})
 async def read_scorecard(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         row = await session.get(Scorecard, path_id(request))
@@ -154,7 +158,7 @@ async def _weekly_sample(session, calls: list[Call], percent: float, timezone: s
     return weekly_sample(rows, percent, timezone)
 
 
-@endpoint(*GRADERS)
+@endpoint(*GRADERS, summary="Calls waiting for review (last 30 days) and why", answer=answers.ReviewQueue, notes=SCOPE_NOTE)
 async def review_queue(request: web.Request, user: User) -> web.Response:
     settings = request.app[SETTINGS].qa
     since = datetime.now(UTC) - timedelta(days=QUEUE_DAYS)
@@ -186,9 +190,9 @@ async def review_queue(request: web.Request, user: User) -> web.Response:
     return web.json_response({"calls": waiting})
 
 
-@endpoint(*GRADERS)
-async def pick(request: web.Request, user: User) -> web.Response:
-    wanted = await body(request, Pick)
+@endpoint(*GRADERS, summary="Pick any call for review", body=Pick, answer=answers.Picked, status=201, notes=SCOPE_NOTE, errors=NO_SUCH_CALL)
+async def pick(request: web.Request, user: User, body: Pick) -> web.Response:
+    wanted = body
     async with request.app[SESSIONS]() as session, session.begin():
         call = await _call(session, wanted.call_id, user)
         intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
@@ -230,24 +234,31 @@ async def _evaluation(request: web.Request, session, user: User) -> Evaluation: 
     return evaluation
 
 
-@endpoint(*EVERYONE)
-async def list_evaluations(request: web.Request, user: User) -> web.Response:
-    query = (
+class EvaluationQuery(BaseModel):
+    agent: RowId | None = Field(default=None, description="the agent's user id")
+    call: RowId | None = Field(default=None, description="the call's row id")
+
+
+EVALUATION_NOTE = "Agents see their own; a calibration grade only its grader (docs/security.md)."
+
+
+@endpoint(*EVERYONE, summary="Evaluations, newest first", query=EvaluationQuery, answer=answers.Evaluations, notes=EVALUATION_NOTE)
+async def list_evaluations(request: web.Request, user: User, query: EvaluationQuery) -> web.Response:
+    rows = (
         select(Evaluation).where(Scope.of(user).evaluations()).options(selectinload(Evaluation.versions)).order_by(Evaluation.id.desc()).limit(500)
     )
-    for name, column in (("agent", Evaluation.agent_id), ("call", Evaluation.call_id)):
-        if raw := request.query.get(name):
-            if not raw.isdigit():
-                raise json_error(400, f"{name} must be an id")
-            query = query.where(column == int(raw))
+    for value, column in ((query.agent, Evaluation.agent_id), (query.call, Evaluation.call_id)):
+        if value is not None:
+            rows = rows.where(column == value)
     async with request.app[SESSIONS]() as session:
-        found = list(await session.scalars(query))
+        found = list(await session.scalars(rows))
     return web.json_response({"evaluations": [evaluation_json(e) for e in found]})
 
 
-@endpoint(*GRADERS)
-async def create_evaluation(request: web.Request, user: User) -> web.Response:
-    wanted = await body(request, NewEvaluation)
+@endpoint(*GRADERS, summary="Grade a call (a calibration grade with calibration_id)", body=NewEvaluation, answer=answers.Evaluation, status=201,
+          notes=SCOPE_NOTE, errors={**NO_SUCH_CALL, 409: "this calibration call is graded already"})  # fmt: skip
+async def create_evaluation(request: web.Request, user: User, body: NewEvaluation) -> web.Response:
+    wanted = body
     async with request.app[SESSIONS]() as session, session.begin():
         call = await _call(session, wanted.call_id, user)
         calibration = await session.get(Calibration, wanted.calibration_id) if wanted.calibration_id else None
@@ -273,14 +284,13 @@ async def create_evaluation(request: web.Request, user: User) -> web.Response:
     return web.json_response(answer, status=201)
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="One evaluation with all its versions and its audit trail", answer=answers.Evaluation, path=EVALUATION_PATH, notes=EVALUATION_NOTE)
 async def read_evaluation(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         return web.json_response(evaluation_json(await _evaluation(request, session, user), full=True))
 
 
-async def _step(request: web.Request, user: User, model: type[BaseModel], action) -> web.Response:  # type: ignore[no-untyped-def]
-    wanted = await body(request, model)
+async def _step(request: web.Request, user: User, wanted: BaseModel, action) -> web.Response:  # type: ignore[no-untyped-def]
     async with request.app[SESSIONS]() as session, session.begin():
         evaluation = await _evaluation(request, session, user)
         try:
@@ -292,43 +302,50 @@ async def _step(request: web.Request, user: User, model: type[BaseModel], action
     return web.json_response(answer)
 
 
-@endpoint(*GRADERS)
-async def correct_evaluation(request: web.Request, user: User) -> web.Response:
+@endpoint(*GRADERS, summary="Correct an evaluation: a new version; the old ones are kept", body=Correction, answer=answers.Evaluation, path=EVALUATION_PATH,
+          notes="Only its grader, a supervisor or an admin. A correction of an acknowledged or resolved evaluation reopens it.")  # fmt: skip
+async def correct_evaluation(request: web.Request, user: User, body: Correction) -> web.Response:
     async def run(session, evaluation: Evaluation, wanted: Correction) -> None:  # type: ignore[no-untyped-def]
         if not Scope.of(user).corrects(evaluation):
             raise flow.EvaluationError("only the one who graded it, a supervisor or an admin corrects an evaluation", 403)
         await flow.correct(session, evaluation, wanted.grades(), user.id, wanted.reason)
 
-    return await _step(request, user, Correction, run)
+    return await _step(request, user, body, run)
 
 
-@endpoint(Role.AGENT)
-async def acknowledge(request: web.Request, user: User) -> web.Response:
-    return await _step(request, user, Remark, lambda session, evaluation, wanted: flow.acknowledge(session, evaluation, user.id, wanted.comment))
+AGENT_STEP = {409: "the evaluation is not in a state for it"}
 
 
-@endpoint(Role.AGENT)
-async def dispute(request: web.Request, user: User) -> web.Response:
-    return await _step(request, user, Remark, lambda session, evaluation, wanted: flow.dispute(session, evaluation, user.id, wanted.comment))
+@endpoint(Role.AGENT, summary="The agent accepts the evaluation", body=Remark, answer=answers.Evaluation, path=EVALUATION_PATH, errors=AGENT_STEP)
+async def acknowledge(request: web.Request, user: User, body: Remark) -> web.Response:
+    return await _step(request, user, body, lambda session, evaluation, wanted: flow.acknowledge(session, evaluation, user.id, wanted.comment))
 
 
-@endpoint(*REVIEWERS)
-async def resolve(request: web.Request, user: User) -> web.Response:
+@endpoint(Role.AGENT, summary="The agent disputes the evaluation (a comment is required)", body=Remark, answer=answers.Evaluation,
+          path=EVALUATION_PATH, errors=AGENT_STEP)  # fmt: skip
+async def dispute(request: web.Request, user: User, body: Remark) -> web.Response:
+    return await _step(request, user, body, lambda session, evaluation, wanted: flow.dispute(session, evaluation, user.id, wanted.comment))
+
+
+@endpoint(*REVIEWERS, summary="Settle a dispute, with a corrected grading or not", body=Resolution, answer=answers.Evaluation, path=EVALUATION_PATH,
+          notes="Never by the one who graded it.", errors={409: "only a disputed evaluation is resolved"})  # fmt: skip
+async def resolve(request: web.Request, user: User, body: Resolution) -> web.Response:
     async def run(session, evaluation: Evaluation, wanted: Resolution) -> None:  # type: ignore[no-untyped-def]
         if not Scope.of(user).resolves(evaluation):
             raise flow.EvaluationError("a dispute about your own grading is resolved by another inspector or a supervisor", 403)
         grades = flow.Grades(wanted.items, wanted.comments) if wanted.items is not None else None
         await flow.resolve(session, evaluation, user.id, wanted.comment, grades)
 
-    return await _step(request, user, Resolution, run)
+    return await _step(request, user, body, run)
 
 
 # Calibrations ------------------------------------------------------------------------------------------
 
 
-@endpoint(Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
-async def create_calibration(request: web.Request, user: User) -> web.Response:
-    wanted = await body(request, NewCalibration)
+@endpoint(Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN, summary="Several inspectors grade the same call blind", body=NewCalibration,
+          answer=answers.Calibration, status=201, errors=NO_SUCH_CALL)  # fmt: skip
+async def create_calibration(request: web.Request, user: User, body: NewCalibration) -> web.Response:
+    wanted = body
     async with request.app[SESSIONS]() as session, session.begin():
         call = await _call(session, wanted.call_id, user)
         inspectors = list(await session.scalars(select(User).where(User.username.in_(wanted.inspectors))))
@@ -347,7 +364,7 @@ async def create_calibration(request: web.Request, user: User) -> web.Response:
     return web.json_response(answer, status=201)
 
 
-@endpoint(*GRADERS)
+@endpoint(*GRADERS, summary="Calibration sessions you take part in or set up (all for supervisors and admins)", answer=answers.Calibrations)
 async def list_calibrations(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         rows = list(await session.scalars(select(Calibration).order_by(Calibration.id.desc()).limit(200)))
@@ -356,7 +373,9 @@ async def list_calibrations(request: web.Request, user: User) -> web.Response:
     return web.json_response({"calibrations": [{"id": c.id, "call_id": c.call_id, "scorecard_id": c.scorecard_id, "inspectors": c.inspector_ids} for c in mine]})
 
 
-@endpoint(*GRADERS)
+@endpoint(*GRADERS, summary="The spread report: per item each inspector's points, min, max, range, standard deviation", answer=answers.Spread,
+          path={"id": "the calibration's id"}, notes="Blind (409) for each of its graders until they have graded; then, and for its creator and supervisors, the spread.",
+          errors={409: "grade the call first"})  # fmt: skip
 async def read_calibration(request: web.Request, user: User) -> web.Response:
     """The spread report: for its graders once they have graded (so nobody grades after seeing the
     others, not even the one who set it up), and for its creator and supervisors otherwise."""
@@ -376,14 +395,19 @@ async def read_calibration(request: web.Request, user: User) -> web.Response:
 # Reports -----------------------------------------------------------------------------------------------
 
 
-@endpoint(Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
-async def report(request: web.Request, user: User) -> web.Response:
-    by = request.query.get("by", "agent")
-    try:
-        start = datetime.fromisoformat(request.query["from"]) if request.query.get("from") else datetime.now(UTC) - timedelta(days=28)
-        end = datetime.fromisoformat(request.query["to"]) if request.query.get("to") else datetime.now(UTC) + timedelta(seconds=1)
-    except ValueError:
-        raise json_error(400, "from and to must be ISO dates") from None
+class QaReportQuery(BaseModel):
+    by: Literal["agent", "team", "item", "week"] = "agent"
+    start: IsoDateTime | None = Field(default=None, alias="from", description="ISO date or date-time; default 28 days ago")
+    end: IsoDateTime | None = Field(default=None, alias="to", description="ISO date or date-time; default now")
+    format: Literal["json", "csv"] = "json"
+
+
+@endpoint(Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN, query=QaReportQuery, answer=answers.Report, also=("text/csv",),
+          summary="QA scores by agent, team, item (the items failed most first) or ISO week; JSON or CSV", notes="Team leaders: their team's agents.")  # fmt: skip
+async def report(request: web.Request, user: User, query: QaReportQuery) -> web.Response:
+    by = query.by
+    start = query.start or datetime.now(UTC) - timedelta(days=28)
+    end = query.end or datetime.now(UTC) + timedelta(seconds=1)
     start, end = (m if m.tzinfo else m.replace(tzinfo=UTC) for m in (start, end))
     async with request.app[SESSIONS]() as session:
         try:
@@ -396,7 +420,8 @@ async def report(request: web.Request, user: User) -> web.Response:
 # The auto-QA result and the recordings ---------------------------------------------------------------
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="The call's auto-QA: metrics, transcript if any, findings with timestamps, pre-filled items", answer=answers.AutoQa,
+          path=CALL_PATH, notes=SCOPE_NOTE)  # fmt: skip
 async def call_qa(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         call = await own_call(request, session, user)
@@ -410,7 +435,8 @@ async def call_qa(request: web.Request, user: User) -> web.Response:
     )  # fmt: skip
 
 
-@endpoint(*EVERYONE)
+@endpoint(*EVERYONE, summary="The call's recording: agent, caller or mix (WAV); stereo = agent left, customer right", media="audio/wav",
+          path={**CALL_PATH, "leg": "agent, caller, mix or stereo"}, notes=SCOPE_NOTE)  # fmt: skip
 async def recording(request: web.Request, user: User) -> web.StreamResponse:
     leg = request.match_info["leg"]
     if leg not in LEGS:

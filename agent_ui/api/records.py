@@ -11,8 +11,9 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from agent_ui.api.calls import check_disposition, own_call
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, body, endpoint
+from agent_ui.api import answers
+from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, check_disposition, own_call
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.models import CallRecord, User
@@ -51,7 +52,8 @@ class RecordForm(BaseModel):
     next_contact_at: AwareDatetime | None = None
 
 
-@endpoint(*EVERYONE)  # QA inspectors read the record form beside the recording; agents only their own calls
+@endpoint(*EVERYONE, summary="A call's business record form (呼入/呼出业务记录表)", answer=answers.Record, path=CALL_PATH,
+          notes=SCOPE_NOTE + " QA inspectors read it beside the recording.")  # fmt: skip
 async def read_record(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         call = await own_call(request, session, user)
@@ -59,9 +61,11 @@ async def read_record(request: web.Request, user: User) -> web.Response:
         return web.json_response(record_json(call, record, request.app[SETTINGS].crm.timezone))
 
 
-@endpoint(*STAFF)
-async def save(request: web.Request, user: User) -> web.Response:
-    form = await body(request, RecordForm)
+@endpoint(*STAFF, summary="Save a call's business record, with its disposition code", body=RecordForm, answer=answers.Record, path=CALL_PATH,
+          notes="Writes the form, the call's disposition_code and notes, and its customer; releases the agent held for a "
+          "disposition. PUT replaces the whole form: a field of the call's direction left out goes back to empty.")  # fmt: skip
+async def save(request: web.Request, user: User, body: RecordForm) -> web.Response:
+    form = body
     async with request.app[SESSIONS]() as session, session.begin():
         call = await own_call(request, session, user, write=True)
         check_disposition(request, call, form.disposition_code)

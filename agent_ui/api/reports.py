@@ -7,9 +7,12 @@ import csv
 import io
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
+from agent_ui.api import answers
 from agent_ui.api.agents import LEADERS
 from agent_ui.api.common import SESSIONS, endpoint
 from agent_ui.app_keys import SETTINGS
@@ -21,9 +24,15 @@ from crm.reports import Period, ReportError, agent_report, csv_rows, queue_repor
 from crm.teams import load_directory
 
 
-def _moment(request: web.Request, name: str, zone: zoneinfo.ZoneInfo, default: datetime, end: bool) -> datetime:
+class ReportQuery(BaseModel):
+    start: str = Field(default="", alias="from", max_length=40, description="a date (2026-11-27, from its midnight in crm.timezone) or an ISO date-time; default today")
+    end: str = Field(default="", alias="to", max_length=40, description="a date (to the end of that day) or an ISO date-time; default a day after from")
+    interval: str = Field(default="1h", max_length=8, description="15m, 30m, 1h or 1d")
+    format: Literal["json", "csv"] = "json"
+
+
+def _moment(raw: str, name: str, zone: zoneinfo.ZoneInfo, default: datetime, end: bool) -> datetime:
     """A date (the whole day, in the call center's zone) or an ISO date-time."""
-    raw = request.query.get(name, "")
     if not raw:
         return default
     try:
@@ -36,13 +45,13 @@ def _moment(request: web.Request, name: str, zone: zoneinfo.ZoneInfo, default: d
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _period(request: web.Request) -> Period:
+def _period(request: web.Request, query: ReportQuery) -> Period:
     zone = zoneinfo.ZoneInfo(request.app[SETTINGS].crm.timezone)
     today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = _moment(request, "from", zone, today, end=False)
-    end = _moment(request, "to", zone, start + timedelta(days=1), end=True)
+    start = _moment(query.start, "from", zone, today, end=False)
+    end = _moment(query.end, "to", zone, start + timedelta(days=1), end=True)
     try:
-        return Period(start, end, request.query.get("interval", "1h"), zone)
+        return Period(start, end, query.interval, zone)
     except ReportError as error:
         raise json_error(400, str(error)) from None
 
@@ -83,9 +92,12 @@ def _about(period: Period) -> dict[str, str]:
     return {"from": period.start.isoformat(), "to": period.end.isoformat(), "interval": period.interval}
 
 
-@endpoint(*LEADERS)
-async def queues(request: web.Request, user: User) -> web.Response:
-    period = _period(request)
+REPORT_NOTE = "Team leaders: their team's agents and the queues their team works. Rows only for intervals with activity."
+
+
+@endpoint(*LEADERS, summary="Queue figures by interval", query=ReportQuery, answer=answers.Report, also=("text/csv",), notes=REPORT_NOTE)
+async def queues(request: web.Request, user: User, query: ReportQuery) -> web.Response:
+    period = _period(request, query)
     limits = thresholds_by_queue(request.app[SETTINGS].queues)
     async with request.app[SESSIONS]() as session:
         allowed = (await load_directory(session)).queues_seen_by(Scope.of(user))
@@ -93,9 +105,9 @@ async def queues(request: web.Request, user: User) -> web.Response:
     return table_response(request, "queues", _about(period), rows)
 
 
-@endpoint(*LEADERS)
-async def agents(request: web.Request, user: User) -> web.Response:
-    period = _period(request)
+@endpoint(*LEADERS, summary="Agent figures by interval: calls, login, pause by reason, occupancy", query=ReportQuery, answer=answers.Report, also=("text/csv",), notes=REPORT_NOTE)
+async def agents(request: web.Request, user: User, query: ReportQuery) -> web.Response:
+    period = _period(request, query)
     async with request.app[SESSIONS]() as session:
         directory = await load_directory(session)
         scope = Scope.of(user)

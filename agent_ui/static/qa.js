@@ -181,7 +181,9 @@ function renderDisputes() {
       }
     });
     const actions = element("td");
-    actions.append(comment, uphold);
+    // The grader never judges the appeal against their own grading: another inspector or a supervisor does.
+    if (e.inspector_id === qa.me.id) actions.append(element("span", t("qa.not_your_dispute"), "hint"));
+    else actions.append(comment, uphold);
     row.append(element("td", `#${e.call_id}`), element("td", String(e.agent_id ?? "")), element("td", String(e.total)),
       element("td", said ? said.comment : ""), actions);
     return row;

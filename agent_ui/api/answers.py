@@ -1,0 +1,323 @@
+"""What the REST API answers, as pydantic models: the OpenAPI document's response schemas
+(agent_ui/api/contract.py). The handlers build plain dicts; tests/test_api_fuzz.py checks every
+answer against these models (schemathesis), so they cannot drift. Text that came from callers or
+the CRM (names, notes) is untrusted: pages insert it as text."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Answer(BaseModel):
+    # An answer may carry fields added after this model; clients ignore what they do not know.
+    model_config = ConfigDict(extra="allow")
+
+
+Direction = Literal["inbound", "outbound"]
+AgentStateName = Literal["logged_out", "available", "paused", "ringing", "on_call", "wrap_up"]
+
+
+class User(Answer):
+    id: int
+    username: str
+    role: Literal["agent", "team_leader", "supervisor", "qa_inspector", "admin"]
+    display_name: str
+    extension: str | None
+
+
+class LoginAnswer(Answer):
+    token: str = Field(description="send as Authorization: Bearer <token>; also set as the cc_session cookie")
+    user: User
+
+
+class Health(Answer):
+    status: Literal["ok", "degraded"] = Field(description="degraded while the call log spools, is stopped or holds dead letters")
+    schema_revision: str | None
+    calllog: dict[str, Any] | None = Field(default=None, description="the call log writer's health, when telephony runs")
+
+
+class LoggedOut(Answer):
+    logged_out: bool
+
+
+class Customer(Answer):
+    id: int
+    name: str
+    company: str
+    grade: Literal["A", "B", "C", "D"]
+    region: str
+    key_account: bool
+    at_risk: bool
+    notes: str
+    preferred_queue: str | None
+    phones: list[str]
+
+
+class Customers(Answer):
+    customers: list[Customer]
+
+
+class PastCall(Answer):
+    id: int
+    started_at: str
+    direction: Direction
+    disposition: str | None
+    disposition_code: str | None
+    agent: str | None
+    notes: str
+    summary: str | None
+
+
+class CustomerCard(Answer):
+    """A known customer's fields and last calls; for an unknown number only ``new`` and ``phones``."""
+
+    new: bool
+    phones: list[str]
+    recent_calls: list[PastCall] = []
+
+
+class Call(Answer):
+    id: int
+    linkedid: str = Field(description="the call_id of the socket.io events")
+    server: str
+    direction: Direction
+    did: str | None
+    caller_number: str | None
+    caller_name: str | None
+    called_number: str | None
+    customer_id: int | None
+    queue: str | None
+    priority: int | None
+    route: str | None
+    agent_id: int | None
+    agent_extension: str | None
+    started_at: str
+    queued_at: str | None
+    offered_at: str | None
+    answered_at: str | None
+    ended_at: str | None
+    wait_s: float | None
+    talk_s: float | None
+    hold_s: float | None
+    hold_count: int | None
+    wrapup_s: float | None
+    disposition: str | None
+    hangup_side: str | None
+    offers: list[Any]
+    transfers: list[Any]
+    recordings: list[str]
+    disposition_code: str | None
+    notes: str | None
+
+
+class Calls(Answer):
+    calls: list[Call]
+
+
+class MyDay(Answer):
+    since: str
+    calls_handled: int
+    talk_s: float
+    average_handle_time_s: float | None
+    calls: list[Call]
+
+
+class Record(Answer):
+    """The business record form of a call with the call's facts; the fields of its direction only."""
+
+    record_no: str = Field(description="记录编号: IN-|OUT-, the call's local date, the call's row id")
+    saved: bool
+    call_id: str
+    direction: Direction
+    started_at: str
+    number: str | None
+    agent_extension: str | None
+    talk_s: float | None
+    recordings: list[str]
+    customer_id: int | None
+    disposition_code: str | None
+    notes: str | None
+
+
+class AgentState(Answer):
+    agent: str
+    state: AgentStateName
+    reason: str | None
+    since: str | None
+    call_id: str | None
+    queues: list[str]
+    pause_reason: str | None = Field(default=None, description="Asterisk's pause reason; 'disposition': held until the last call has a code")
+    wrapup_until: str | None = None
+
+
+class Meta(Answer):
+    pause_reasons: list[dict[str, Any]]
+    disposition_codes: list[dict[str, Any]]
+    queues: list[dict[str, Any]]
+    record_choices: dict[str, list[str]]
+    connect_status_of: dict[str, str]
+    disposition_pause: str | None
+
+
+class CallAction(Answer):
+    call_id: str
+    done: str
+
+
+class Dialled(Answer):
+    call_id: str = Field(description="the new call's Linkedid")
+
+
+class Spying(Answer):
+    agent: str
+    mode: Literal["listen", "whisper", "barge"]
+    spy_id: str
+
+
+class QueueStats(Answer):
+    queue: str
+    display_name: str
+    at: str
+    waiting: int = Field(description="callers in the queue now")
+    longest_wait_s: float
+    agents: dict[str, int] = Field(description="agent counts by state")
+    offered: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+    required_agents: int | None = Field(description="Erlang C: agents needed for the target now")
+
+
+class LiveCall(Answer):
+    call_id: str
+    direction: Direction
+    caller_number: str | None
+    caller_name: str | None
+    queue: str | None
+    phase: str
+    duration_s: float
+
+
+class AgentGridRow(Answer):
+    agent: str
+    name: str
+    team: int | None
+    state: AgentStateName
+    state_s: float
+    queues: list[str]
+    call: LiveCall | None
+    handled_today: int
+    talk_today_s: float
+
+
+class Alert(Answer):
+    kind: Literal["service_level", "long_wait", "long_call", "long_pause"]
+    queue: str | None
+    agent: str | None
+    value: float | None
+    threshold: float | None
+    active: bool
+    at: str
+
+
+class LivePicture(Answer):
+    queues: list[QueueStats]
+    alerts: list[Alert]
+
+
+class AgentGrid(Answer):
+    agents: list[AgentGridRow]
+
+
+class Report(Answer):
+    """A report's range and rows (``format=csv``: the same rows as a CSV download)."""
+
+    rows: list[dict[str, Any]]
+
+
+class ScorecardSummary(Answer):
+    id: int
+    key: str
+    version: int
+    en: str
+    zh: str
+    max_total: float
+
+
+class Scorecard(ScorecardSummary):
+    sections: list[dict[str, Any]]
+    rules: list[dict[str, Any]]
+
+
+class Scorecards(Answer):
+    scorecards: list[ScorecardSummary]
+
+
+class ReviewCall(Answer):
+    call_id: int
+    linkedid: str
+    agent: str | None
+    queue: str | None
+    started_at: str
+    reasons: list[str] = Field(description="sample, code:<code>, auto_qa, long, short, picked")
+
+
+class ReviewQueue(Answer):
+    calls: list[ReviewCall]
+
+
+class Picked(Answer):
+    call_id: int
+    reasons: list[str]
+
+
+class Evaluation(Answer):
+    id: int
+    call_id: int
+    agent_id: int | None
+    inspector_id: int
+    scorecard_id: int
+    calibration_id: int | None
+    status: Literal["submitted", "acknowledged", "disputed", "resolved"]
+    created_at: str
+    version: int
+    total: float
+    fatal: bool
+    items: dict[str, Any]
+    comments: dict[str, str]
+    versions: list[dict[str, Any]] = Field(default=[], description="one evaluation: every version, never changed")
+    events: list[dict[str, Any]] = Field(default=[], description="one evaluation: the audit trail")
+
+
+class Evaluations(Answer):
+    evaluations: list[Evaluation]
+
+
+class Calibration(Answer):
+    id: int
+    call_id: int
+    scorecard_id: int
+    inspectors: list[int]
+
+
+class Calibrations(Answer):
+    calibrations: list[Calibration]
+
+
+class Spread(Answer):
+    calibration: int
+    call_id: int
+    inspectors: list[int]
+    graded_by: list[int]
+    total_range: float | None
+    items: list[dict[str, Any]] = Field(description="per item: each inspector's points, min, max, range, stdev")
+
+
+class AutoQa(Answer):
+    call_id: int
+    state: str
+    auto_score: float | None
+    flagged: bool
+    analysed_at: str | None
