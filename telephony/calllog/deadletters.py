@@ -27,9 +27,13 @@ class DeadLetters:
         self.path = directory / FILE
         self.count = 0  # in the file (counted at load) plus added since
         self.last_reason: str | None = None
+        self._loaded = False
 
     async def load(self) -> None:
-        self.count = len(await asyncio.to_thread(read_dead_letters, self.path.parent))
+        """Count the dead letters in the file (once: later ones are counted as they are added)."""
+        if not self._loaded:
+            self._loaded = True
+            self.count = len(await asyncio.to_thread(read_dead_letters, self.path.parent))
 
     async def add(self, record: dict[str, Any], error: BaseException) -> None:
         reason = f"{type(error).__name__}: {error}"[:REASON_CHARS]

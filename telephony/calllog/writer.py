@@ -153,9 +153,8 @@ class CallLogWriter:
                 backoff = min(backoff * 2, self._max_backoff_s)
 
     async def _run(self, subscription: Subscription) -> None:
-        if self.spool.is_empty() and not self.stats.restarts:
-            await self.spool.load()
-            await self.dead_letters.load()
+        await self.spool.load()  # both once: what a previous run left on disk
+        await self.dead_letters.load()
         backoff = self._batch_s
         while True:
             try:
