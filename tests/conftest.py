@@ -70,7 +70,7 @@ TEST_AGENTS = [
 def sandbox_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "data_dir": data_dir,
-        "asterisk": [{"ami_port": free_port()}],
+        "asterisk": [{"ami_port": free_port(), "http_port": free_port(), "wss_port": free_port()}],
         "agi": {"port": free_port()},
         "queues": TEST_QUEUES,
         "sandbox": {"agents": TEST_AGENTS},

@@ -74,6 +74,8 @@ def run_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"AMI:      {status.ami_host}:{status.ami_port} user {status.ami_username} secret {status.ami_secret}")
         print(f"AMI admin: user {status.ami_admin_username} secret {status.ami_admin_secret} (the sandbox's tooling; the bridge has the user above)")
         print(f"FastAGI:  {status.fastagi}")
+        print(f"ARI:      {status.ari_url} user {status.ari_username} (browser phones' credentials)")
+        print(f"Browser phones: {status.wss_url} (self-signed certificate)")
         print(f"Recordings: {status.recordings_dir}")
     return 0 if status.running else 3
 

@@ -40,6 +40,10 @@ class SandboxStatus:
     ami_secret: str
     ami_admin_username: str  # the sandbox's own tooling (reload, AstDB for the simulated phones); never the bridge
     ami_admin_secret: str
+    ari_url: str  # the browser phones' credentials are pushed here
+    ari_username: str
+    ari_secret: str
+    wss_url: str  # where browser phones register (a self-signed certificate in the sandbox)
     fastagi: str
     recordings_dir: str
     chroot: str
@@ -97,6 +101,9 @@ class Sandbox:
     def admin_secret(self) -> str:
         return self._secret("ami_admin_secret", None)
 
+    def ari_secret(self) -> str:
+        return self._secret("ari_secret", self.ami.ari_secret)
+
     def _secret(self, key: str, configured: str | None) -> str:
         secret = configured or self._read_state().get(key)
         if not secret:
@@ -127,6 +134,10 @@ class Sandbox:
             ami_secret=self.secret(),
             ami_admin_username=ADMIN_USERNAME,
             ami_admin_secret=self.admin_secret(),
+            ari_url=f"http://127.0.0.1:{self.ami.http_port}/ari",
+            ari_username=self.ami.ari_username,
+            ari_secret=self.ari_secret(),
+            wss_url=f"wss://127.0.0.1:{self.ami.wss_port}/ws",
             fastagi=str(state.get("fastagi", f"agi://{self.settings.agi.host}:{self.settings.agi.port}")),
             recordings_dir=str(self.host("recordings")),
             chroot=str(self.chroot),
@@ -140,11 +151,12 @@ class Sandbox:
         """Build the chroot if needed, write prompts and render the configuration."""
         chroot_mod.check_root()
         chroot_mod.ensure_chroot(self.chroot, self.log)
-        for name in ("etc", "lib", "spool", "run", "log", "recordings", "sounds", "moh"):
+        for name in ("etc", "lib", "lib/keys", "spool", "run", "log", "recordings", "sounds", "moh"):
             self.host(name).mkdir(parents=True, exist_ok=True)
         speech.install_prompts(self.host("sounds"))
         speech.install_music_on_hold(self.host("moh"))
         render.render_all(self.host("etc"), self._template_values())
+        _self_signed_certificate(self.host("etc") / "keys")
 
     def _template_values(self) -> dict[str, object]:
         settings = self.settings
@@ -163,6 +175,10 @@ class Sandbox:
             "ami_secret": self.secret(),
             "ami_admin_username": ADMIN_USERNAME,
             "ami_admin_secret": self.admin_secret(),
+            "http_port": self.ami.http_port,
+            "wss_port": self.ami.wss_port,
+            "ari_username": self.ami.ari_username,
+            "ari_secret": self.ari_secret(),
             "agi_host": settings.agi.host,
             "agi_port": settings.agi.port,
             "queue_sections": render.queue_sections(settings.queues),
@@ -305,3 +321,17 @@ def _alive(pid: int) -> bool:
             os.waitpid(pid, 0)
         return False
     return True
+
+
+def _self_signed_certificate(folder: Path) -> None:
+    """The sandbox's TLS certificate for the browser phones' WebSocket (made once, kept)."""
+    certificate, key = folder / "asterisk.crt", folder / "asterisk.key"
+    if certificate.exists() and key.exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    os.chmod(key, 0o600)

@@ -1,0 +1,1 @@
+"""Browser phones (WebRTC on Asterisk's PJSIP): each agent's endpoint and credentials."""
