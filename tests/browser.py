@@ -17,8 +17,13 @@ ARGS = [
 ]  # fmt: skip
 
 
+# A browser phone in a test: the microphone and camera are Chromium's fakes, granted without asking,
+# and the sandbox's self-signed certificate is accepted.
+PHONE_ARGS = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--ignore-certificate-errors")
+
+
 @contextlib.asynccontextmanager
-async def chromium(locale: str = "en-US") -> AsyncIterator:  # type: ignore[type-arg]
+async def chromium(locale: str = "en-US", args: tuple[str, ...] = ()) -> AsyncIterator:  # type: ignore[type-arg]
     try:
         from playwright.async_api import async_playwright
     except ImportError:
@@ -26,7 +31,7 @@ async def chromium(locale: str = "en-US") -> AsyncIterator:  # type: ignore[type
     if shutil.which(CHROMIUM) is None:
         unavailable("Debian's chromium is not installed (apt-get install chromium)")
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *args], headless=True)
         context = await browser.new_context(locale=locale)
         try:
             yield await context.new_page()

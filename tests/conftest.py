@@ -223,7 +223,8 @@ async def live(
         update={"calllog": CallLogSettings(spool_dir=folder / "spool", batch_ms=50)}
     )
     service = TelephonyService(
-        settings, database_url=url, secret_for=lambda server: sandbox.ami_secret, calllog_engine=calllog_engine
+        settings, database_url=url, secret_for=lambda server: sandbox.ami_secret, ari_secret_for=lambda server: sandbox.ari_secret,
+        calllog_engine=calllog_engine,
     )
     await service.start()
     admin = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_admin_username, sandbox.ami_admin_secret)

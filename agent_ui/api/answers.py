@@ -25,6 +25,7 @@ class User(Answer):
     role: Literal["agent", "team_leader", "supervisor", "qa_inspector", "admin"]
     display_name: str
     extension: str | None
+    phone_type: Literal["webrtc", "sip", "local"] = Field(description="what rings: the browser phone, a desk SIP phone, the sandbox's")
 
 
 class LoginAnswer(Answer):
@@ -150,6 +151,15 @@ class AgentState(Answer):
     queues: list[str]
     pause_reason: str | None = Field(default=None, description="Asterisk's pause reason; 'disposition': held until the last call has a code")
     wrapup_until: str | None = None
+
+
+class BrowserPhone(Answer):
+    """What the desktop's softphone registers with; the password is new at every request."""
+
+    wss_url: str
+    uri: str
+    username: str
+    password: str
 
 
 class Meta(Answer):

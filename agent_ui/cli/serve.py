@@ -42,7 +42,9 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             await schema.check_up_to_date(engine)
         except schema.SchemaOutOfDate as error:
             raise CommandError(str(error)) from None
-        telephony = TelephonyService(settings, secret_for=lambda server: Sandbox(settings).secret())
+        telephony = TelephonyService(
+            settings, secret_for=lambda server: Sandbox(settings).secret(), ari_secret_for=lambda server: Sandbox(settings).ari_secret()
+        )
         try:
             await telephony.start(wait_for_asterisk=False)
         except OSError as error:

@@ -131,6 +131,11 @@ async function start() {
   renderState();
   loadHistory();
   if (desk.agent.call_id) adoptCall(desk.agent.call_id);
+  desk.me = await api("GET", "/api/me");
+  if (desk.me.phone_type === "webrtc") {  // the browser is the agent's phone
+    $("phone-state").hidden = false;
+    import("/static/softphone.js").then((module) => module.startPhone());
+  }
   desk.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
   let connectedBefore = false;
   desk.socket.on("connect", () => {
