@@ -18,7 +18,7 @@ from panoramisk.message import Message
 
 from config.settings import Settings
 from telephony.agents.control import AgentControl
-from telephony.agents.interfaces import InterfacePattern
+from telephony.agents.interfaces import AgentInterfaces
 from telephony.agents.tracker import AgentTracker
 from telephony.ami import AmiClient, AmiError
 from telephony.ami.client import EventStream
@@ -46,7 +46,7 @@ class Bridge:
         self.settings = settings
         self.bus = bus
         self._secret_for = secret_for
-        self.patterns = {s.name: InterfacePattern(s.agent_interface) for s in settings.asterisk}
+        self.patterns = {s.name: AgentInterfaces(s.agent_interface) for s in settings.asterisk}
         self.calls = {name: CallTracker(name, pattern) for name, pattern in self.patterns.items()}
         wrapups = {q.name: q.wrapup_s for q in settings.queues}
         self.agents = AgentTracker(

@@ -3,18 +3,23 @@ call logger, started and stopped together (``callcenter serve`` and the tests us
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config.settings import Settings
 from crm.db import create_engine, session_factory
+from crm.models import User
 from telephony.bridge import Bridge
 from telephony.calllog.writer import CallLogWriter
 from telephony.events import EventBus
 from telephony.phones.provision import Provisioner
 from telephony.routing.fastagi import FastAgiServer
 from telephony.routing.router import Router
+
+log = logging.getLogger(__name__)
 
 
 class TelephonyService:
@@ -37,7 +42,9 @@ class TelephonyService:
             server.name: Provisioner(f"http://{server.ami_host}:{server.http_port}/ari", server.ari_username, server.ari_secret or ari_secret_for(server.name) or "")
             for server in settings.asterisk
         }  # fmt: skip
-        self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available)
+        self._sessions = sessions
+        first = settings.asterisk[0].name
+        self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available, interfaces=self.bridge.patterns[first])
         self.agi = FastAgiServer(self.router)
         # The call log writes through its own engine: on SQLite a pooled connection shared with the
         # readers (web app, wallboard) could carry a read snapshot made stale by the writer's last
@@ -52,9 +59,22 @@ class TelephonyService:
         )
 
     async def start(self, *, wait_for_asterisk: bool = True) -> None:
+        await self.load_browser_phones()
         self.calllog.start(self.bus)
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
         await self.bridge.start(timeout=10.0 if wait_for_asterisk else None)
+
+    async def load_browser_phones(self) -> None:
+        """Which agents' phone is the browser: their queue interface is PJSIP/<extension>."""
+        try:
+            async with self._sessions() as session:
+                extensions = set(await session.scalars(select(User.extension).where(User.phone_type == "webrtc", User.extension.is_not(None))))
+        except Exception as error:  # noqa: BLE001 - telephony starts without the CRM; a phone's login marks it again
+            log.warning("browser phones not known at start (%s): they are marked as their agents log in", type(error).__name__)
+            return
+        for pattern in self.bridge.patterns.values():
+            for extension in extensions:
+                pattern.use_browser_phone(extension)
 
     async def close(self) -> None:
         await self.bridge.close()

@@ -1,6 +1,7 @@
 """The browser phone in real headless Chromium against the sandbox's PJSIP (issue 13): an agent
 whose phone is the browser logs in to the desktop, and the page registers over the secure
-WebSocket — Asterisk shows the contact — and unregisters when stopped."""
+WebSocket — Asterisk shows the contact — and unregisters when stopped; a queue call rings in the
+page, is answered there, and the caller's audio arrives over DTLS-SRTP."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from crm.users import add_user
 from telephony.ami import AmiClient
 from tests.browser import PHONE_ARGS, chromium
 from tests.browser import log_in as browser_log_in
+from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
+from tests.live_calls import first_answered, unknown_number
 from tests.web import running
 
 EXTENSION = "1099"
@@ -27,9 +30,14 @@ EXTENSION = "1099"
 async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
     async with live.sessions() as session, session.begin():
         if await session.scalar(select(User.id).where(User.username == "webagent")) is None:
-            await add_user(session, username="webagent", password=DEMO_PASSWORD, role="agent", extension=EXTENSION, team="A", phone_type="webrtc")
-    async with running(create_app(live.service.settings, live.service.engine, live.service)) as url:
-        yield url
+            await add_user(session, username="webagent", password=DEMO_PASSWORD, role="agent", extension=EXTENSION, team="A", phone_type="webrtc",
+                           queues=["nobody"])  # fmt: skip  # the queue no simulated agent is in
+    try:
+        async with running(create_app(live.service.settings, live.service.engine, live.service)) as url:
+            yield url
+    finally:
+        if (agent := live.service.bridge.agents.get(EXTENSION)) is not None and agent.queues:
+            await live.service.bridge.control.logout(EXTENSION)  # "nobody" must stay without agents
 
 
 async def contacts(admin: AmiClient) -> str:
@@ -63,3 +71,34 @@ async def test_a_desk_phone_user_gets_no_browser_phone(live: LiveStack, desktop:
         await browser_log_in(page, f"{desktop}/desktop", "agent1002", "#desktop-view")
         await page.wait_for_timeout(500)
         assert await page.is_hidden("#phone-state")
+
+
+async def test_a_queue_call_rings_in_the_page_and_is_answered_there_with_audio(live: LiveStack, desktop: str) -> None:
+    async with chromium(args=PHONE_ARGS) as page:
+        await browser_log_in(page, f"{desktop}/desktop", "webagent", "#desktop-view")
+        await page.wait_for_function("document.querySelector('#phone-state').dataset.state === 'registered'", timeout=15_000)
+        await page.click("#go-available")  # into the queue, on PJSIP/1099: the browser is the phone
+        await until(lambda: _member(live))
+        call = asyncio.create_task(place_call(live.ami, did="4999", caller=unknown_number(), talk_seconds=4))
+        await page.wait_for_selector("#phone-answer:not([hidden])", timeout=15_000)
+        assert "ringing" in await page.text_content("#phone-state")
+        await page.click("#phone-answer")
+        await page.wait_for_function("document.querySelector('#phone-state').dataset.state === 'in_call'", timeout=10_000)
+        answered = await first_answered(live)
+        assert answered.agent == EXTENSION
+        await page.wait_for_timeout(1500)
+        packets = await page.evaluate("""async () => {
+            const stats = await softphone.session.sessionDescriptionHandler.peerConnection.getStats();
+            let received = 0;
+            stats.forEach((report) => { if (report.type === "inbound-rtp" && report.kind === "audio") received += report.packetsReceived; });
+            return received;
+        }""")
+        assert packets > 20, packets  # the caller's audio reaches the page (no one-way audio)
+        result = await call
+        await page.wait_for_function("document.querySelector('#phone-state').dataset.state === 'registered'", timeout=10_000)
+    assert result.outcome == "answered" and result.agent_interface == f"PJSIP/{EXTENSION}"
+
+
+async def _member(live: LiveStack) -> bool:
+    members = await live.ami.collect("QueueStatus", Queue="nobody")
+    return any(m.get("Event") == "QueueMember" and m.get("Location") == f"PJSIP/{EXTENSION}" for m in members)

@@ -33,6 +33,8 @@ async def issue(request: web.Request, user: User) -> web.Response:
         phone = await telephony.phones[server.name].provision(extension)
     except ProvisionError as error:
         raise json_error(409, str(error)) from None
+    for pattern in telephony.bridge.patterns.values():  # queues and click-to-dial now ring PJSIP/<extension>
+        pattern.use_browser_phone(extension)
     wss_url = server.webrtc_url or f"wss://{server.ami_host}:{server.wss_port}/ws"
     host = urlparse(wss_url).hostname or server.ami_host
     return web.json_response({"wss_url": wss_url, "uri": f"sip:{phone.username}@{host}", "username": phone.username, "password": phone.password})

@@ -1,9 +1,42 @@
 // The browser phone (issue 13): the agent's WebRTC endpoint on Asterisk, registered with SIP.js
 // over a secure WebSocket. The credentials come from POST /api/me/phone, new at every start.
-// Uses the page's api, $ and t (common.js). Answering, the ring and media come next.
-import { Registerer, RegistererState, UserAgent } from "/static/vendor/sip.js/index.js";
+// Uses the page's api, $ and t (common.js). A call from the queue rings here: answer or reject.
+import { Registerer, RegistererState, SessionState, UserAgent } from "/static/vendor/sip.js/index.js";
 
-const phone = { ua: null, registerer: null, state: "" };
+const phone = { ua: null, registerer: null, state: "", session: null };
+const AUDIO_ONLY = { constraints: { audio: true, video: false } };
+
+function showCall(ringing) {
+  $("phone-answer").hidden = !ringing;
+  $("phone-reject").hidden = !ringing;
+}
+
+// The other party's voice: the session's remote tracks into the page's <audio>.
+function playRemote(session) {
+  const connection = session.sessionDescriptionHandler.peerConnection;
+  const stream = new MediaStream();
+  for (const receiver of connection.getReceivers()) if (receiver.track) stream.addTrack(receiver.track);
+  $("phone-audio").srcObject = stream;
+}
+
+function onInvite(invitation) {
+  if (phone.session) { invitation.reject({ statusCode: 486 }); return; }  // one call at a time
+  phone.session = invitation;
+  show("ringing");
+  showCall(true);
+  invitation.stateChange.addListener((state) => {
+    if (state === SessionState.Established) { show("in_call"); showCall(false); playRemote(invitation); }
+    if (state === SessionState.Terminated) { phone.session = null; showCall(false); show("registered"); }
+  });
+}
+
+export async function answer() {
+  if (phone.session && phone.state === "ringing") await phone.session.accept({ sessionDescriptionHandlerOptions: AUDIO_ONLY });
+}
+
+export async function reject() {
+  if (phone.session && phone.state === "ringing") await phone.session.reject();
+}
 
 function show(state, detail = "") {
   phone.state = state;
@@ -22,6 +55,8 @@ export async function startPhone() {
       authorizationUsername: credentials.username,
       authorizationPassword: credentials.password,
       logLevel: "warn",
+      sessionDescriptionHandlerFactoryOptions: AUDIO_ONLY,
+      delegate: { onInvite },
     });
     phone.registerer = new Registerer(phone.ua);
     phone.registerer.stateChange.addListener((state) => {
@@ -46,5 +81,8 @@ export async function stopPhone() {
     phone.ua = phone.registerer = null;
   }
 }
+
+$("phone-answer").addEventListener("click", () => answer().catch((error) => show("failed", error.message)));
+$("phone-reject").addEventListener("click", () => reject().catch((error) => show("failed", error.message)));
 
 window.softphone = phone;  // for the tests and the browser console

@@ -1,4 +1,5 @@
-"""From an agent's extension to the dial string of their phone, and back."""
+"""From an agent's extension to the dial string of their phone, and back. Most agents' phones follow
+the server's pattern; an agent whose phone is the browser (issue 13) is ``PJSIP/<extension>``."""
 
 from __future__ import annotations
 
@@ -34,3 +35,34 @@ class InterfacePattern:
         """The agent extension a channel name belongs to, if it was created on an agent interface."""
         match = self._channel.match(channel or "")
         return match.group("extension") if match else None
+
+
+BROWSER_PHONE = "PJSIP/{extension}"
+
+
+class AgentInterfaces:
+    """The server's pattern, and the extensions whose phone is a browser phone instead. It answers
+    like an InterfacePattern, so the trackers and controls need not know which phone an agent has."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self._usual = InterfacePattern(template)
+        self._browser = InterfacePattern(BROWSER_PHONE)
+        self.browser_phones: set[str] = set()
+
+    def use_browser_phone(self, extension: str, browser: bool = True) -> None:
+        (self.browser_phones.add if browser else self.browser_phones.discard)(extension)
+
+    def interface(self, extension: str) -> str:
+        pattern = self._browser if extension in self.browser_phones else self._usual
+        return pattern.interface(extension)
+
+    def extension(self, interface: str | None) -> str | None:
+        return self._usual.extension(interface) or self._browser_extension(self._browser.extension(interface))
+
+    def extension_of_channel(self, channel: str | None) -> str | None:
+        return self._usual.extension_of_channel(channel) or self._browser_extension(self._browser.extension_of_channel(channel))
+
+    def _browser_extension(self, extension: str | None) -> str | None:
+        # Only a browser phone's: PJSIP/<digits> may also be a trunk named by its number.
+        return extension if extension in self.browser_phones else None
