@@ -28,16 +28,25 @@ EXTENSION = "1099"
 
 @pytest.fixture
 async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
-    async with live.sessions() as session, session.begin():
-        if await session.scalar(select(User.id).where(User.username == "webagent")) is None:
-            await add_user(session, username="webagent", password=DEMO_PASSWORD, role="agent", extension=EXTENSION, team="A", phone_type="webrtc",
-                           queues=["nobody"])  # fmt: skip  # the queue no simulated agent is in
+    """The desktop, and an agent whose phone is the browser. The agent is in no team and is
+    disabled again afterwards: the live database is shared, and the wallboard tests count agents."""
+    await _active(live, True)
     try:
         async with running(create_app(live.service.settings, live.service.engine, live.service)) as url:
             yield url
     finally:
         if (agent := live.service.bridge.agents.get(EXTENSION)) is not None and agent.queues:
             await live.service.bridge.control.logout(EXTENSION)  # "nobody" must stay without agents
+        await _active(live, False)
+
+
+async def _active(live: LiveStack, active: bool) -> None:
+    async with live.sessions() as session, session.begin():
+        user = await session.scalar(select(User).where(User.username == "webagent"))
+        if user is None:
+            user = await add_user(session, username="webagent", password=DEMO_PASSWORD, role="agent", extension=EXTENSION,
+                                  phone_type="webrtc", queues=["nobody"])  # fmt: skip  # the queue no simulated agent is in
+        user.active = active
 
 
 async def contacts(admin: AmiClient) -> str:
@@ -102,3 +111,4 @@ async def test_a_queue_call_rings_in_the_page_and_is_answered_there_with_audio(l
 async def _member(live: LiveStack) -> bool:
     members = await live.ami.collect("QueueStatus", Queue="nobody")
     return any(m.get("Event") == "QueueMember" and m.get("Location") == f"PJSIP/{EXTENSION}" for m in members)
+
