@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from aiohttp.test_utils import make_mocked_request
 
 from agent_ui.api.reports import table_response
 
@@ -16,7 +15,7 @@ def test_cells_that_would_run_as_formulas_are_written_as_text() -> None:
         {"agent": "@SUM(1+1)*cmd|' /C calc'!A0", "queue": "\t=1+1", "calls": 4, "talk_s": -0.5},
         {"agent": "王小明", "queue": "-1+1", "calls": 0, "talk_s": 0.0},
     ]
-    response = table_response(make_mocked_request("GET", "/api/reports/agents?format=csv"), "agents", {"from": "2026-12-01"}, rows)
+    response = table_response("csv", "agents", {"from": "2026-12-01"}, rows)
     table = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert table[0] == ["agent", "queue", "calls", "talk_s"]
     assert [row[0][0] for row in table[1:3]] == ["'", "'"] and table[1][0] == "'" + rows[0]["agent"]

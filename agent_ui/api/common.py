@@ -114,19 +114,6 @@ def _holds_nul(data: Any) -> bool:
     return False
 
 
-def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise json_error(400, f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise json_error(400, f"{name} must be between {low} and {high}")
-    return value
-
-
 def row_id(text: str) -> int | None:
     """The row id written in ``text``, or None if it cannot be one."""
     if not text.isascii() or not text.isdigit():

@@ -63,7 +63,7 @@ def _roles_text(roles: tuple[Role, ...] | None) -> str:
     return "Roles: " + ", ".join(r.value for r in roles) + "."
 
 
-def _parameters(contract: Contract, path: str, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+def _parameters(contract: Contract, path: str) -> list[dict[str, Any]]:
     parameters = []
     for name in re.findall(r"{(\w+)}", path):
         parameters.append({"name": name, "in": "path", "required": True, "description": contract.path.get(name, ""), "schema": {"type": "string"}})
@@ -126,7 +126,7 @@ def operation(contract: Contract, path: str, schemas: dict[str, Any]) -> dict[st
         "description": " ".join(part for part in (_roles_text(contract.roles), contract.notes) if part),
         "responses": responses,
     }
-    if parameters := _parameters(contract, path, schemas):
+    if parameters := _parameters(contract, path):
         result["parameters"] = parameters
     if contract.body is not None:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model=contract.body.__name__)}}}}

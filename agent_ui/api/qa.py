@@ -414,7 +414,7 @@ async def report(request: web.Request, user: User, query: QaReportQuery) -> web.
             rows = await qa_report(session, by, start, end, Scope.of(user).evaluations())
         except ValueError as error:
             raise json_error(400, str(error)) from None
-    return table_response(request, f"qa-{by}", {"from": start.isoformat(), "to": end.isoformat(), "by": by}, rows)
+    return table_response(query.format, f"qa-{by}", {"from": start.isoformat(), "to": end.isoformat(), "by": by}, rows)
 
 
 # The auto-QA result and the recordings ---------------------------------------------------------------

@@ -67,13 +67,10 @@ def spreadsheet_safe(cell: object) -> object:
     return cell
 
 
-def table_response(request: web.Request, name: str, about: dict[str, str], rows: list[dict]) -> web.Response:  # type: ignore[type-arg]
-    """A report's rows as JSON (``about`` and ``rows``) or, with ``format=csv``, as a CSV download."""
-    fmt = request.query.get("format", "json")
+def table_response(fmt: Literal["json", "csv"], name: str, about: dict[str, str], rows: list[dict]) -> web.Response:  # type: ignore[type-arg]
+    """A report's rows as JSON (``about`` and ``rows``) or, with ``format=csv`` (checked by the query model), as a CSV download."""
     if fmt == "json":
         return web.json_response({**about, "rows": rows})
-    if fmt != "csv":
-        raise json_error(400, "format must be json or csv")
     header, table = csv_rows(rows)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -102,7 +99,7 @@ async def queues(request: web.Request, user: User, query: ReportQuery) -> web.Re
     async with request.app[SESSIONS]() as session:
         allowed = (await load_directory(session)).queues_seen_by(Scope.of(user))
         rows = await queue_report(session, period, limits, allowed)
-    return table_response(request, "queues", _about(period), rows)
+    return table_response(query.format, "queues", _about(period), rows)
 
 
 @endpoint(*LEADERS, summary="Agent figures by interval: calls, login, pause by reason, occupancy", query=ReportQuery, answer=answers.Report, also=("text/csv",), notes=REPORT_NOTE)
@@ -114,7 +111,7 @@ async def agents(request: web.Request, user: User, query: ReportQuery) -> web.Re
         allowed = None if scope.whole_center else directory.agents_seen_by(scope)
         names = {e: a.name for e, a in directory.agents.items()}
         rows = await agent_report(session, period, datetime.now(UTC), allowed, names)
-    return table_response(request, "agents", _about(period), rows)
+    return table_response(query.format, "agents", _about(period), rows)
 
 
 def routes(app: web.Application) -> None:

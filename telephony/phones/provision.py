@@ -72,7 +72,3 @@ class Provisioner:
         except (aiohttp.ClientError, TimeoutError) as error:
             raise ProvisionError(f"cannot reach Asterisk's ARI at {self._url}: {error or type(error).__name__}") from None
         return phone
-
-    async def revoke(self, extension: str) -> None:
-        """A new password nobody is told: the phone can no longer register (logout, user disabled)."""
-        await self.provision(extension)
