@@ -226,6 +226,8 @@ class LabelledCode(_Section):
 
 
 DISPOSITION_PAUSE = "disposition"  # reserved: the pause of an agent whose last call has no disposition yet
+PHONE_PAUSE = "phone"  # reserved: the pause of an agent whose browser phone stopped working (no call to a dead phone)
+RESERVED_PAUSES = (DISPOSITION_PAUSE, PHONE_PAUSE)
 
 DEFAULT_PAUSE_REASONS = [
     LabelledCode(code="break", en="Break", zh="休息"),
@@ -395,8 +397,8 @@ class Settings(BaseSettings):
         codes = [r.code for r in self.agents.pause_reasons]
         if len(set(codes)) != len(codes):
             raise ValueError("agents.pause_reasons: codes must be unique")
-        if DISPOSITION_PAUSE in codes:
-            raise ValueError(f"agents.pause_reasons: {DISPOSITION_PAUSE!r} is reserved (agents.disposition_required)")
+        for reserved in set(RESERVED_PAUSES) & set(codes):
+            raise ValueError(f"agents.pause_reasons: {reserved!r} is reserved for the product's own pauses")
         dispositions = [c.code for c in self.agents.disposition_codes]
         if len(set(dispositions)) != len(dispositions):
             raise ValueError("agents.disposition_codes: codes must be unique")

@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crm.db import UtcDateTime, utcnow
@@ -80,6 +80,8 @@ class User(Base):
     # What rings for this user's calls: a browser phone (webrtc), a desk SIP phone (sip), or the
     # sandbox's simulated phone (local). See PHONE_TYPES.
     phone_type: Mapped[str] = mapped_column(String(8), default="sip", server_default="sip")
+    # A browser phone that answers by itself (after a short beep): the agent's own choice.
+    auto_answer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

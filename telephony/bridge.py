@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from panoramisk.message import Message
 
 from config.settings import Settings
-from telephony.agents.control import AgentControl
+from telephony.agents.control import AgentControl, AgentControlError
 from telephony.agents.interfaces import AgentInterfaces
 from telephony.agents.tracker import AgentTracker
 from telephony.ami import AmiClient, AmiError
@@ -27,6 +27,7 @@ from telephony.calls.state import CallSnapshot
 from telephony.calls.tracker import CallTracker
 from telephony.events import DomainEvent, EventBus
 from telephony.outbound.dialer import Dialer
+from telephony.phones.presence import GRACE_S, PhonePresence
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Bridge:
         self.resyncs = 0
         self._snapshot_marks: dict[str, dict[str, set[str]]] = {}
         self.control = AgentControl(self)
+        self.phones = PhonePresence(self.patterns, self.agents)
         self.dialer = Dialer(self)
         self.call_control = CallControl(self)
 
@@ -135,6 +137,8 @@ class Bridge:
                         self._publish(change)
                 for change in self.agents.handle_ami(event):
                     self._publish(change)
+                if (extension := self.phones.handle(server, event)) is not None:
+                    self._spawn(self._pause_if_phone_gone(extension, server), f"pause {extension}: browser phone gone")
                 for channel in tracker.take_hang_ups():
                     self._spawn(self.client(server).action("Hangup", Channel=channel, Cause="16"), f"hangup {channel}")
         except Exception:  # noqa: BLE001 - one odd event never stops the bridge
@@ -152,6 +156,15 @@ class Bridge:
         task = asyncio.create_task(run())
         self._actions.add(task)
         task.add_done_callback(self._actions.discard)
+
+    async def _pause_if_phone_gone(self, extension: str, server: str) -> None:
+        await asyncio.sleep(GRACE_S)
+        if self.phones.gone(extension):
+            log.warning("bridge %s: the browser phone of %s is gone; pausing the agent", server, extension)
+            try:
+                await self.control.pause_for_phone(extension, server=server)
+            except AgentControlError as error:  # logged out meanwhile
+                log.info("bridge %s: %s", server, error)
 
     def _publish(self, event: DomainEvent) -> None:
         self.bus.publish(event)

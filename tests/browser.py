@@ -18,8 +18,11 @@ ARGS = [
 
 
 # A browser phone in a test: the microphone and camera are Chromium's fakes, granted without asking,
-# and the sandbox's self-signed certificate is accepted.
-PHONE_ARGS = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--ignore-certificate-errors")
+# the sandbox's self-signed certificate is accepted, and sounds play without a click first.
+PHONE_ARGS = (
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--ignore-certificate-errors",
+    "--autoplay-policy=no-user-gesture-required",
+)  # fmt: skip
 
 
 @contextlib.asynccontextmanager

@@ -26,6 +26,7 @@ from crm.db import create_engine, session_factory
 from crm.demo_data import load_demo_data
 from crm.queues import sync_queues
 from telephony.ami import AmiClient
+from telephony.ami.client import CHATTY_EVENTS
 from telephony.sandbox import Sandbox, SandboxStatus, SandboxUnavailable
 from telephony.service import TelephonyService
 from tests.tcp_proxy import TcpProxy
@@ -58,6 +59,8 @@ TEST_QUEUES = [
     QueueSettings(name="rna", dids=["4996"], strategy="linear", ring_timeout_s=2, wrapup_s=1),  # 1001 first
     # Only the wallboard test calls it, so its figures can be worked out by hand.
     QueueSettings(name="board", dids=["4994"], ring_timeout_s=3, wrapup_s=1, short_abandon_s=3),
+    # The browser-phone tests' queue: the browser agent first, a simulated one behind it when a test adds one.
+    QueueSettings(name="browser", dids=["4993"], strategy="linear", ring_timeout_s=8, wrapup_s=1),
 ]
 TEST_AGENTS = [
     SimulatedAgent(extension="1001", name="Agent 1001", language="zh", queues=["support", "rna"]),
@@ -227,7 +230,9 @@ async def live(
         calllog_engine=calllog_engine,
     )
     await service.start()
-    admin = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_admin_username, sandbox.ami_admin_secret)
+    # It hears the keypad's digits too (the bridge has no use for them).
+    admin = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_admin_username, sandbox.ami_admin_secret,
+                      ignored=CHATTY_EVENTS - {"DTMFBegin", "DTMFEnd"})  # fmt: skip
     await admin.connect()
     yield LiveStack(kind, url, service, sessions, sandbox, proxy, admin)
     await admin.close()

@@ -97,6 +97,8 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/me/calls", STAFF),
     Row("POST", "/api/me/dial", STAFF, {"number": "not a number"}),
     Row("POST", "/api/me/phone", STAFF),  # nobody here has a browser phone: 409 (or 400 without an extension) past the gate
+    Row("PUT", "/api/me/phone", STAFF, {"auto_answer": False}),
+    Row("POST", "/api/me/phone/fault", STAFF, {"problem": "none"}),  # 400 past the gate: the agents here keep taking calls
     Row("PUT", "/api/agents/1001/state", MANAGES_1001, {"state": "available"}),
     Row("POST", "/api/agents/1001/spy", MANAGES_1001, {"mode": "listen"}),  # 1001 is not on a call: 409 past the gate
     Row("GET", "/api/queues", LEADERS),

@@ -26,6 +26,7 @@ class User(Answer):
     display_name: str
     extension: str | None
     phone_type: Literal["webrtc", "sip", "local"] = Field(description="what rings: the browser phone, a desk SIP phone, the sandbox's")
+    auto_answer: bool = Field(description="the browser phone answers a call by itself, after a short beep")
 
 
 class LoginAnswer(Answer):
@@ -160,6 +161,7 @@ class BrowserPhone(Answer):
     uri: str
     username: str
     password: str
+    auto_answer: bool
 
 
 class Meta(Answer):
@@ -169,6 +171,7 @@ class Meta(Answer):
     record_choices: dict[str, list[str]]
     connect_status_of: dict[str, str]
     disposition_pause: str | None
+    phone_pause: str = Field(description="the reserved pause reason of an agent whose browser phone stopped working")
 
 
 class CallAction(Answer):

@@ -7,7 +7,7 @@ from aiohttp import web
 from agent_ui.api import answers
 from agent_ui.api.common import EVERYONE, endpoint
 from agent_ui.app_keys import SETTINGS
-from config.settings import DISPOSITION_PAUSE
+from config.settings import DISPOSITION_PAUSE, PHONE_PAUSE
 from crm.models import User
 from crm.records import CONNECT_FROM_DISPOSITION, CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 
@@ -25,6 +25,7 @@ async def meta(request: web.Request, user: User) -> web.Response:
             # An outbound attempt's connect status as the call's outcome already tells it (answered, busy...).
             "connect_status_of": CONNECT_FROM_DISPOSITION,
             "disposition_pause": DISPOSITION_PAUSE if settings.agents.disposition_required else None,
+            "phone_pause": PHONE_PAUSE,
         }
     )
 

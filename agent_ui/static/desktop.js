@@ -10,6 +10,7 @@ const desk = {
   agent: null,
   call: null,
   socket: null,
+  phone: null,  // the browser phone's module (softphone.js), for an agent whose phone it is
 };
 
 function codeLabel(code) {
@@ -44,12 +45,14 @@ function renderState() {
   $("agent-state").dataset.state = agent.state;
   let reason = "";
   if (agent.state === "paused" && agent.reason === desk.meta.disposition_pause) reason = t("state.disposition_required");
+  else if (agent.state === "paused" && agent.reason === desk.meta.phone_pause) reason = t("state.phone_pause");
   else if (agent.state === "paused") {
     const known = desk.meta.pause_reasons.find((r) => r.code === agent.reason);
     reason = known ? label(known) : agent.reason || "";
   }
   $("agent-reason").textContent = reason;
   renderCountdown();
+  if (desk.phone) desk.phone.followAgent(agent.state);
 }
 
 function renderCountdown() {
@@ -133,8 +136,10 @@ async function start() {
   if (desk.agent.call_id) adoptCall(desk.agent.call_id);
   desk.me = await api("GET", "/api/me");
   if (desk.me.phone_type === "webrtc") {  // the browser is the agent's phone
-    $("phone-state").hidden = false;
-    import("/static/softphone.js").then((module) => module.startPhone());
+    $("phone").hidden = false;
+    desk.phone = await import("/static/softphone.js");
+    desk.phone.followAgent(desk.agent.state);
+    desk.phone.startPhone();
   }
   desk.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
   let connectedBefore = false;

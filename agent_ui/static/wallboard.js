@@ -203,6 +203,10 @@ async function start() {
   $("login-view").hidden = true;
   $("board-view").hidden = false;
   await loadLanguage(ui.lang);
+  if ((await api("GET", "/api/me")).phone_type === "webrtc") {  // the leader listens in through the browser
+    $("phone").hidden = false;
+    (await import("/static/softphone.js")).startPhone();
+  }
   board.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
   board.socket.on("wallboard.snapshot", takeSnapshot);
   board.socket.on("queue.stats", (q) => { board.queues.set(q.queue, q); renderQueues(); });

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from config.settings import DISPOSITION_PAUSE
+from config.settings import DISPOSITION_PAUSE, PHONE_PAUSE
 from telephony.ami import AmiError
 
 if TYPE_CHECKING:
@@ -64,6 +64,10 @@ class AgentControl:
     async def pause_for_disposition(self, extension: str, *, server: str | None = None) -> None:
         """The reserved pause of an agent whose last call still needs a disposition code."""
         await self._queue_pause(extension, True, DISPOSITION_PAUSE, server)
+
+    async def pause_for_phone(self, extension: str, *, server: str | None = None) -> None:
+        """The reserved pause of an agent whose browser phone stopped working: no call is offered to it."""
+        await self._queue_pause(extension, True, PHONE_PAUSE, server)
 
     async def unpause(self, extension: str, *, server: str | None = None) -> None:
         await self._queue_pause(extension, False, "", server)

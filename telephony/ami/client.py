@@ -60,8 +60,10 @@ class AmiClient:
         reconnect: bool = True,
         max_backoff_s: float = 5.0,
         on_login: Callable[[AmiClient], Awaitable[None]] | None = None,
+        ignored: frozenset[str] = CHATTY_EVENTS,
     ) -> None:
         self.host, self.port, self.server = host, port, server
+        self._ignored = ignored
         self._username, self._secret = username, secret
         self._reconnect = reconnect
         self._max_backoff_s = max_backoff_s
@@ -158,7 +160,7 @@ class AmiClient:
     # Called by the protocol ----------------------------------------------------------------------
 
     def dispatch(self, event: Message) -> None:
-        if event.event in CHATTY_EVENTS:
+        if event.event in self._ignored:
             return
         event["Server"] = self.server
         for stream in tuple(self._streams):
