@@ -26,7 +26,7 @@ from crm.demo_data import DEMO_PASSWORD
 from crm.models import User
 from crm.users import add_user
 from telephony.ami import AmiClient
-from telephony.sandbox.calls import place_call, wait_for_recordings
+from telephony.sandbox.calls import heard_file, place_call, wait_for_recordings
 from tests.audio import rms_between
 from tests.browser import PHONE_ARGS, chromium
 from tests.browser import log_in as browser_log_in
@@ -335,3 +335,88 @@ async def test_a_phone_that_goes_away_has_its_agent_paused(live: LiveStack, desk
     # The browser is gone without unregistering (a closed laptop, a crash): Asterisk drops the contact.
     await until(lambda: _unregistered(live.admin), timeout=15)
     await until(lambda: _is(live, lambda a: a.paused and a.reason == PHONE_PAUSE), timeout=10)
+
+
+LEADER = "1097"
+RECEIVED_LEVEL = """async () => {
+    const stats = await softphone.session.sessionDescriptionHandler.peerConnection.getStats();
+    let energy = 0, seconds = 0;
+    stats.forEach((report) => {
+        if (report.type === "inbound-rtp" && report.kind === "audio") { energy += report.totalAudioEnergy || 0; seconds += report.totalSamplesDuration || 0; }
+    });
+    return [energy, seconds];
+}"""
+
+
+@pytest.fixture
+async def leader(live: LiveStack, desktop: str):  # type: ignore[no-untyped-def]
+    """A supervisor whose phone is the browser too (no team: the wallboard tests count people)."""
+    async with live.sessions() as session, session.begin():
+        user = await session.scalar(select(User).where(User.username == "webleader"))
+        if user is None:
+            user = await add_user(session, username="webleader", password=DEMO_PASSWORD, role="supervisor", extension=LEADER,
+                                  phone_type="webrtc")  # fmt: skip
+        user.active = True
+    try:
+        yield "webleader"
+    finally:
+        async with live.sessions() as session, session.begin():
+            (await session.scalar(select(User).where(User.username == "webleader"))).active = False
+
+
+async def _written(path: Path) -> bool:
+    """MixMonitor has closed the file: it holds audio and has stopped growing."""
+    if not path.exists() or path.stat().st_size <= 44:  # a WAV header alone
+        return False
+    size = path.stat().st_size
+    await asyncio.sleep(0.3)
+    return path.stat().st_size == size
+
+
+async def _heard(page, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    """The loudness (RMS, 0 to 1) of what the page's phone received over the next ``seconds``."""
+    energy, duration = await page.evaluate(RECEIVED_LEVEL)
+    await asyncio.sleep(seconds)
+    energy_after, duration_after = await page.evaluate(RECEIVED_LEVEL)
+    return ((energy_after - energy) / max(duration_after - duration, 1e-6)) ** 0.5
+
+
+@pytest.mark.parametrize("mode", ["whisper", "barge"])
+async def test_a_leader_whispers_or_barges_from_the_wallboards_browser_phone(
+    live: LiveStack, desktop: str, leader: str, speech: Path, mode: str
+) -> None:
+    talk = 14.0
+    async with chromium(args=PHONE_ARGS) as agent_page, chromium(args=(*PHONE_ARGS, f"--use-file-for-fake-audio-capture={speech}")) as board:
+        await open_phone(agent_page, f"{desktop}/desktop")
+        await available(agent_page, live)
+        await open_phone(board, f"{desktop}/wallboard", leader, "#board-view")
+        call = asyncio.create_task(
+            place_call(live.ami, did=DID, caller=unknown_number(), talk_seconds=talk, speak_once=True, record_heard=True)
+        )
+        await agent_page.wait_for_selector("#phone-answer:not([hidden])", timeout=15_000)
+        await agent_page.click("#phone-answer")
+        await phone_state(agent_page, "in_call", 10_000)
+        answered_at = time.monotonic()
+        await agent_page.click("#phone-mute")  # from here the caller hears no agent: only what a leader adds
+        while await _heard(agent_page, 0.5) > 0.003:  # the caller says their piece once, then listens
+            assert time.monotonic() - answered_at < talk - 5, "the caller did not fall silent"
+        quiet = await _heard(agent_page, 0.5)
+        await board.click(f"tr[data-agent='{EXTENSION}'] button[data-action={mode}]")
+        await board.wait_for_selector("#phone-answer:not([hidden])", timeout=10_000)  # ChanSpy rings the leader's browser
+        await board.click("#phone-answer")
+        await phone_state(board, "in_call", 10_000)
+        await asyncio.sleep(0.5)
+        spoke_at = time.monotonic()
+        agent_hears = await _heard(agent_page, 2.0)
+        spoke_until = time.monotonic()
+        assert agent_hears > 0.01 and agent_hears > 5 * quiet, f"the agent does not hear the leader ({agent_hears:.4f}, {quiet:.4f} before)"
+        result = await call
+    assert result.outcome == "answered" and result.agent_interface == f"PJSIP/{EXTENSION}"
+    heard = heard_file(Path(live.sandbox.recordings_dir), result.linkedid)
+    await until(lambda: _written(heard))
+    end = answered_at + talk
+    caller_hears = rms_between(heard, spoke_at - end + 0.3, spoke_until - end - 0.3)
+    if mode == "whisper":
+        assert caller_hears < 0.003, f"the caller hears the whisper ({caller_hears:.4f})"
+    else:
+        assert caller_hears > 0.01, f"the caller does not hear the barge ({caller_hears:.4f})"

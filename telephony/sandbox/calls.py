@@ -48,10 +48,12 @@ async def place_call(
     language: str = "en",
     speak_once: bool = False,
     rename_to: str | None = None,
+    record_heard: bool = False,
 ) -> SimulatedCallResult:
     """Place one call and follow it to its end; return what happened. With ``speak_once`` the
     caller says their piece once and then listens in silence (so the agent's silences are real).
-    ``rename_to`` is a caller name the caller's side sets once answered (any text, CR and LF too)."""
+    ``rename_to`` is a caller name the caller's side sets once answered (any text, CR and LF too).
+    With ``record_heard`` the caller's side records what it hears (:func:`heard_file`)."""
     call_id = uuid.uuid4().hex[:16]
     customer_leg, inbound_leg = f"sim-{call_id}-c", f"sim-{call_id}-i"
     result = SimulatedCallResult(linkedid=customer_leg, did=did, caller=caller)
@@ -73,6 +75,7 @@ async def place_call(
                 f"SIM_MAX_SECONDS={int(wait_limit + talk_seconds + 60)}",
                 f"SIM_SCRIPT={'once' if speak_once else 'loop'}",
                 *([f"SIM_RENAME_URI={urllib.parse.quote(rename_to, safe='')}"] if rename_to else []),
+                *([f"SIM_HEARD={customer_leg}"] if record_heard else []),
             ],
         )
         answered_at = await _follow_until_answered(events, result, started, wait_limit)
@@ -181,6 +184,11 @@ async def _wait_hangup(events, result, customer_leg: str, timeout: float = 10.0)
 
 def _belongs(event, linkedid: str) -> bool:
     return event.get("Linkedid") == linkedid or event.get("Uniqueid") == linkedid
+
+
+def heard_file(recordings_dir: Path, linkedid: str) -> Path:
+    """What the simulated caller of a ``record_heard`` call heard (16-bit mono WAV)."""
+    return recordings_dir / "heard" / f"{linkedid}.wav"
 
 
 def recording_files(recordings_dir: Path, linkedid: str) -> list[Path]:
