@@ -56,6 +56,19 @@ async def load_demo_data(session: AsyncSession, default_region: str = "CN") -> l
     return [(username, role.value) for username, role, *_ in USERS]
 
 
+# The demo's person at a headset: an agent of team A whose phone is the browser (callcenter demo only;
+# the tests' databases keep the simulated agents alone).
+HEADSET_USER = ("headset", "1005", ["support", "sales"], "A")
+
+
+async def load_demo_headset(session: AsyncSession) -> str:
+    username, extension, queues, team = HEADSET_USER
+    if await session.scalar(select(User.id).where(User.username == username)) is None:
+        await add_user(session, username=username, password=DEMO_PASSWORD, role=Role.AGENT, extension=extension,
+                       queues=queues, team=team, phone_type="webrtc")  # fmt: skip
+    return username
+
+
 HISTORY = [
     # customer, agent extension, days ago, disposition code, notes
     ("张三", "1003", 12, "order", "追加订购 200 箱,要求月底前送达。"),

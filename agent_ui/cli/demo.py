@@ -17,7 +17,7 @@ from agent_ui.cli.errors import CommandError
 from agent_ui.cli.serve import serve
 from config import Settings
 from crm.db import open_engine, session_factory
-from crm.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data, load_demo_history
+from crm.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data, load_demo_headset, load_demo_history
 from telephony.ami import AmiClient, AmiError
 from telephony.sandbox import Sandbox, SandboxUnavailable
 from telephony.sandbox.calls import place_call
@@ -40,6 +40,11 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     upgrade_database(settings)
     users = asyncio.run(_seed(settings))
     print("demo users (password " + DEMO_PASSWORD + "): " + ", ".join(f"{u} ({r})" for u, r in users))
+    server = settings.asterisk[0]
+    print(
+        f"with a headset: accept the phone server's certificate once at https://{server.ami_host}:{server.wss_port}/httpstatus, "
+        f"then log in as headset at http://127.0.0.1:{args.port or settings.web.port}/desktop and click Available"
+    )
     asyncio.run(_run(args, settings, status))
     return 0
 
@@ -47,6 +52,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 async def _seed(settings: Settings) -> list[tuple[str, str]]:
     async with open_engine(settings.database_url) as engine, session_factory(engine)() as session, session.begin():
         users = await load_demo_data(session, settings.crm.default_region)
+        users.append((await load_demo_headset(session), "agent, browser phone"))
         await load_demo_history(session)
         return users
 
