@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import agi_routing, ami_pipeline, qa_throughput, screen_pop, wallboard_fanout
+from bench import agi_routing, ami_pipeline, browser_phone, qa_throughput, screen_pop, wallboard_fanout
 from bench.report import Section, machine
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -38,7 +38,8 @@ async def main(quick: bool) -> list[Section]:
     await scratch_postgres(admin, "CREATE", name)
     postgres_url = make_url(admin).set(database=name).render_as_string(hide_password=False) if admin else None
     try:
-        sections = [await ami_pipeline.run(quick), await agi_routing.run(postgres_url), await screen_pop.run(quick), await wallboard_fanout.run(quick), qa_throughput.run(quick)]
+        sections = [await ami_pipeline.run(quick), await agi_routing.run(postgres_url), await screen_pop.run(quick), await wallboard_fanout.run(quick), qa_throughput.run(quick),
+                    await browser_phone.run(quick)]
     finally:
         await scratch_postgres(admin, "DROP", name)
     return sections

@@ -58,8 +58,9 @@ class Provisioner:
             if answer.status != 200:
                 raise ProvisionError(f"Asterisk refused the {kind} of phone {name}: {answer.status} {(await answer.text())[:200]}")
 
-    async def provision(self, extension: str) -> BrowserPhone:
-        """The agent's phone with a new password (the old one stops working at once)."""
+    async def provision(self, extension: str, codecs: str = "opus,ulaw,alaw") -> BrowserPhone:
+        """The agent's phone with a new password (the old one stops working at once). ``codecs``
+        is the endpoint's allow list (the benchmarks compare opus with G.711)."""
         if not EXTENSION.match(extension):
             raise ProvisionError(f"{extension!r} is not an extension")
         phone = BrowserPhone(extension, extension, secrets.token_urlsafe(18))
@@ -68,7 +69,7 @@ class Provisioner:
             async with aiohttp.ClientSession(headers=self._headers, timeout=timeout) as http:
                 await self._push(http, "auth", extension, {"auth_type": "userpass", "username": phone.username, "password": phone.password})
                 await self._push(http, "aor", extension, AOR)
-                await self._push(http, "endpoint", extension, {**ENDPOINT, "aors": extension, "auth": extension})
+                await self._push(http, "endpoint", extension, {**ENDPOINT, "allow": codecs, "aors": extension, "auth": extension})
         except (aiohttp.ClientError, TimeoutError) as error:
             raise ProvisionError(f"cannot reach Asterisk's ARI at {self._url}: {error or type(error).__name__}") from None
         return phone
