@@ -12,6 +12,7 @@ refused registration says so, and a phone that goes away has its agent paused.""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import time
@@ -140,8 +141,9 @@ async def test_the_phone_registers_with_the_page_and_follows_the_agent_out_of_th
     async with chromium(args=PHONE_ARGS) as page:
         await open_phone(page, f"{desktop}/desktop")
         assert "ready" in await page.text_content("#phone-state")
-        listed = await contacts(live.admin)
-        assert f"{EXTENSION}/sip:" in listed and "transport=ws" in listed and "Avail" in listed, listed  # qualified: it answers OPTIONS
+        listed = [c for c in await live.admin.collect("PJSIPShowContacts") if c.get("Endpoint") == EXTENSION]
+        assert len(listed) == 1 and "transport=ws" in listed[0]["Uri"], listed  # one contact, over the WebSocket
+        assert listed[0]["Status"] == "Reachable", listed  # qualified: it answers OPTIONS
         assert await page.eval_on_selector("#phone-mic", "(s) => s.options.length") >= 1  # the agent picks the headset
         await available(page, live)
         await page.click("#go-logged-out")
@@ -310,14 +312,25 @@ async def test_a_refused_registration_says_why(live: LiveStack, desktop: str) ->
     assert not await _registered(live.admin)
 
 
-async def test_a_refused_microphone_says_so_and_pauses_the_agent(live: LiveStack, desktop: str) -> None:
+@pytest.mark.parametrize(
+    ("problem", "args"),
+    [
+        # No --use-fake-ui-for-media-stream: the page's request for the microphone is refused.
+        ("microphone_denied", ("--use-fake-device-for-media-stream", "--ignore-certificate-errors")),
+        # Allowed, but no fake device: this machine has no microphone at all.
+        ("no_microphone", ("--use-fake-ui-for-media-stream", "--ignore-certificate-errors")),
+    ],
+)
+async def test_a_phone_without_a_microphone_says_why_and_pauses_the_agent(
+    live: LiveStack, desktop: str, problem: str, args: tuple[str, ...]
+) -> None:
     await live.service.bridge.control.login(EXTENSION, [QUEUE], name="webagent")
     await until(lambda: _is(live, lambda a: a.queues and not a.paused))
-    # No --use-fake-ui-for-media-stream: the page's request for the microphone is refused.
-    async with chromium(args=("--use-fake-device-for-media-stream", "--ignore-certificate-errors")) as page:
+    async with chromium(args=args) as page:
         await browser_log_in(page, f"{desktop}/desktop", "webagent", "#desktop-view")
         await phone_state(page, "failed")
-        assert await page.get_attribute("#phone-state", "data-problem") == "microphone_denied"
+        assert await page.get_attribute("#phone-state", "data-problem") == problem
+        assert "microphone" in await page.text_content("#phone-state")
         await until(lambda: _is(live, lambda a: a.paused and a.reason == PHONE_PAUSE))
         await page_until(page, "document.querySelector('#agent-reason').textContent.includes('browser phone')")
     assert not await _registered(live.admin)
@@ -420,3 +433,24 @@ async def test_a_leader_whispers_or_barges_from_the_wallboards_browser_phone(
         assert caller_hears < 0.003, f"the caller hears the whisper ({caller_hears:.4f})"
     else:
         assert caller_hears > 0.01, f"the caller does not hear the barge ({caller_hears:.4f})"
+
+
+async def test_a_lost_network_says_so_pauses_the_agent_and_the_phone_comes_back(live: LiveStack, desktop: str) -> None:
+    sockets = []
+
+    def through(route) -> None:  # type: ignore[no-untyped-def]  # the page's WebSocket, passed on to Asterisk
+        route.connect_to_server()
+        sockets.append(route)
+
+    async with chromium(args=PHONE_ARGS) as page:
+        await page.route_web_socket(re.compile(r"^wss://"), through)
+        await open_phone(page, f"{desktop}/desktop")
+        await available(page, live)
+        await sockets[-1].close(code=4000, reason="the network went away")  # as the page sees a cut: no clean close
+        await phone_state(page, "failed", 5_000)
+        assert await page.get_attribute("#phone-state", "data-problem") == "network"
+        assert "network" in await page.text_content("#phone-state")
+        await until(lambda: _is(live, lambda a: a.paused and a.reason == PHONE_PAUSE))
+        await phone_state(page, "registered", 15_000)  # it reconnects by itself
+        assert len(sockets) >= 2
+        await until(lambda: _registered(live.admin))

@@ -182,12 +182,25 @@ function reconnectLater() {
     if (!phone.ua || phone.stopping) return;
     try {
       await phone.ua.reconnect();
-      await phone.registerer.register();
-      delete $("phone-state").dataset.problem;
+      await register();
     } catch {
       reconnectLater();
     }
   }, RECONNECT_MS);
+}
+
+// Shown on Asterisk's answer: after a reconnect the Registerer may already think itself registered,
+// and then says nothing.
+async function register() {
+  await phone.registerer.register({
+    requestDelegate: {
+      onAccept: () => {
+        delete $("phone-state").dataset.problem;
+        if (!phone.session) show("registered");
+      },
+      onReject: (response) => fail("registration", `${response.message.statusCode} ${response.message.reasonPhrase}`),
+    },
+  });
 }
 
 export async function startPhone() {
@@ -222,9 +235,7 @@ export async function startPhone() {
       else if (state === RegistererState.Unregistered && !phone.session && phone.state !== "failed") show("unregistered");
     });
     await phone.ua.start();
-    await phone.registerer.register({
-      requestDelegate: { onReject: (response) => fail("registration", `${response.message.statusCode} ${response.message.reasonPhrase}`) },
-    });
+    await register();
   } catch (error) {
     await fail("registration", error.message);
   }
