@@ -165,7 +165,8 @@ class Realtime:
         async def lookup() -> dict[str, Any]:
             async with self._sessions() as session:
                 return await customer_card(
-                    session, customer_id=call.customer_id, caller_number=number, default_region=self.settings.crm.default_region
+                    session, customer_id=call.customer_id, caller_number=number, default_region=self.settings.crm.default_region,
+                    near_due_h=self.settings.tickets.near_due_h,
                 )
 
         card = asyncio.ensure_future(lookup())

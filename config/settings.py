@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.base import LabelledCode, _Section
+from config.tickets import TicketSettings
 
 ENV_PREFIX = "CALLCENTER_"
 SUPPORTED_DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -26,10 +29,6 @@ SUPPORTED_DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 class ConfigError(Exception):
     """A setting is missing or wrong; the message names the key and says what is expected."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DatabaseSettings(_Section):
@@ -217,14 +216,6 @@ class RoutingSettings(_Section):
     schedules: dict[str, Schedule] = {}
 
 
-class LabelledCode(_Section):
-    """A code with its zh-CN and en labels (pause reasons, disposition codes)."""
-
-    code: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
-    en: str
-    zh: str
-
-
 DISPOSITION_PAUSE = "disposition"  # reserved: the pause of an agent whose last call has no disposition yet
 PHONE_PAUSE = "phone"  # reserved: the pause of an agent whose browser phone stopped working (no call to a dead phone)
 RESERVED_PAUSES = (DISPOSITION_PAUSE, PHONE_PAUSE)
@@ -376,6 +367,7 @@ class Settings(BaseSettings):
     dialing: DialingSettings = DialingSettings()
     calllog: CallLogSettings = CallLogSettings()
     qa: QaSettings = QaSettings()
+    tickets: TicketSettings = TicketSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -402,6 +394,9 @@ class Settings(BaseSettings):
         dispositions = [c.code for c in self.agents.disposition_codes]
         if len(set(dispositions)) != len(dispositions):
             raise ValueError("agents.disposition_codes: codes must be unique")
+        for kind in self.tickets.types:
+            for code in set(kind.dispositions) - set(dispositions):
+                raise ValueError(f"tickets.types: {kind.code} is opened by unknown disposition code {code!r}")
         for agent in self.sandbox.agents:
             unknown = set(agent.queues) - set(names)
             if unknown:

@@ -8,6 +8,11 @@ place it is decided, for every route and socket.io room (the matrix is in docs/s
   their own calls. A leader without a team has no team: they see their own calls and nothing else.
 - Agents (座席员): their own calls, recordings, evaluations and live call.
 
+Tickets (complaints, after-sales): everyone but QA opens them; an agent sees those they opened or own,
+a leader their team's too, QA inspectors every one (they verify complaints about agents) and
+supervisors and admins all. A major complaint (重大投诉) is escalated: only supervisors and admins
+handle it. Who complained, on a ticket marked confidential (客户保密), is seen only by its handlers.
+
 Every answer fails closed: a role this module does not name sees nothing.
 """
 
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Call, Evaluation, Role, User
+from crm.models import Call, Evaluation, Role, Ticket, User
 
 WHOLE_CENTER = frozenset({Role.SUPERVISOR, Role.ADMIN})
 HEARS_EVERY_CALL = WHOLE_CENTER | {Role.QA_INSPECTOR}
@@ -109,6 +114,37 @@ class Scope:
         if self.user_id in graders:
             return self.user_id in graded_by
         return True if self.whole_center or creator == self.user_id else None
+
+    # Tickets -------------------------------------------------------------------------------------------
+
+    def opens_tickets(self) -> bool:
+        return self.role in (Role.AGENT, Role.TEAM_LEADER, *WHOLE_CENTER)
+
+    def tickets(self) -> ColumnElement[bool]:
+        """A WHERE clause on ``tickets``: the tickets this user may read."""
+        if self.role in HEARS_EVERY_CALL:
+            return true()
+        if self.role in (Role.AGENT, Role.TEAM_LEADER):
+            return or_(self._agents(Ticket.owner_id), self._agents(Ticket.opened_by))
+        return false()
+
+    def handles_ticket(self, ticket: Ticket, *, escalated: bool, owner_team: int | None, opener_team: int | None) -> bool:
+        """Move it through its steps, reassign it, link calls: its owner (or, while it has none, whoever
+        opened it), their team leader, the supervisors. An escalated one: the supervisors alone."""
+        if self.whole_center:
+            return True
+        if escalated or self.role not in (Role.AGENT, Role.TEAM_LEADER):
+            return False
+        responsible = ticket.owner_id if ticket.owner_id is not None else ticket.opened_by
+        if responsible == self.user_id:
+            return True
+        team = owner_team if ticket.owner_id is not None else opener_team
+        return self.leads_a_team and team == self.team_id
+
+    def closes_ticket(self, handles: bool, closed_by: str) -> bool:
+        """The last step: its handler, or (a type closed by leaders, such as complaints) a handler who
+        is a team leader, supervisor or admin (handbook §1.4: agents do not close complaints)."""
+        return handles and (closed_by == "handler" or self.role in (Role.TEAM_LEADER, *WHOLE_CENTER))
 
     # Live calls ----------------------------------------------------------------------------------------
 

@@ -9,9 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from crm.customers import find_by_phone
-from crm.models import Call, CallRecord, Customer, User
+from crm.db import utcnow
+from crm.models import Call, CallRecord, Customer, Ticket, User
+from crm.tickets.lifecycle import deadline_state
 
 RECENT_CALLS = 5
+OPEN_TICKETS = 5
 
 
 def customer_fields(customer: Customer) -> dict[str, Any]:
@@ -31,9 +34,11 @@ def customer_fields(customer: Customer) -> dict[str, Any]:
 
 
 async def customer_card(
-    session: AsyncSession, *, customer_id: int | None, caller_number: str | None, default_region: str = "CN"
+    session: AsyncSession, *, customer_id: int | None, caller_number: str | None, default_region: str = "CN", near_due_h: float = 2.0
 ) -> dict[str, Any]:
-    """The card of the customer (by id, else by the caller's number), or a new-customer card."""
+    """The card of the customer (by id, else by the caller's number), or a new-customer card,
+    with the last calls and the open tickets (a confidential complaint's title is left out: the
+    card goes to whoever the call rings)."""
     customer = None
     if customer_id is not None:
         customer = await session.get(Customer, customer_id, options=[joinedload(Customer.phones)])
@@ -54,9 +59,29 @@ async def customer_card(
         .order_by(Call.started_at.desc())
         .limit(RECENT_CALLS)
     )
+    tickets = await session.execute(
+        select(Ticket.id, Ticket.number, Ticket.type, Ticket.status, Ticket.title, Ticket.confidential, Ticket.major, Ticket.due_at, Ticket.responded_at)
+        .where(Ticket.customer_id == customer.id, Ticket.closed_at.is_(None))
+        .order_by(Ticket.due_at)
+        .limit(OPEN_TICKETS)
+    )
+    now = utcnow()
     return {
         "new": False,
         **customer_fields(customer),
+        "open_tickets": [
+            {
+                "id": t.id,
+                "number": t.number,
+                "type": t.type,
+                "status": t.status,
+                "title": None if t.confidential else t.title,
+                "major": t.major,
+                "due_at": t.due_at.isoformat(),
+                "deadline": deadline_state(closed=False, responded_at=t.responded_at, due_at=t.due_at, now=now, near_due_h=near_due_h),
+            }
+            for t in tickets
+        ],
         "recent_calls": [
             {
                 "id": call.id,

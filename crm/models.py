@@ -348,3 +348,70 @@ class Calibration(Base):
     inspector_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# Tickets: complaints and after-sales requests (config.tickets holds the types; crm.tickets the engine) --
+
+
+class Ticket(Base):
+    """A complaint (客户投诉登记表) or after-sales request (售后服务登记表) and where it stands."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_customer_status", "customer_id", "status"),
+        Index("ix_tickets_status_due", "status", "due_at"),
+        Index("ix_tickets_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)  # PREFIX-YYYYMMDD-000123, set once the id is known
+    type: Mapped[str] = mapped_column(String(32))  # a config.tickets type code
+    category: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16), default="ordinary")  # config.tickets.SEVERITIES
+    major: Mapped[bool] = mapped_column(Boolean, default=False)  # 重大投诉: the supervisors handle it
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # 客户保密: who complained is seen by its handlers only
+    status: Mapped[str] = mapped_column(String(32))  # the step it is at
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the type's registration fields
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    contact: Mapped[str] = mapped_column(String(100), default="")  # 联系人
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))  # the call it was opened from
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the promised response
+    responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when it reached the type's replied step
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    events: Mapped[list[TicketEvent]] = relationship(order_by="TicketEvent.id", cascade="all, delete-orphan")
+    calls: Mapped[list[TicketCall]] = relationship(order_by="TicketCall.linked_at", cascade="all, delete-orphan")
+
+
+class TicketEvent(Base):
+    """Who did what to a ticket, when: opening, each step with its form (原因分析, 处理措施, 回访 …),
+    reassignment, reopening. Never changed once written."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # opened | step | back | reopened | assigned | linked
+    step: Mapped[str | None] = mapped_column(String(32))  # the step reached
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the step's fields
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TicketCall(Base):
+    """A call attached to a ticket: the one it came from, callbacks, the customer calling again."""
+
+    __tablename__ = "ticket_calls"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True, index=True)
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -42,6 +42,8 @@ GRADERS = LEADERS | {"qa"}
 SEES_THE_CALL = frozenset({"agent1001", "leader", "supervisor", "qa", "admin"})  # read it, its record, recording, QA
 CHANGES_THE_CALL = SEES_THE_CALL - {"qa"}  # QA inspectors read, never write the call log
 MANAGES_1001 = frozenset({"leader", "supervisor", "admin"})
+SEES_THE_TICKET = frozenset({"agent1001", "leader", "supervisor", "qa", "admin"})  # opened by 1001
+HANDLES_THE_TICKET = SEES_THE_TICKET - {"qa"}
 PUBLIC = {("get", "/api/health"), ("post", "/api/login"), ("get", "/api/openapi.json"), ("get", "/api/docs")}
 
 
@@ -57,6 +59,7 @@ class Subject:
     calibration: int = 0
     scorecard: int = 0
     customer: int = 1
+    ticket: int = 0
 
 
 @dataclass
@@ -90,6 +93,13 @@ OFFLINE: list[Row] = [
     Row("PUT", "/api/calls/{call}/record", CHANGES_THE_CALL, {"disposition_code": "other", "summary": "问询"}),
     Row("GET", "/api/calls/{call}/qa", SEES_THE_CALL),
     Row("GET", "/api/calls/{call}/recording/agent", SEES_THE_CALL),
+    Row("GET", "/api/tickets?state=all&limit=200", EVERYONE, sees=lambda a, s: any(t["id"] == s.ticket for t in a["tickets"]), sees_subject=SEES_THE_TICKET),
+    Row("POST", "/api/tickets", STAFF, lambda u: {"type": "complaint", "category": "other", "title": f"授权 {u}"}),
+    Row("GET", "/api/tickets/{ticket}", SEES_THE_TICKET),
+    Row("POST", "/api/tickets/{ticket}/steps", HANDLES_THE_TICKET, {"step": "nowhere"}),  # 400 past the gate
+    Row("POST", "/api/tickets/{ticket}/reopen", HANDLES_THE_TICKET, {"note": "客户不满意"}),  # not closed: 409 past the gate
+    Row("PUT", "/api/tickets/{ticket}/owner", MANAGES_1001, {"owner_id": 2**31 - 1}),  # no such owner: 400 past the gate
+    Row("POST", "/api/tickets/{ticket}/calls", HANDLES_THE_TICKET, {"call_id": "no-such-call"}),  # 400 past the gate
     Row("GET", "/api/me", EVERYONE),
     Row("GET", "/api/meta", EVERYONE),
     Row("GET", "/api/me/state", STAFF),
@@ -170,6 +180,10 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
         status, calibration = await api.call("POST", "/api/qa/calibrations", tokens["admin"], json={"call_id": call.id, "inspectors": ["qa", "supervisor"]})
         assert status == 201, calibration
         SUBJECT.evaluation, SUBJECT.calibration = evaluation["id"], calibration["id"]
+        status, ticket = await api.call("POST", "/api/tickets", tokens["agent1001"],
+                                        json={"type": "complaint", "category": "quality", "title": "质量问题", "call_id": call.linkedid})  # fmt: skip
+        assert status == 201, ticket
+        SUBJECT.ticket = ticket["id"]
         yield api, tokens
     await reset_agents(live)
 

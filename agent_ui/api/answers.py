@@ -72,12 +72,24 @@ class PastCall(Answer):
     summary: str | None
 
 
+class OpenTicket(Answer):
+    id: int
+    number: str
+    type: str
+    status: str
+    title: str | None = Field(description="left out of a confidential complaint")
+    major: bool
+    due_at: str
+    deadline: Literal["on_time", "due_soon", "overdue", "responded"]
+
+
 class CustomerCard(Answer):
     """A known customer's fields and last calls; for an unknown number only ``new`` and ``phones``."""
 
     new: bool
     phones: list[str]
     recent_calls: list[PastCall] = []
+    open_tickets: list[OpenTicket] = []
 
 
 class Call(Answer):
@@ -141,6 +153,7 @@ class Record(Answer):
     customer_id: int | None
     disposition_code: str | None
     notes: str | None
+    tickets: list[TicketSummary] = Field(default=[], description="the tickets this call is linked to")
 
 
 class AgentState(Answer):
@@ -172,6 +185,58 @@ class Meta(Answer):
     connect_status_of: dict[str, str]
     disposition_pause: str | None
     phone_pause: str = Field(description="the reserved pause reason of an agent whose browser phone stopped working")
+    ticket_types: list[dict[str, Any]] = Field(description="tickets.types: categories, registration fields, steps with their forms")
+
+
+class TicketSummary(Answer):
+    """A complaint or after-sales ticket in a list, the screen pop or a record form."""
+
+    id: int
+    number: str = Field(description="PREFIX-YYYYMMDD-000123 (TS complaints, AS after-sales)")
+    type: str
+    category: str
+    severity: Literal["severe", "ordinary", "minor"]
+    major: bool
+    confidential: bool
+    status: str = Field(description="the step it is at")
+    title: str
+    customer_id: int | None
+    customer_name: str | None
+    complainant_hidden: bool = Field(description="confidential and you do not handle it: who complained is left out")
+    owner_id: int | None
+    owner: str | None
+    opened_at: str
+    due_at: str = Field(description="the promised response")
+    responded_at: str | None
+    closed_at: str | None
+    deadline: Literal["on_time", "due_soon", "overdue", "responded", "closed"]
+    next_steps: list[str]
+
+
+class Tickets(Answer):
+    tickets: list[TicketSummary]
+    total: int
+    offset: int
+
+
+class TicketEvent(Answer):
+    kind: Literal["opened", "step", "back", "reopened", "assigned", "linked"]
+    step: str | None
+    values: dict[str, Any]
+    note: str
+    actor: str | None
+    at: str
+
+
+class TicketDetail(TicketSummary):
+    description: str
+    fields: dict[str, Any]
+    contact: str | None
+    contact_phone: str | None
+    events: list[TicketEvent]
+    calls: list[dict[str, Any]]
+    may_handle: bool
+    may_close: bool
 
 
 class CallAction(Answer):

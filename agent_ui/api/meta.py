@@ -12,7 +12,7 @@ from crm.models import User
 from crm.records import CONNECT_FROM_DISPOSITION, CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 
 
-@endpoint(*EVERYONE, summary="Pause reasons, disposition codes (each with its direction), queues and the record form's choices", answer=answers.Meta)
+@endpoint(*EVERYONE, summary="Pause reasons, disposition codes (each with its direction), queues, the record form's choices and the ticket types", answer=answers.Meta)
 async def meta(request: web.Request, user: User) -> web.Response:
     settings = request.app[SETTINGS]
     return web.json_response(
@@ -26,6 +26,7 @@ async def meta(request: web.Request, user: User) -> web.Response:
             "connect_status_of": CONNECT_FROM_DISPOSITION,
             "disposition_pause": DISPOSITION_PAUSE if settings.agents.disposition_required else None,
             "phone_pause": PHONE_PAUSE,
+            "ticket_types": [t.model_dump(exclude={"dispositions", "handlings"}) for t in settings.tickets.types],
         }
     )
 

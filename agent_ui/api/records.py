@@ -14,9 +14,12 @@ from sqlalchemy import select
 from agent_ui.api import answers
 from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, check_disposition, own_call
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, endpoint
+from agent_ui.api.tickets import Reader, TicketDetails
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.models import CallRecord, User
+from crm.tickets import store as tickets
+from crm.tickets.lifecycle import TicketError
 from crm.records import (
     CONNECT_STATUSES,
     HANDLING,
@@ -50,6 +53,7 @@ class RecordForm(BaseModel):
     connect_status: Literal[CONNECT_STATUSES] | None = None  # type: ignore[valid-type]
     feedback: str = Field(default="", max_length=5000)
     next_contact_at: AwareDatetime | None = None
+    ticket: TicketDetails | None = Field(default=None, description="for the ticket the form opens (投诉, 报修, a work order)")
 
 
 @endpoint(*EVERYONE, summary="A call's business record form (呼入/呼出业务记录表)", answer=answers.Record, path=CALL_PATH,
@@ -58,12 +62,16 @@ async def read_record(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         call = await own_call(request, session, user)
         record = await session.scalar(select(CallRecord).where(CallRecord.call_id == call.id))
-        return web.json_response(record_json(call, record, request.app[SETTINGS].crm.timezone))
+        payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
+        payload["tickets"] = await Reader(request, user).summaries(session, await tickets.tickets_of_call(session, call.id))
+        return web.json_response(payload)
 
 
 @endpoint(*STAFF, summary="Save a call's business record, with its disposition code", body=RecordForm, answer=answers.Record, path=CALL_PATH,
           notes="Writes the form, the call's disposition_code and notes, and its customer; releases the agent held for a "
-          "disposition. PUT replaces the whole form: a field of the call's direction left out goes back to empty.")  # fmt: skip
+          "disposition. PUT replaces the whole form: a field of the call's direction left out goes back to empty. A code or "
+          "handling that a ticket type names (投诉 complaint, 报修 repair, a work order) opens that ticket, once per call, "
+          "prefilled from the call and the form; the answer lists the call's tickets.")  # fmt: skip
 async def save(request: web.Request, user: User, body: RecordForm) -> web.Response:
     form = body
     async with request.app[SESSIONS]() as session, session.begin():
@@ -79,7 +87,14 @@ async def save(request: web.Request, user: User, body: RecordForm) -> web.Respon
             )
         except RecordError as error:
             raise json_error(400, str(error)) from None
+        reader = Reader(request, user)
+        try:
+            await tickets.open_from_record(session, reader.kinds, call, record, (form.ticket or TicketDetails()).model_dump(),
+                                           actor=user, timezone=reader.timezone)  # fmt: skip
+        except TicketError as error:
+            raise json_error(400, f"ticket.{error}") from None
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
+        payload["tickets"] = await reader.summaries(session, await tickets.tickets_of_call(session, call.id))
     if (guard := request.app.get(DISPOSITIONS)) is not None:
         await guard.settled(call.agent_extension, call.linkedid)
     return web.json_response(payload)
