@@ -1,6 +1,6 @@
 """The agent desktop in headless Chromium against the real sandbox: log in, the pop on ring with the
 customer's name, the record form saved to the call row, a new caller's card, pause with a reason
-reflected by Asterisk, and the Chinese interface."""
+reflected by Asterisk, the Chinese interface, and a complaint that becomes a ticket the next pop shows."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from agent_ui.app import create_app
-from crm.models import Call, CallRecord, Customer
+from crm.models import Call, CallRecord, Customer, Ticket, TicketCall
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
 from tests.conftest import LiveStack
+from tests.test_bridge_calls import new_customer
 from tests.live_calls import first_answered, reset_agents, set_phone, stored_call, unknown_number
 from tests.web import running
 
@@ -215,3 +216,61 @@ async def test_a_page_cut_off_from_its_socket_catches_up_when_it_reconnects(live
         await page.evaluate("desk.socket.connect()")
         await page.wait_for_function("document.querySelector('#agent-reason').textContent.includes('Lunch')", timeout=5_000)
         assert await page.get_attribute("#agent-state", "data-state") == "paused"
+
+
+async def test_a_complaint_saved_on_the_record_form_is_a_ticket_the_next_pop_shows(live: LiveStack, desktop: str) -> None:
+    customer_id, number = await new_customer(live, "王投诉")
+    async with chromium() as page:
+        await log_in(page, desktop, "agent1001")
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'")
+        first = await place_call(live.ami, did="4996", caller=number, talk_seconds=1)
+        await page.wait_for_selector("#record-form-area:not([hidden])", timeout=10_000)
+        assert await page.text_content("#pop-tickets") == "No open ticket"
+        assert await page.is_hidden("#record-ticket")
+        await page.select_option("#disposition-code", "complaint")  # 投诉: the form offers the ticket's options
+        await page.wait_for_selector("#record-ticket:not([hidden])")
+        assert "Complaint" in await page.text_content("#record-ticket-legend")
+        await page.select_option("#record-ticket-category", "delivery")
+        await page.select_option("#record-ticket-severity", "severe")
+        await page.fill("#record-form [name=summary]", "快递三天没到")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#record-tickets').textContent.includes('TS-')")
+        assert await page.is_hidden("#record-ticket")  # opened once: saving again opens no second one
+        number_shown = await page.text_content("#record-tickets button")
+
+        # The agent finds it in the ticket list by its number, opens it and records the investigation.
+        await page.fill("#ticket-number", number_shown.lower())  # typed in any case
+        await page.click("#ticket-filter button[type=submit]")
+        await page.wait_for_function(f"document.querySelector('#ticket-rows').textContent.includes('{number_shown}')")
+        await page.click(f"#ticket-rows button:text('{number_shown}')")
+        await page.wait_for_selector("#ticket-detail:not([hidden])")
+        assert await page.text_content("#ticket-heading") == f"{number_shown} 快递三天没到"
+        assert "Delivery" in await page.text_content("#ticket-badges") and "Severe" in await page.text_content("#ticket-badges")
+        assert await page.input_value("#ticket-next-step") == "investigating"
+        await page.click("#ticket-step-form button[type=submit]")  # the root cause is required: the browser refuses
+        await page.fill("#ticket-step-fields [data-field=root_cause]", "承运商延误")
+        await page.select_option("#ticket-step-fields [data-field=validity]", "valid")
+        await page.click("#ticket-step-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('.ticket-step').textContent === 'Investigating'")
+        events = await page.locator("#ticket-events li").all_text_contents()
+        assert len(events) == 2 and "Root cause: 承运商延误" in events[1] and "Finding: Valid" in events[1]
+        steps = await page.locator("#ticket-next-step option").evaluate_all("o => o.map(x => x.value)")
+        assert steps == ["handling"]  # on to handling; going back to "received" is not rework
+
+        # The customer calls again: the pop shows the open complaint with its deadline.
+        await reset_agents(live)
+        second = asyncio.create_task(place_call(live.ami, did="4996", caller=number, talk_seconds=1))
+        await page.wait_for_function(f"document.querySelector('#pop-tickets').textContent.includes('{number_shown}')", timeout=15_000)
+        card_ticket = await page.text_content("#pop-tickets")
+        assert "Investigating" in card_ticket and "On time" in card_ticket
+        await second
+        await page.wait_for_selector("#record-form-area:not([hidden])", timeout=10_000)
+        await page.select_option("#disposition-code", "inquiry")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#record-message').textContent === 'Saved'")
+    row = await stored_call(live, first.linkedid)
+    async with live.sessions() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.number == number_shown))
+        linked = await session.scalar(select(TicketCall.call_id).where(TicketCall.ticket_id == ticket.id))
+    assert (ticket.customer_id, ticket.type, ticket.category, ticket.severity, ticket.status) == (customer_id, "complaint", "delivery", "severe", "investigating")
+    assert linked == row.id and ticket.contact_phone == number

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from agent_ui.api.answers import TicketEvent
 from agent_ui.pages import PAGES as PAGE_FILES
 from agent_ui.pages import page
 from agent_ui.wallboard.board import ALERT_KINDS
 from qa.scorecards import Rule
+from config.tickets import SEVERITIES
 from crm.records import CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 from telephony.agents.state import AgentState
 from telephony.calls.state import Disposition
@@ -78,6 +80,9 @@ def used_keys() -> set[str]:
     keys |= {f"qa.status.{s}" for s in ("submitted", "acknowledged", "disputed", "resolved")}
     keys |= {f"qa.side.{s}" for s in ("agent", "customer")} | {"qa.acknowledge", "qa.dispute", "qa.grade", "qa.spread"}
     keys |= {f"qa.col.{c}" for c in ("agent", "team", "week", "item", "evaluations", "average", "lowest", "fatal", "disputed", "max_points", "points", "lost", "lost_share")}
+    keys |= {f"tickets.deadline_{d}" for d in ("on_time", "due_soon", "overdue", "responded", "closed")}
+    keys |= {f"tickets.severity_{s}" for s in SEVERITIES}
+    keys |= {f"tickets.event_{k}" for k in TicketEvent.model_fields["kind"].annotation.__args__}
     return keys
 
 

@@ -161,6 +161,51 @@ async def test_a_leader_reassigns_within_the_team(api: Api) -> None:
     assert (await api.call("PUT", f"/api/tickets/{ticket['id']}/owner", agent, json={"owner_id": ids["1002"]}))[0] == 403
 
 
+async def test_the_tickets_report_counts_by_category_as_json_and_csv(api: Api, migrated_url: str) -> None:
+    agent, other_team_agent, leader, supervisor = [await api.login(u) for u in ("agent1001", "agent1003", "leader", "supervisor")]
+    made = {}
+    for key, token, kind, category in [("late", agent, "complaint", "delivery"), ("closed", agent, "complaint", "delivery"),
+                                       ("fresh", agent, "complaint", "quality"), ("repair", agent, "after_sales", "repair"),
+                                       ("team_b", other_team_agent, "complaint", "delivery")]:  # fmt: skip
+        status, made[key] = await api.call("POST", "/api/tickets", token, json={"type": kind, "category": category, "title": key})
+        assert status == 201, made[key]
+    closed = made["closed"]
+    for step, values in [("investigating", {"root_cause": "缺货"}), ("handling", {"actions": "补发"}), ("replied", {"reply": "已补发"}),
+                         ("follow_up", {"outcome": "satisfied"})]:  # fmt: skip
+        assert (await _step(api, agent, closed, step, **values))[0] == 200
+    assert (await _step(api, leader, closed, "closed"))[0] == 200
+    engine = create_engine(migrated_url)
+    now = datetime.now(UTC)
+    async with session_factory(engine)() as session, session.begin():
+        await session.execute(update(Ticket).where(Ticket.id == made["late"]["id"]).values(due_at=now - timedelta(hours=2)))
+        # Opened 30 h ago, replied an hour past its 24 h promise, closed 26 h after it opened.
+        await session.execute(update(Ticket).where(Ticket.id == closed["id"]).values(
+            opened_at=now - timedelta(hours=30), due_at=now - timedelta(hours=6), responded_at=now - timedelta(hours=5), closed_at=now - timedelta(hours=4)))
+    await engine.dispose()
+
+    status, report = await api.call("GET", "/api/reports/tickets", leader)
+    assert status == 200, report
+    rows = {(r["type"], r["category"]): r for r in report["rows"]}
+    assert list(rows) == [("complaint", "quality"), ("complaint", "delivery"), ("after_sales", "repair")]  # the settings' order
+    delivery = rows[("complaint", "delivery")]
+    assert (delivery["opened"], delivery["open"], delivery["closed"], delivery["overdue"]) == (2, 1, 1, 1)  # team B's is not the leader's
+    assert (delivery["replied_on_time"], delivery["replied_late"], delivery["avg_hours_to_close"]) == (0, 1, 26.0)
+    assert delivery["open_by_step"] == {"received": 1}
+    _, everyone = await api.call("GET", "/api/reports/tickets", supervisor)
+    assert next(r for r in everyone["rows"] if r["category"] == "delivery")["opened"] == 3
+
+    async with api.http.get(f"{api.base}/api/reports/tickets?format=csv", headers={"Authorization": f"Bearer {supervisor}"}) as r:
+        assert r.status == 200 and r.content_type == "text/csv"
+        text = await r.text()
+    header, *lines = text.lstrip("\ufeff").splitlines()
+    assert header.split(",")[:3] == ["type", "category", "opened"] and "open_at_received" in header and len(lines) == 3
+    assert (await api.call("GET", "/api/reports/tickets", agent))[0] == 403
+    status, body = await api.call("GET", "/api/reports/tickets?from=2026-12-05&to=2026-12-01", supervisor)
+    assert status == 400 and "before" in body["error"]
+    status, body = await api.call("GET", "/api/reports/tickets?from=yesterday", supervisor)
+    assert status == 400 and "from" in body["error"]
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [

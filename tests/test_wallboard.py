@@ -1,19 +1,22 @@
 """The wallboard against the real sandbox: a scripted mix of calls in the `board` queue (answered,
 transferred, abandoned, short-abandoned, with its agent paused) → the pushed figures and the report
 equal what the test works out from the calls one by one; a restarted server shows the same day; a
-team leader hears nothing about another team."""
+team leader hears nothing about another team; an overdue ticket is an alert until it is answered."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
 from agent_ui.app import create_app
+from agent_ui.wallboard import service as wallboard_service
 from crm.demo_data import DEMO_PASSWORD
+from crm.models import Ticket
 from telephony.agents.state import AgentState
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
@@ -182,3 +185,57 @@ async def test_a_fresh_leader_gets_the_current_picture_at_once(live: LiveStack, 
         assert support["queue"] == "support" and support["agents"]["paused"] >= 1
     finally:
         await leader.disconnect()
+
+
+async def post(url: str, path: str, username: str, body: dict) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as r:
+            headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        async with http.post(f"{url}{path}", json=body, headers=headers) as r:
+            return r.status, await r.json()
+
+
+async def ticket_alert(received: asyncio.Queue, agent: str, active: bool, timeout: float = 10.0) -> dict:
+    async with asyncio.timeout(timeout):
+        while True:
+            name, _, data = await received.get()
+            alerts = data["alerts"] if name == "wallboard.snapshot" else [data] if name == "alert" else []
+            for alert in alerts:
+                if alert["kind"] == "ticket_overdue" and alert["agent"] == agent and alert.get("active", True) == active:
+                    return alert
+
+
+async def test_a_ticket_past_its_promised_reply_is_raised_to_the_leaders_until_it_is_answered(
+    live: LiveStack, web_app: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wallboard_service, "DIRECTORY_REFRESH_S", 0.5)  # the CRM is read every 30 s in service
+    supervisor, heard = await agent_socket(web_app, "supervisor", BOARD_EVENTS)
+    other_team, other_heard = await agent_socket(web_app, "leader", BOARD_EVENTS)  # team A's; 1004 is team B's
+    try:
+        status, ticket = await post(web_app, "/api/tickets", "agent1004", {"type": "complaint", "category": "quality", "title": "屏幕坏了"})
+        assert status == 201, ticket
+        async with live.sessions() as session, session.begin():
+            opened = await session.get(Ticket, ticket["id"])
+            opened.due_at = datetime.now(UTC) - timedelta(minutes=5)  # the 24 h promise, run out
+        raised = await ticket_alert(heard, "1004", True)
+        assert raised["value"] >= 1
+        status, listed = await get(web_app, "/api/queues", "supervisor")
+        assert any(a["kind"] == "ticket_overdue" and a["agent"] == "1004" for a in listed["alerts"])
+
+        for step, values in [("investigating", {"root_cause": "来料不良"}), ("handling", {"actions": "换新"}), ("replied", {"reply": "已电话答复"})]:
+            status, moved = await post(web_app, f"/api/tickets/{ticket['id']}/steps", "agent1004", {"step": step, "values": values})
+            assert status == 200, moved
+        assert moved["deadline"] == "responded"
+        await ticket_alert(heard, "1004", False)  # answered, late: the alert clears
+        assert not any(name == "alert" and data["kind"] == "ticket_overdue" and data["agent"] == "1004"
+                       for name, _, data in drain_raw(other_heard))  # fmt: skip
+    finally:
+        await supervisor.disconnect()
+        await other_team.disconnect()
+
+
+def drain_raw(received: asyncio.Queue) -> list[tuple[str, float, dict]]:
+    items = []
+    while not received.empty():
+        items.append(received.get_nowait())
+    return items

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from agent_ui.app import create_app
+from crm.demo_data import DEMO_PASSWORD
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
@@ -76,3 +78,24 @@ async def test_leader_pauses_an_agent_from_the_grid_and_reads_a_report(live: Liv
         assert await page.evaluate("Chart.getChart('report-chart') !== undefined")
         href = await page.get_attribute("#report-csv", "href")
         assert href is not None and "format=csv" in href
+
+        # Tickets by category: a complaint about 1001's attitude shows under its type and category, in Chinese.
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{wallboard}/api/login", json={"username": "agent1001", "password": DEMO_PASSWORD}) as r:
+                token = (await r.json())["token"]
+            ticket = {"type": "complaint", "category": "attitude", "title": "说话不耐烦"}
+            async with http.post(f"{wallboard}/api/tickets", json=ticket, headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == 201
+        await page.select_option("#report-kind", "tickets")
+        assert await page.is_hidden("#report-interval")  # tickets go by category, not by interval
+        await page.click("#report-form button[type=submit]")
+        await page.wait_for_function(
+            "document.querySelector('#report-head th:first-child')?.textContent === '类型'"
+            " && [...document.querySelectorAll('#report-rows tr')].some(r => r.textContent.includes('服务态度'))",
+            timeout=10_000,
+        )
+        row = await page.eval_on_selector_all(
+            "#report-rows tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent)).find(c => c[1] === '服务态度')"
+        )
+        assert row[0] == "客户投诉" and int(row[2]) >= 1 and int(row[3]) >= 1  # opened, still open
+        assert await page.evaluate("Chart.getChart('report-chart').data.labels.includes('服务态度')")

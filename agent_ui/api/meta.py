@@ -26,7 +26,7 @@ async def meta(request: web.Request, user: User) -> web.Response:
             "connect_status_of": CONNECT_FROM_DISPOSITION,
             "disposition_pause": DISPOSITION_PAUSE if settings.agents.disposition_required else None,
             "phone_pause": PHONE_PAUSE,
-            "ticket_types": [t.model_dump(exclude={"dispositions", "handlings"}) for t in settings.tickets.types],
+            "ticket_types": [t.model_dump() for t in settings.tickets.types],
         }
     )
 

@@ -1,5 +1,6 @@
 """/api/reports/queues and /api/reports/agents: figures by interval over any range, as JSON or CSV
-(``format=csv``). Team leaders get their team's agents and the queues their team works (crm.access)."""
+(``format=csv``). Team leaders get their team's agents and the queues their team works (crm.access).
+/api/reports/tickets: the complaints and after-sales tickets opened over a range, by category."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from crm.access import Scope
 from crm.models import User
 from crm.reports import Period, ReportError, agent_report, csv_rows, queue_report
 from crm.teams import load_directory
+from crm.tickets.report import ticket_report
 
 
 class ReportQuery(BaseModel):
@@ -114,6 +116,35 @@ async def agents(request: web.Request, user: User, query: ReportQuery) -> web.Re
     return table_response(query.format, "agents", _about(period), rows)
 
 
+class TicketReportQuery(BaseModel):
+    start: str = Field(default="", alias="from", max_length=40, description="a date or an ISO date-time; default 30 days before to")
+    end: str = Field(default="", alias="to", max_length=40, description="a date (to the end of that day) or an ISO date-time; default now")
+    format: Literal["json", "csv"] = "json"
+
+
+def _flat_steps(rows: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+    """For CSV: each step's open count as an ``open_at_<step>`` column, the same columns on every row."""
+    steps = sorted({step for row in rows for step in row["open_by_step"]})
+    return [{**{k: v for k, v in row.items() if k != "open_by_step"}, **{f"open_at_{s}": row["open_by_step"].get(s, 0) for s in steps}} for row in rows]
+
+
+@endpoint(*LEADERS, summary="Tickets opened over a range by type and category: open by step, closed, overdue, replied late, hours to close",
+          query=TicketReportQuery, answer=answers.Report, also=("text/csv",),
+          notes="Team leaders: the tickets of their team (docs/security.md). overdue: open, not replied to, past the promise now.")  # fmt: skip
+async def tickets(request: web.Request, user: User, query: TicketReportQuery) -> web.Response:
+    zone = zoneinfo.ZoneInfo(request.app[SETTINGS].crm.timezone)
+    now = datetime.now(UTC)
+    end = _moment(query.end, "to", zone, now, end=True)
+    start = _moment(query.start, "from", zone, end - timedelta(days=30), end=False)
+    if not start < end:
+        raise json_error(400, "from must be before to")
+    async with request.app[SESSIONS]() as session:
+        rows = await ticket_report(session, request.app[SETTINGS].tickets, start, end, now, Scope.of(user).tickets())
+    about = {"from": start.isoformat(), "to": end.isoformat()}
+    return table_response(query.format, "tickets", about, rows if query.format == "json" else _flat_steps(rows))
+
+
 def routes(app: web.Application) -> None:
     app.router.add_get("/api/reports/queues", queues)
     app.router.add_get("/api/reports/agents", agents)
+    app.router.add_get("/api/reports/tickets", tickets)

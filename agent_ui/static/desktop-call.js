@@ -50,6 +50,7 @@ function renderCard(card) {
   });
   if (!history.length && !blank) history.push(element("li", t("pop.no_calls")));
   $("pop-history").replaceChildren(...history);
+  renderCardTickets(card);
 }
 
 function phoneItem(number) {

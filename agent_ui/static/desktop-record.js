@@ -1,6 +1,7 @@
 // The business record form beside the pop: 呼入业务记录表 for inbound calls, 呼出业务记录表 for
 // outbound ones (GET/PUT /api/calls/{id}/record). Its disposition code is required: until it is
-// saved the agent is held after wrap-up (agent.state paused, reason "disposition").
+// saved the agent is held after wrap-up (agent.state paused, reason "disposition"). A complaint or
+// repair code opens its ticket (desktop-tickets.js adds the ticket's options to the form).
 "use strict";
 
 const RECORD_FIELDS = {
@@ -29,6 +30,7 @@ function resetRecord() {
   desk.record = null;
   $("record-form").reset();
   $("record-message").textContent = "";
+  renderRecordTickets();
   hideRecord();
 }
 
@@ -82,6 +84,7 @@ function fillRecordForm() {
     else if (WHEN_FIELDS.has(name)) input.value = toLocalInput(record[name]);
     else input.value = record[name] ?? "";
   }
+  renderRecordTickets();
 }
 
 function renderRecord() {
@@ -110,11 +113,15 @@ $("record-form").addEventListener("submit", async (event) => {
     else if (input.tagName === "SELECT") body[name] = input.value || null;
     else body[name] = input.value;
   }
+  const ticket = recordTicketDetails();
+  if (ticket) body.ticket = ticket;
   $("record-message").className = "";
   try {
     desk.record = await api("PUT", `/api/calls/${encodeURIComponent(record.call_id)}/record`, body);
     $("record-message").textContent = t("record.saved");
     renderRecord();
+    renderRecordTickets();
+    if (desk.record.tickets.length) loadTickets();
     setTimeout(loadHistory, 300);
   } catch (error) {
     $("record-message").textContent = error.message;

@@ -1,6 +1,6 @@
 // The agent desktop: the agent's state, the live push and today's history (common.js holds the
 // language, the API call and the login shared with the wallboard). The call (desktop-call.js) and
-// its record form (desktop-record.js) are beside it.
+// its record form (desktop-record.js) are beside it, and the tickets (desktop-tickets.js).
 // Every text shown comes from the translation catalogue (/static/i18n/*.json) or from data, and
 // data is only ever inserted with textContent: caller names and notes are untrusted text.
 "use strict";
@@ -24,7 +24,9 @@ async function loadLanguage(lang) {
   renderState();
   renderCall();
   renderRecord();
+  renderRecordTickets();
   renderHistory();
+  renderTicket();
 }
 
 function fillSelects() {
@@ -34,6 +36,7 @@ function fillSelects() {
   if (keep) reasons.value = keep;
   $("transfer-queue").replaceChildren(...desk.meta.queues.map((q) => new Option(q.display_name, q.name)));
   fillRecordChoices();
+  fillTicketTypes();
 }
 
 // State --------------------------------------------------------------------------------------------
@@ -133,6 +136,7 @@ async function start() {
   $("desktop-view").hidden = false;
   renderState();
   loadHistory();
+  loadTickets();
   if (desk.agent.call_id) adoptCall(desk.agent.call_id);
   desk.me = await api("GET", "/api/me");
   if (desk.me.phone_type === "webrtc") {  // the browser is the agent's phone

@@ -1,5 +1,5 @@
-// The wallboard's reports: a table and a Chart.js chart of /api/reports/{queues,agents}, and the
-// link to the same table as CSV.
+// The wallboard's reports: a table and a Chart.js chart of /api/reports/{queues,agents,tickets},
+// and the link to the same table as CSV. Queues and agents go by interval; tickets by category.
 "use strict";
 
 const report = { data: null, kind: "queues", chart: null, asked: 0 };
@@ -16,17 +16,35 @@ const REPORT_COLUMNS = {
     ["occupancy", "report.occupancy"], ["transferred", "report.transferred"], ["outbound_attempts", "report.outbound_attempts"],
     ["outbound_connects", "report.outbound_connects"],
   ],
+  tickets: [
+    ["type", "report.ticket_type"], ["category", "report.ticket_category"], ["opened", "report.tickets_opened"],
+    ["open", "report.tickets_open"], ["closed", "report.tickets_closed"], ["overdue", "report.tickets_overdue"],
+    ["replied_on_time", "report.replied_on_time"], ["replied_late", "report.replied_late"],
+    ["avg_hours_to_close", "report.avg_hours_to_close"], ["median_hours_to_close", "report.median_hours_to_close"],
+  ],
 };
+const BY_INTERVAL = new Set(["queues", "agents"]);
 
 function reportQuery(format) {
-  const query = new URLSearchParams({ interval: $("report-interval").value, format });
+  const query = new URLSearchParams({ format });
+  if (BY_INTERVAL.has($("report-kind").value)) query.set("interval", $("report-interval").value);
   if ($("report-from").value) query.set("from", $("report-from").value);
   if ($("report-to").value) query.set("to", $("report-to").value);
   return `/api/reports/${$("report-kind").value}?${query}`;
 }
 
-function reportValue(key, value) {
+// A ticket type's or category's name from /api/meta's ticket types.
+function ticketName(row, key) {
+  const kind = (board.meta.ticket_types || []).find((k) => k.code === row.type);
+  if (!kind) return row[key];
+  if (key === "type") return label(kind);
+  const category = kind.categories.find((c) => c.code === row.category);
+  return category ? label(category) : row.category;
+}
+
+function reportValue(key, value, row) {
   if (value == null) return "–";
+  if (key === "type" || key === "category") return ticketName(row, key);
   if (key === "service_level" || key === "occupancy") return `${(value * 100).toFixed(1)}%`;
   return String(value);
 }
@@ -34,34 +52,41 @@ function reportValue(key, value) {
 function renderReport() {
   if (!report.data) return;
   const columns = REPORT_COLUMNS[report.kind];
+  const byInterval = BY_INTERVAL.has(report.kind);
   const head = document.createElement("tr");
-  head.append(element("th", t("report.interval_start")), ...columns.map(([, key]) => element("th", t(key))));
+  if (byInterval) head.append(element("th", t("report.interval_start")));
+  head.append(...columns.map(([, key]) => element("th", t(key))));
   $("report-head").replaceChildren(head);
   $("report-rows").replaceChildren(...report.data.rows.map((row) => {
     const line = document.createElement("tr");
-    line.append(
-      element("td", new Date(row.interval_start).toLocaleString(ui.lang)),
-      ...columns.map(([key]) => element("td", reportValue(key, row[key]))),
-    );
+    if (byInterval) line.append(element("td", new Date(row.interval_start).toLocaleString(ui.lang)));
+    line.append(...columns.map(([key]) => element("td", reportValue(key, row[key], row))));
     return line;
   }));
   renderChart();
 }
 
 function renderChart() {
-  // Queues: offered, answered and abandoned per interval (all queues together); agents: calls handled.
+  // Queues: offered, answered and abandoned per interval (all queues together); agents: calls handled;
+  // tickets: opened, closed and overdue per category.
   const rows = report.data.rows;
+  if (report.kind === "tickets") {
+    renderBars(rows.map((row) => ticketName(row, "category")), [["opened", "report.tickets_opened"], ["closed", "report.tickets_closed"],
+      ["overdue", "report.tickets_overdue"]].map(([field, name]) => ({ label: t(name), data: rows.map((row) => row[field]) })));
+    return;
+  }
   const labels = [...new Set(rows.map((r) => r.interval_start))].sort();
   const sum = (field) => labels.map((at) => rows.filter((r) => r.interval_start === at).reduce((n, r) => n + (r[field] || 0), 0));
   const fields = report.kind === "queues" ? ["offered", "answered", "abandoned"] : ["handled"];
   const names = { offered: "board.offered", answered: "board.answered", abandoned: "board.abandoned", handled: "board.handled" };
+  renderBars(labels.map((at) => new Date(at).toLocaleString(ui.lang)), fields.map((field) => ({ label: t(names[field]), data: sum(field) })));
+}
+
+function renderBars(labels, datasets) {
   if (report.chart) report.chart.destroy();
   report.chart = new Chart($("report-chart"), {
     type: "bar",
-    data: {
-      labels: labels.map((at) => new Date(at).toLocaleString(ui.lang)),
-      datasets: fields.map((field) => ({ label: t(names[field]), data: sum(field) })),
-    },
+    data: { labels, datasets },
     options: { animation: false, maintainAspectRatio: false },
   });
 }
@@ -83,5 +108,6 @@ async function loadReport() {
 
 function startReports() {
   $("report-form").addEventListener("submit", (event) => { event.preventDefault(); loadReport(); });
+  $("report-kind").addEventListener("change", () => { $("report-interval").hidden = !BY_INTERVAL.has($("report-kind").value); });
   loadReport();
 }

@@ -42,7 +42,7 @@ def agent_state_payload(agent: AgentSnapshot) -> dict[str, Any]:
     }
 
 
-ALERT_KINDS = ("service_level", "long_wait", "long_call", "long_pause")
+ALERT_KINDS = ("service_level", "long_wait", "long_call", "long_pause", "ticket_overdue")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class Board:
         self.calls: dict[str, CallSnapshot] = {}  # in progress
         self.agents: dict[str, AgentSnapshot] = {}
         self.members: dict[str, set[str]] = {}  # queue → extensions configured in it (the directory's)
+        self.overdue_tickets: dict[str, int] = {}  # extension → its open tickets past the promised reply (the CRM's)
         self._arrivals: dict[str, deque[datetime]] = {}
         self._wrapups = WrapUpClock()
 
@@ -249,4 +250,6 @@ class Board:
                 minutes = (now - agent.since).total_seconds() / 60
                 if minutes > limit:
                     found.append(Alert("long_pause", None, agent.extension, round(minutes, 1), limit))
+        for extension, count in sorted(self.overdue_tickets.items()):
+            found.append(Alert("ticket_overdue", None, extension, count, 0))
         return found

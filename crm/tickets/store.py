@@ -4,9 +4,10 @@ Each change writes its event in the caller's transaction; the rules are crm.tick
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.tickets import SEVERITIES, TicketSettings, TicketType
@@ -180,3 +181,15 @@ async def open_tickets_of_customer(session: AsyncSession, customer_id: int, limi
     )
     return list(rows)
 
+
+async def overdue_by_agent(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """Open tickets past their promised reply, counted by the extension of who answers for them
+    (the owner, else whoever opened it): the wallboard raises them to the leaders."""
+    responsible = func.coalesce(Ticket.owner_id, Ticket.opened_by)
+    rows = await session.execute(
+        select(User.extension, func.count(Ticket.id))
+        .join(User, User.id == responsible)
+        .where(Ticket.closed_at.is_(None), Ticket.responded_at.is_(None), Ticket.due_at <= now, User.extension.is_not(None))
+        .group_by(User.extension)
+    )
+    return {extension: count for extension, count in rows.all()}
