@@ -128,6 +128,12 @@ async function catchUp() {
   }
 }
 
+async function readAgainOnJoining() {
+  desk.agent = await api("GET", "/api/me/state");
+  renderState();
+  if (desk.agent.call_id && desk.agent.call_id !== desk.call?.call_id) adoptCall(desk.agent.call_id);
+}
+
 async function start() {
   desk.meta = await api("GET", "/api/meta");
   fillSelects();
@@ -148,7 +154,9 @@ async function start() {
   desk.socket = io({ auth: { token: ui.token }, transports: ["websocket"] });
   let connectedBefore = false;
   desk.socket.on("connect", () => {
-    if (connectedBefore) catchUp().catch((error) => { $("state-error").textContent = error.message; });
+    // The first time, what changed between start's read and this socket's joining is lost too (a
+    // phone that failed at once has already paused its agent): read the state again.
+    (connectedBefore ? catchUp() : readAgainOnJoining()).catch((error) => { $("state-error").textContent = error.message; });
     connectedBefore = true;
   });
   desk.socket.on("agent.state", (agent) => { desk.agent = { ...desk.agent, ...agent }; renderState(); });
