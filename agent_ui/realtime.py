@@ -11,13 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import socketio
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent_ui.auth import SESSION_COOKIE
 from agent_ui.wallboard.board import agent_state_payload
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
-from crm.cards import customer_card
+from crm.cards import customer_card, unknown_caller
+from crm.models import User
+from crm.privacy import Disclosure
 from crm.tokens import live_digests, token_digest, user_for_token
 from telephony.events import (
     AgentStateChanged,
@@ -156,17 +159,22 @@ class Realtime:
             for digest in digests - live:
                 await self._disconnect_room(token_room(digest))
 
-    async def _card(self, call: CallSnapshot) -> dict[str, Any]:
-        """The customer card of the other party (the caller inbound, the called number outbound);
-        if the CRM does not answer within ``card_timeout_s``, a card that says so: a pop without
-        the card is better than a late pop or none."""
+    async def _card(self, call: CallSnapshot, agent: str) -> dict[str, Any]:
+        """The customer card of the other party (the caller inbound, the called number outbound),
+        its numbers as the agent's role may see them; if the CRM does not answer within
+        ``card_timeout_s``, a card that says so: a pop without the card is better than a late pop or none."""
         number = call.caller_number if call.direction == "inbound" else call.called_number
 
         async def lookup() -> dict[str, Any]:
             async with self._sessions() as session:
+                reader = (await session.execute(select(User.id, User.role).where(User.extension == agent))).first()
+                disclosure = (
+                    Disclosure.of(reader.id, reader.role, self.settings.privacy, self.settings.crm.default_region)
+                    if reader is not None else Disclosure(None, False, False, self.settings.crm.default_region)
+                )  # fmt: skip
                 return await customer_card(
-                    session, customer_id=call.customer_id, caller_number=number, default_region=self.settings.crm.default_region,
-                    near_due_h=self.settings.tickets.near_due_h,
+                    session, customer_id=call.customer_id, caller_number=number, disclosure=disclosure,
+                    default_region=self.settings.crm.default_region, near_due_h=self.settings.tickets.near_due_h,
                 )
 
         card = asyncio.ensure_future(lookup())
@@ -177,10 +185,10 @@ class Realtime:
             card.cancel()
             card.add_done_callback(lambda done: done.cancelled() or done.exception())
             log.warning("screen pop of call %s without the customer card: %s", call.linkedid, type(error).__name__)
-            return {"new": False, "unavailable": True, "phones": [number] if number else []}
+            return {"new": False, "unavailable": True, "phones": unknown_caller(number)}
 
     async def _pop(self, call: CallSnapshot, agent: str) -> None:
-        card = await self._card(call)
+        card = await self._card(call, agent)
         await self.sio.emit("call.offered", {**call_payload(call), "customer": card}, room=agent_room(agent))
 
     async def _to_agent(self, agent: str, send: Callable[[], Awaitable[None]], *, pop: bool = False) -> None:

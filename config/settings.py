@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.base import LabelledCode, _Section
+from config.privacy import PrivacySettings
 from config.tickets import TicketSettings
 
 ENV_PREFIX = "CALLCENTER_"
@@ -368,6 +369,7 @@ class Settings(BaseSettings):
     calllog: CallLogSettings = CallLogSettings()
     qa: QaSettings = QaSettings()
     tickets: TicketSettings = TicketSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

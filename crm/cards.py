@@ -11,14 +11,16 @@ from sqlalchemy.orm import joinedload
 from crm.customers import find_by_phone
 from crm.db import utcnow
 from crm.models import Call, CallRecord, Customer, Ticket, User
+from crm.privacy import Disclosure
 from crm.tickets.lifecycle import deadline_state
 
 RECENT_CALLS = 5
 OPEN_TICKETS = 5
 
 
-def customer_fields(customer: Customer) -> dict[str, Any]:
-    """A customer as JSON (its phones must be loaded)."""
+def customer_fields(customer: Customer, disclosure: Disclosure) -> dict[str, Any]:
+    """A customer as JSON (its phones must be loaded), numbers as ``disclosure`` shows them: a
+    masked one is still dialled by its id."""
     return {
         "id": customer.id,
         "name": customer.name,
@@ -29,12 +31,18 @@ def customer_fields(customer: Customer) -> dict[str, Any]:
         "at_risk": customer.at_risk,
         "notes": customer.notes,
         "preferred_queue": customer.preferred_queue,
-        "phones": [p.number for p in customer.phones],
+        "phones": [{"id": p.id, "number": disclosure.phone(p.number), "masked": not disclosure.full} for p in customer.phones],
     }
 
 
+def unknown_caller(number: str | None) -> list[dict[str, Any]]:
+    """The phones of a new-customer card: the number of the call being taken, whole."""
+    return [{"id": None, "number": number, "masked": False}] if number else []
+
+
 async def customer_card(
-    session: AsyncSession, *, customer_id: int | None, caller_number: str | None, default_region: str = "CN", near_due_h: float = 2.0
+    session: AsyncSession, *, customer_id: int | None, caller_number: str | None, disclosure: Disclosure,
+    default_region: str = "CN", near_due_h: float = 2.0,
 ) -> dict[str, Any]:
     """The card of the customer (by id, else by the caller's number), or a new-customer card,
     with the last calls and the open tickets (a confidential complaint's title is left out: the
@@ -46,7 +54,7 @@ async def customer_card(
         found = await find_by_phone(session, caller_number, default_region)
         customer = found[0] if found else None
     if customer is None:
-        return {"new": True, "phones": [caller_number] if caller_number else []}
+        return {"new": True, "phones": unknown_caller(caller_number)}
     # Only the columns shown, not whole rows: this runs on every ring (the screen pop).
     rows = await session.execute(
         select(
@@ -68,7 +76,7 @@ async def customer_card(
     now = utcnow()
     return {
         "new": False,
-        **customer_fields(customer),
+        **customer_fields(customer, disclosure),
         "open_tickets": [
             {
                 "id": t.id,

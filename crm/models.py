@@ -415,3 +415,22 @@ class TicketCall(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True, index=True)
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One read, reveal, export or change of customer data (handbook §6): who, what, when, from
+    where. Append-only: the database refuses to update or delete a row (triggers, migration 0010)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_resource", "resource", "resource_id"), Index("ix_audit_log_at", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no foreign key: the log outlives the user
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))  # customer.read | customer.search | phone.revealed | …
+    resource: Mapped[str] = mapped_column(String(32))  # customer | customers
+    resource_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    remote: Mapped[str] = mapped_column(String(64), default="")  # the client's address

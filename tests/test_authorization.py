@@ -22,7 +22,7 @@ from sqlalchemy import select
 from agent_ui.app import create_app
 from agent_ui.recordings import recordings_dir
 from crm.demo_data import DEMO_PASSWORD
-from crm.models import Call, CallDirection, QaIntake, User
+from crm.models import Call, CallDirection, CustomerPhone, QaIntake, User
 from crm.users import add_user
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.store import ensure_default_scorecard
@@ -59,6 +59,7 @@ class Subject:
     calibration: int = 0
     scorecard: int = 0
     customer: int = 1
+    customer_phone: int = 0
     ticket: int = 0
 
 
@@ -82,10 +83,12 @@ def _calls(answer: Any, subject: Subject) -> bool:
 
 
 OFFLINE: list[Row] = [
-    Row("GET", "/api/customers?q=张", EVERYONE),
+    Row("GET", "/api/customers?q=张三", EVERYONE),
     Row("POST", "/api/customers", STAFF, lambda u: {"name": f"授权 {u}", "phones": [f"+86 131 {abs(hash(u)) % 10**8:08d}"]}),
     Row("GET", "/api/customers/{customer}", EVERYONE),
     Row("PATCH", "/api/customers/{customer}", STAFF, {"notes": "大客户,偏好上午来电。"}),
+    Row("POST", "/api/customers/{customer}/reveal", STAFF, lambda u: {"phone_id": SUBJECT.customer_phone}),  # QA: masked, no reveal
+    Row("GET", "/api/audit?limit=5", frozenset({"supervisor", "admin"})),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
     Row("GET", "/api/calls/{call}", SEES_THE_CALL),
     Row("PATCH", "/api/calls/{call}", CHANGES_THE_CALL, {"notes": "checked"}),
@@ -105,7 +108,7 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/me/state", STAFF),
     Row("PUT", "/api/me/state", STAFF, {"state": "available"}),
     Row("GET", "/api/me/calls", STAFF),
-    Row("POST", "/api/me/dial", STAFF, {"number": "not a number"}),
+    Row("POST", "/api/me/dial", STAFF, {"number": "not a number"}),  # phone_id: test_desktop_browser
     Row("POST", "/api/me/phone", STAFF),  # nobody here has a browser phone: 409 (or 400 without an extension) past the gate
     Row("PUT", "/api/me/phone", STAFF, {"auto_answer": False}),
     Row("POST", "/api/me/phone/fault", STAFF, {"problem": "none"}),  # 400 past the gate: the agents here keep taking calls
@@ -173,6 +176,7 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
         await session.flush()
         session.add(QaIntake(call_id=call.id, state="done", auto_score=55.0, flagged=True, review_reasons=["flagged"]))
         SUBJECT.call, SUBJECT.linkedid = call.id, call.linkedid
+        SUBJECT.customer_phone = await session.scalar(select(CustomerPhone.id).where(CustomerPhone.customer_id == SUBJECT.customer))
     async with running(create_app(settings, live.service.engine, live.service)) as base, aiohttp.ClientSession() as http:
         api = Api(http, base)
         tokens = dict(zip(USERS, await asyncio.gather(*(api.login(u) for u in USERS)), strict=True))

@@ -86,6 +86,7 @@ async def test_call_rows_are_unique_by_linkedid_and_keep_utc_times(session) -> N
 
 async def test_demo_history_gives_known_customers_past_calls_once(session) -> None:
     from crm.cards import customer_card
+    from crm.privacy import Disclosure
     from crm.demo_data import load_demo_history
 
     await sync_queues(session, DEFAULT_QUEUES)
@@ -93,6 +94,6 @@ async def test_demo_history_gives_known_customers_past_calls_once(session) -> No
     await load_demo_history(session)
     await load_demo_history(session)
     zhang = await session.scalar(select(Customer.id).where(Customer.name == "张三"))
-    card = await customer_card(session, customer_id=zhang, caller_number=None)
+    card = await customer_card(session, customer_id=zhang, caller_number=None, disclosure=Disclosure.everything())
     assert [c["disposition_code"] for c in card["recent_calls"]] == ["lookup", "order"]
     assert card["recent_calls"][0]["agent"] == "1001"

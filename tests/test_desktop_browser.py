@@ -1,17 +1,19 @@
 """The agent desktop in headless Chromium against the real sandbox: log in, the pop on ring with the
 customer's name, the record form saved to the call row, a new caller's card, pause with a reason
-reflected by Asterisk, the Chinese interface, and a complaint that becomes a ticket the next pop shows."""
+reflected by Asterisk, the Chinese interface, a complaint that becomes a ticket the next pop shows, and a
+masked number dialled whole and revealed on purpose."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import pytest
 from sqlalchemy import select
 
 from agent_ui.app import create_app
-from crm.models import Call, CallRecord, Customer, Ticket, TicketCall
+from crm.models import AuditEntry, Call, CallRecord, Customer, Ticket, TicketCall
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
@@ -274,3 +276,34 @@ async def test_a_complaint_saved_on_the_record_form_is_a_ticket_the_next_pop_sho
         linked = await session.scalar(select(TicketCall.call_id).where(TicketCall.ticket_id == ticket.id))
     assert (ticket.customer_id, ticket.type, ticket.category, ticket.severity, ticket.status) == (customer_id, "complaint", "delivery", "severe", "investigating")
     assert linked == row.id and ticket.contact_phone == number
+
+
+async def test_a_masked_number_is_dialled_whole_and_revealed_only_on_purpose(live: LiveStack, desktop: str) -> None:
+    name = f"保密客户{uuid.uuid4().hex[:6]}"
+    customer_id, number = await new_customer(live, name)
+    masked = f"{number[:3]}****{number[-4:]}"
+    async with chromium() as page:
+        await log_in(page, desktop, "agent1002")
+        await page.fill("#search-text", name)
+        await page.click("#search-form button[type=submit]")
+        await page.wait_for_selector("#search-results .dial-phone")
+        assert await page.text_content("#search-results .phone-number") == masked
+        await page.click("#search-results .dial-phone")  # dialled by the phone's id: the server knows the number
+        await page.wait_for_function(f"document.querySelector('#pop-name').textContent === '{name}'", timeout=10_000)
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=15_000)
+        assert await page.text_content("#pop-caller") == number  # the call's own number, whole to its agent
+        assert await page.text_content("#pop-phones .phone-number") == masked
+        await page.click("#hang-up")
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'Call ended'", timeout=10_000)
+        await page.select_option("#disposition-code", "success")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#record-message').textContent === 'Saved'")
+
+        await page.click("#search-results .reveal-phone")
+        await page.wait_for_function(f"document.querySelector('#search-results .phone-number').textContent === '{number}'")
+        assert await page.locator("#search-results .reveal-phone").count() == 0
+    dialled = [c for c in await recent_calls(live) if c.called_number == number]
+    assert [(c.direction, c.agent_extension) for c in dialled] == [("outbound", "1002")]
+    async with live.sessions() as session:
+        reveals = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "phone.revealed", AuditEntry.resource_id == customer_id)))
+    assert [(r.username, r.detail["phone_id"] > 0) for r in reveals] == [("agent1002", True)]

@@ -52,6 +52,8 @@ async def test_known_customer_pops_on_ring_before_the_answer(live: LiveStack, de
     assert (card["new"], card["name"], card["grade"], card["key_account"], card["at_risk"]) == (False, "张三", "A", True, False)
     assert card["company"] == "北京华远贸易有限公司" and isinstance(card["recent_calls"], list)
     assert (offered["call_id"], offered["caller_number"], offered["queue"]) == (result.linkedid, "13800138000", "rna")
+    # The agent hears the caller's number ring; the CRM's numbers of the customer are masked to agents (crm.privacy).
+    assert [(p["number"], p["masked"]) for p in card["phones"]] == [("138****8000", True)] and card["phones"][0]["id"]
     assert offered["wait_s"] >= 0 and answered["call_id"] == result.linkedid
     row = await stored_call(live, result.linkedid)
     assert popped_at < row.answered_at.timestamp() <= answered_at + 0.5  # the pop came while it rang
@@ -71,7 +73,7 @@ async def test_unknown_caller_gets_a_new_customer_card_and_only_the_ringing_agen
     while not other_events.empty():
         seen_by_other.append(other_events.get_nowait()[0])
     await other.disconnect()
-    assert offered["customer"] == {"new": True, "phones": [number]}
+    assert offered["customer"] == {"new": True, "phones": [{"id": None, "number": number, "masked": False}]}
     assert "call.offered" not in seen_by_other
 
 
@@ -224,6 +226,6 @@ async def test_a_hung_crm_costs_the_pop_its_card_but_never_the_pop_nor_other_age
         await engine.dispose()
         await proxy.close()
         await reset_agents(live)
-    assert offered["customer"] == {"new": False, "unavailable": True, "phones": ["13800138000"]}
+    assert offered["customer"] == {"new": False, "unavailable": True, "phones": [{"id": None, "number": "13800138000", "masked": False}]}
     assert offered["caller_number"] == "13800138000" and popped_after < 2.5, popped_after
     assert paused_at < popped_at  # agent 1004 heard of their pause while 1001's card was still being looked for

@@ -44,6 +44,17 @@ class LoggedOut(Answer):
     logged_out: bool
 
 
+class Phone(Answer):
+    id: int | None = Field(description="dial or reveal it by this id; none for the number of an unknown caller")
+    number: str = Field(description="as the reader's role may see it: 138****8000 when masked (privacy.full_phones)")
+    masked: bool
+
+
+class RevealedPhone(Answer):
+    id: int
+    number: str
+
+
 class Customer(Answer):
     id: int
     name: str
@@ -54,7 +65,24 @@ class Customer(Answer):
     at_risk: bool
     notes: str
     preferred_queue: str | None
-    phones: list[str]
+    phones: list[Phone]
+
+
+class AuditEntry(Answer):
+    id: int
+    at: str
+    user_id: int | None
+    username: str
+    role: str
+    action: str
+    resource: str
+    resource_id: int | None
+    detail: dict[str, Any]
+    remote: str
+
+
+class AuditEntries(Answer):
+    entries: list[AuditEntry]
 
 
 class Customers(Answer):
@@ -87,7 +115,7 @@ class CustomerCard(Answer):
     """A known customer's fields and last calls; for an unknown number only ``new`` and ``phones``."""
 
     new: bool
-    phones: list[str]
+    phones: list[Phone]
     recent_calls: list[PastCall] = []
     open_tickets: list[OpenTicket] = []
 

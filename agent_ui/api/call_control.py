@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
 
 from agent_ui.api import answers
-from agent_ui.api.common import SESSIONS, STAFF, endpoint
+from agent_ui.api.common import SESSIONS, STAFF, RowId, endpoint
 from agent_ui.api.me import _bridge, _extension
 from agent_ui.auth import json_error
 from crm.access import Scope, team_of_extension
-from crm.models import User
+from crm.models import CustomerPhone, User
 from telephony.calls.control import BadTarget, CallControlError
 from telephony.outbound.dialer import DialError, NotDialable
 
@@ -42,7 +43,24 @@ class Transfer(BaseModel):
 class Dial(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    number: str = Field(min_length=1, max_length=40, description="any format; must be one dialing.allowed_numbers allows")
+    number: str | None = Field(default=None, min_length=1, max_length=40, description="any format; must be one dialing.allowed_numbers allows")
+    phone_id: RowId | None = Field(default=None, description="or a customer's phone by its id: a masked number is dialled whole")
+
+    @model_validator(mode="after")
+    def _one(self) -> Dial:
+        if (self.number is None) == (self.phone_id is None):
+            raise ValueError("give number or phone_id")
+        return self
+
+
+async def _number(request: web.Request, wanted: Dial) -> str:
+    if wanted.number is not None:
+        return wanted.number
+    async with request.app[SESSIONS]() as session:
+        number = await session.scalar(select(CustomerPhone.number).where(CustomerPhone.id == wanted.phone_id))
+    if number is None:
+        raise json_error(404, "no such customer phone")
+    return number
 
 
 async def _act(request: web.Request, user: User, action: str, done: str) -> web.Response:
@@ -105,12 +123,12 @@ async def complete_transfer(request: web.Request, user: User) -> web.Response:
 
 
 @endpoint(*STAFF, summary="Click-to-dial: ring my phone, then the number (with the outbound caller ID)", body=Dial, answer=answers.Dialled,
-          status=202, notes="Needs an extension.", errors={409: "Asterisk refused the call", 503: "telephony is not running"})  # fmt: skip
+          status=202, notes="Needs an extension.", errors={404: "no such customer phone", 409: "Asterisk refused the call", 503: "telephony is not running"})  # fmt: skip
 async def dial(request: web.Request, user: User, body: Dial) -> web.Response:
     wanted = body
     extension, bridge = _extension(user), _bridge(request)
     try:
-        linkedid = await bridge.dialer.click_to_dial(extension, wanted.number, agent_name=user.display_name or user.username)
+        linkedid = await bridge.dialer.click_to_dial(extension, await _number(request, wanted), agent_name=user.display_name or user.username)
     except NotDialable as error:
         raise json_error(400, str(error)) from None
     except DialError as error:

@@ -12,14 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from agent_ui.api import answers
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, AwareIsoDateTime, endpoint, row_id
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, AwareIsoDateTime, disclosure, endpoint, row_id
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.access import Scope
 from crm.models import Call, User
+from crm.privacy import Disclosure
 
 
-def call_json(call: Call) -> dict[str, Any]:
+def call_json(call: Call, shown: Disclosure) -> dict[str, Any]:
+    """A call, its numbers as ``shown`` shows them (whole to the call's own agent)."""
+
     def when(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
@@ -29,9 +32,9 @@ def call_json(call: Call) -> dict[str, Any]:
         "server": call.server,
         "direction": call.direction.value,
         "did": call.did,
-        "caller_number": call.caller_number,
+        "caller_number": shown.call_number(call.caller_number, call.agent_id),
         "caller_name": call.caller_name,
-        "called_number": call.called_number,
+        "called_number": shown.call_number(call.called_number, call.agent_id),
         "customer_id": call.customer_id,
         "queue": call.queue,
         "priority": call.priority,
@@ -81,7 +84,8 @@ async def list_calls(request: web.Request, user: User, query: CallQuery) -> web.
             rows = rows.where(getattr(Call, name) == value)
     async with request.app[SESSIONS]() as session:
         calls = list(await session.scalars(rows))
-    return web.json_response({"calls": [call_json(c) for c in calls]})
+    shown = disclosure(request, user)
+    return web.json_response({"calls": [call_json(c, shown) for c in calls]})
 
 
 async def own_call(request: web.Request, session, user: User, *, write: bool = False) -> Call:  # type: ignore[no-untyped-def]
@@ -100,7 +104,7 @@ async def own_call(request: web.Request, session, user: User, *, write: bool = F
 @endpoint(*EVERYONE, summary="One call", answer=answers.Call, path=CALL_PATH, notes=SCOPE_NOTE)
 async def read_call(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
-        return web.json_response(call_json(await own_call(request, session, user)))
+        return web.json_response(call_json(await own_call(request, session, user), disclosure(request, user)))
 
 
 def check_disposition(request: web.Request, call: Call, code: str) -> None:
@@ -128,7 +132,7 @@ async def update_call(request: web.Request, user: User, body: CallNotes) -> web.
                 raise json_error(400, f"{field}: may not be null")
             setattr(call, field, value)
         await session.flush()
-        payload = call_json(call)
+        payload = call_json(call, disclosure(request, user))
     if changes.disposition_code is not None and (guard := request.app.get(DISPOSITIONS)) is not None:
         await guard.settled(call.agent_extension, call.linkedid)
     return web.json_response(payload)

@@ -13,8 +13,11 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Strict, V
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent_ui.api.contract import Contract
-from agent_ui.auth import authenticate, json_error
+from agent_ui.app_keys import SETTINGS
+from agent_ui.auth import authenticate, client_address, json_error
+from crm.audit import Actor
 from crm.models import Role, User
+from crm.privacy import Disclosure
 
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 M = TypeVar("M", bound=BaseModel)
@@ -135,3 +138,14 @@ async def refuse_nul(request: web.Request, handler: Callable[[web.Request], Awai
     if "\x00" in request.path or any("\x00" in value for value in request.query.values()):
         raise json_error(400, "the address must not contain NUL characters")
     return await handler(request)
+
+
+def disclosure(request: web.Request, user: User) -> Disclosure:
+    """What this user is shown of phone numbers (crm.privacy)."""
+    settings = request.app[SETTINGS]
+    return Disclosure.of(user.id, user.role, settings.privacy, settings.crm.default_region)
+
+
+def actor(request: web.Request, user: User) -> Actor:
+    """The user and their address (behind a trusted proxy, the one it names), for the audit log."""
+    return Actor.of(user, client_address(request, request.app[SETTINGS].web))

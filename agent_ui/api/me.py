@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from agent_ui.api.calls import call_json
 from agent_ui.api import answers
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, endpoint
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, disclosure, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS, TELEPHONY
 from agent_ui.auth import json_error, user_summary
 from agent_ui.wallboard.board import agent_state_payload
@@ -127,7 +127,7 @@ async def my_calls(request: web.Request, user: User) -> web.Response:
             "calls_handled": len(handled),
             "talk_s": round(talk, 1),
             "average_handle_time_s": round(handling / len(handled), 1) if handled else None,
-            "calls": [call_json(c) for c in calls],
+            "calls": [call_json(c, disclosure(request, user)) for c in calls],
         }
     )
 

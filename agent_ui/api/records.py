@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, check_disposition, own_call
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, endpoint
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, disclosure, endpoint
 from agent_ui.api.tickets import Reader, TicketDetails
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
@@ -63,6 +63,7 @@ async def read_record(request: web.Request, user: User) -> web.Response:
         call = await own_call(request, session, user)
         record = await session.scalar(select(CallRecord).where(CallRecord.call_id == call.id))
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
+        payload["number"] = disclosure(request, user).call_number(payload["number"], call.agent_id)
         payload["tickets"] = await Reader(request, user).summaries(session, await tickets.tickets_of_call(session, call.id))
         return web.json_response(payload)
 
@@ -94,6 +95,7 @@ async def save(request: web.Request, user: User, body: RecordForm) -> web.Respon
         except TicketError as error:
             raise json_error(400, f"ticket.{error}") from None
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
+        payload["number"] = disclosure(request, user).call_number(payload["number"], call.agent_id)
         payload["tickets"] = await reader.summaries(session, await tickets.tickets_of_call(session, call.id))
     if (guard := request.app.get(DISPOSITIONS)) is not None:
         await guard.settled(call.agent_extension, call.linkedid)

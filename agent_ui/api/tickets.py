@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.api import answers
-from agent_ui.api.common import EVERYONE, SESSIONS, RowId, endpoint, path_id
+from agent_ui.api.common import EVERYONE, SESSIONS, RowId, disclosure, endpoint, path_id
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from config.tickets import TicketType
@@ -120,6 +120,7 @@ class Reader:
         settings = request.app[SETTINGS]
         self.kinds, self.timezone = settings.tickets, settings.crm.timezone
         self.user, self.scope, self.now = user, Scope.of(user), utcnow()
+        self.shown = disclosure(request, user)
 
     def kind(self, ticket: Ticket) -> TicketType:
         kind = self.kinds.type(ticket.type)
@@ -156,13 +157,16 @@ class Reader:
             .join(TicketCall, TicketCall.call_id == Call.id).where(TicketCall.ticket_id == ticket.id, self.scope.calls())
             .order_by(Call.started_at)
         )).all()  # fmt: skip
-        return ticket_detail(
+        detail = ticket_detail(
             summary, ticket,
             events=[event_json(e, names.get(e.actor_id)) for e in events],
             calls=[{"id": c.id, "linkedid": c.linkedid, "started_at": c.started_at.isoformat(), "direction": c.direction.value,
                     "agent_extension": c.agent_extension, "recordings": c.recordings} for c in calls],
             handles=handles, closes=self.scope.closes_ticket(handles, kind.closed_by),
         )  # fmt: skip
+        if not handles:  # its handlers call the customer back; the other readers see the number masked
+            detail["contact_phone"] = self.shown.phone(detail["contact_phone"])
+        return detail
 
     async def load(self, request: web.Request, session: AsyncSession) -> Ticket:
         ticket = await session.scalar(select(Ticket).where(Ticket.id == path_id(request), self.scope.tickets()))

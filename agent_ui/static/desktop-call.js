@@ -26,7 +26,7 @@ function renderCall() {
   $("pop-caller").textContent = [otherNumber(call), call.caller_name].filter(Boolean).join(" ");
   $("pop-queue").textContent = call.queue || "";
   $("pop-wait").textContent = call.wait_s == null ? "" : t("pop.seconds", { seconds: Math.round(call.wait_s) });
-  renderCard(call.customer || { new: true, phones: otherNumber(call) ? [otherNumber(call)] : [] });
+  renderCard(call.customer || { new: true, phones: callerPhones(otherNumber(call)) });
 }
 
 function renderCard(card) {
@@ -36,14 +36,14 @@ function renderCard(card) {
   $("create-customer").hidden = !card.new;
   $("edit-customer").hidden = blank;
   $("pop-name").textContent = blank ? "" : card.name;
-  $("pop-company").textContent = blank ? (card.phones || []).join(", ") : card.company;
+  $("pop-company").textContent = blank ? (card.phones || []).map((phone) => phone.number).join(", ") : card.company;
   $("pop-grade").textContent = blank ? "" : t("pop.grade", { grade: card.grade });
   $("pop-grade").hidden = blank;
   $("pop-key").hidden = !card.key_account;
   $("pop-risk").hidden = !card.at_risk;
   $("pop-region").textContent = blank ? "" : card.region;
   $("pop-notes").textContent = blank ? "" : card.notes;
-  $("pop-phones").replaceChildren(...(blank ? [] : card.phones).map((number) => phoneItem(number)));
+  $("pop-phones").replaceChildren(...(blank ? [] : card.phones).map((phone) => phoneItem(phone, card.id)));
   const history = (card.recent_calls || []).map((past) => {
     return element("li", [new Date(past.started_at).toLocaleString(ui.lang), past.disposition ? t(`outcome.${past.disposition}`) : "",
       codeLabel(past.disposition_code), past.summary, past.notes].filter(Boolean).join(" · "));
@@ -53,12 +53,34 @@ function renderCard(card) {
   renderCardTickets(card);
 }
 
-function phoneItem(number) {
-  const item = element("li", number + " ");
+// The phones of an unknown caller's card: the number of the call, whole.
+function callerPhones(number) {
+  return number ? [{ id: null, number, masked: false }] : [];
+}
+
+// One phone of a card: a masked one (138****8000) is dialled by its id, and revealed only on purpose
+// (the reveal is in the audit log).
+function phoneItem(phone, customerId) {
+  const shown = element("span", phone.number, "phone-number");
+  const item = element("li", "");
+  item.append(shown, " ");
   const call = element("button", t("dial.call"), "dial-phone");
   call.type = "button";
-  call.addEventListener("click", () => dial(number));
+  call.addEventListener("click", () => dial(phone.id ? { phone_id: phone.id } : { number: phone.number }));
   item.append(call);
+  if (phone.masked && phone.id && customerId) {
+    const reveal = element("button", t("dial.reveal"), "reveal-phone");
+    reveal.type = "button";
+    reveal.addEventListener("click", async () => {
+      try {
+        shown.textContent = (await api("POST", `/api/customers/${customerId}/reveal`, { phone_id: phone.id })).number;
+        reveal.remove();
+      } catch (error) {
+        $("state-error").textContent = error.message;
+      }
+    });
+    item.append(" ", reveal);
+  }
   return item;
 }
 
@@ -90,7 +112,7 @@ async function lookUpCard(customerId, number) {
     const found = (await api("GET", `/api/customers?phone=${encodeURIComponent(number)}`)).customers;
     customerId = found.length ? found[0].id : null;
   }
-  return customerId ? await api("GET", `/api/customers/${customerId}`) : { new: true, phones: number ? [number] : [] };
+  return customerId ? await api("GET", `/api/customers/${customerId}`) : { new: true, phones: callerPhones(number) };
 }
 
 // The pop came without the card (the CRM was slow): ask again, less and less often, while the call lasts.
@@ -162,10 +184,11 @@ $("transfer-complete").addEventListener("click", () => desk.call && control("/tr
 
 // Click-to-dial and search -------------------------------------------------------------------------
 
-async function dial(number) {
+// target: { number } or { phone_id } (a customer's phone, dialled whole even when shown masked)
+async function dial(target) {
   $("state-error").textContent = "";
   try {
-    await api("POST", "/api/me/dial", { number });  // the pop arrives as call.offered when the phone rings
+    await api("POST", "/api/me/dial", target);  // the pop arrives as call.offered when the phone rings
   } catch (error) {
     $("state-error").textContent = error.message;
   }
@@ -173,7 +196,7 @@ async function dial(number) {
 
 $("dial-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  dial($("dial-number").value);
+  dial({ number: $("dial-number").value });
 });
 
 $("search-form").addEventListener("submit", async (event) => {
@@ -185,7 +208,7 @@ $("search-form").addEventListener("submit", async (event) => {
     const found = (await api("GET", `/api/customers?${query}`)).customers;
     const items = found.map((customer) => {
       const item = element("li", [customer.name, customer.company, t("pop.grade", { grade: customer.grade })].filter(Boolean).join(" · ") + " ");
-      item.append(...customer.phones.map((number) => phoneItem(number)));
+      item.append(...customer.phones.map((phone) => phoneItem(phone, customer.id)));
       return item;
     });
     $("search-results").replaceChildren(...(items.length ? items : [element("li", t("search.none"))]));
@@ -199,9 +222,10 @@ $("search-form").addEventListener("submit", async (event) => {
 function openCustomerForm() {
   const card = (desk.call && desk.call.customer) || { new: true, phones: [] };
   const form = $("customer-form");
-  const phones = card.new && !card.phones.length && desk.call ? [otherNumber(desk.call)] : card.phones;
+  // A masked number goes back as shown: the server keeps the stored one.
+  const phones = card.new && !card.phones.length && desk.call ? callerPhones(otherNumber(desk.call)) : card.phones;
   form.elements.name.value = card.new ? "" : card.name;
-  form.elements.phones.value = (phones || []).filter(Boolean).join(", ");
+  form.elements.phones.value = (phones || []).map((phone) => phone.number).filter(Boolean).join(", ");
   form.elements.company.value = card.company || "";
   form.elements.grade.value = card.grade || "C";
   form.elements.region.value = card.region || "";

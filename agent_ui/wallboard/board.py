@@ -14,6 +14,7 @@ from typing import Any
 from config import Settings
 from config.settings import QueueSettings
 from crm.kpis import CallFacts, Tally, thresholds_by_queue
+from crm.privacy import mask_phone
 from crm.staffing import required_agents
 from telephony.agents.state import AgentSnapshot, AgentState
 from telephony.agents.wrapup import WrapUpClock
@@ -68,6 +69,7 @@ class Board:
     def __init__(self, settings: Settings, now: datetime) -> None:
         self._queues: dict[str, QueueSettings] = {q.name: q for q in settings.queues}
         self._zone = zoneinfo.ZoneInfo(settings.crm.timezone)
+        self._region = settings.crm.default_region
         self.day_start = self._midnight(now)
         self.tally = self._new_tally()
         self.calls: dict[str, CallSnapshot] = {}  # in progress
@@ -211,12 +213,12 @@ class Board:
             "talk_today_s": day["talk_s"],
         }
 
-    @staticmethod
-    def _call_payload(call: CallSnapshot, now: datetime) -> dict[str, Any]:
+    def _call_payload(self, call: CallSnapshot, now: datetime) -> dict[str, Any]:
         return {
             "call_id": call.linkedid,
             "direction": call.direction,
-            "caller_number": call.caller_number if call.direction == "inbound" else call.called_number,
+            # Masked for everyone: a wallboard hangs where the whole floor reads it (handbook §6).
+            "caller_number": mask_phone(call.caller_number if call.direction == "inbound" else call.called_number, self._region),
             "caller_name": call.caller_name,  # untrusted text: pages insert it as text
             "customer_id": call.customer_id,
             "queue": call.queue,
