@@ -7,13 +7,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import pages
-from agent_ui.api import agents, audit, call_control, calls, customers, me, meta, openapi, phone, qa, records, reports, tickets, wallboard
+from agent_ui.api import agents, audit, call_control, calls, customers, me, meta, openapi, phone, qa, records, reports, tasks, tickets, wallboard
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, refuse_nul
 from agent_ui.api.contract import Contract, describe
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
 from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginForm, LoginLimiter, authenticate, bearer_token, login
 from agent_ui.dispositions import DispositionGuard
+from agent_ui.followups import DroppedCallSweeper
 from agent_ui.realtime import Realtime
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
@@ -90,7 +91,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return response
 
     app.router.add_post("/api/logout", handle_logout)
-    for resource in (customers, audit, calls, records, tickets, call_control, me, phone, agents, wallboard, reports, qa, meta, openapi, pages):
+    for resource in (customers, audit, calls, records, tickets, tasks, call_control, me, phone, agents, wallboard, reports, qa, meta, openapi, pages):
         resource.routes(app)
     realtime = Realtime(settings, sessions, telephony.bus if telephony is not None else None)
     realtime.attach(app)
@@ -103,4 +104,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     realtime.wallboard = app[WALLBOARD] = board
     app.on_startup.append(lambda app: board.start())
     app.on_cleanup.append(lambda app: board.stop())
+    sweeper = DroppedCallSweeper(settings.tasks, sessions)
+    app.on_startup.append(lambda app: sweeper.start())
+    app.on_cleanup.append(lambda app: sweeper.stop())
     return app

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSett
 
 from config.base import LabelledCode, _Section
 from config.privacy import PrivacySettings
+from config.tasks import TaskSettings
 from config.tickets import TicketSettings
 
 ENV_PREFIX = "CALLCENTER_"
@@ -370,6 +371,7 @@ class Settings(BaseSettings):
     qa: QaSettings = QaSettings()
     tickets: TicketSettings = TicketSettings()
     privacy: PrivacySettings = PrivacySettings()
+    tasks: TaskSettings = TaskSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -13,6 +13,11 @@ a leader their team's too, QA inspectors every one (they verify complaints about
 supervisors and admins all. A major complaint (重大投诉) is escalated: only supervisors and admins
 handle it. Who complained, on a ticket marked confidential (客户保密), is seen only by its handlers.
 
+Follow-up tasks: an agent's own, and the untaken ones of the queues they serve (any of them may take
+one); a leader's team's too, and the untaken ones of the queues their team serves; supervisors and
+admins all; QA inspectors none. Whoever sees a task may work it; only leaders (in their team) and
+supervisors give a task to someone else.
+
 Every answer fails closed: a role this module does not name sees nothing.
 """
 
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Call, Evaluation, Role, Ticket, User
+from crm.models import Call, Evaluation, Queue, QueueMembership, Role, Task, Ticket, User
 
 WHOLE_CENTER = frozenset({Role.SUPERVISOR, Role.ADMIN})
 HEARS_EVERY_CALL = WHOLE_CENTER | {Role.QA_INSPECTOR}
@@ -145,6 +150,27 @@ class Scope:
         """The last step: its handler, or (a type closed by leaders, such as complaints) a handler who
         is a team leader, supervisor or admin (handbook §1.4: agents do not close complaints)."""
         return handles and (closed_by == "handler" or self.role in (Role.TEAM_LEADER, *WHOLE_CENTER))
+
+    # Follow-up tasks -----------------------------------------------------------------------------------
+
+    def tasks(self) -> ColumnElement[bool]:
+        """A WHERE clause on ``tasks``: the tasks this user may see and work."""
+        if self.whole_center:
+            return true()
+        if self.role not in (Role.AGENT, Role.TEAM_LEADER):
+            return false()
+        people = self._team_members() if self.leads_a_team else select(User.id).where(User.id == self.user_id)
+        served = select(Queue.name).join(QueueMembership, QueueMembership.queue_id == Queue.id).where(QueueMembership.user_id.in_(people))
+        untaken = and_(Task.assignee_id.is_(None), Task.queue.in_(served))
+        return or_(self._agents(Task.assignee_id), untaken)
+
+    def gives_task_to(self, someone: User) -> bool:
+        """Assign a task: to oneself (taking it), a leader to their team, supervisors to any staff."""
+        if not someone.active or someone.role == Role.QA_INSPECTOR:
+            return False
+        if someone.id == self.user_id:
+            return self.role in (Role.AGENT, Role.TEAM_LEADER, *WHOLE_CENTER)
+        return self.whole_center or (self.leads_a_team and someone.team_id == self.team_id)
 
     # Live calls ----------------------------------------------------------------------------------------
 

@@ -434,3 +434,45 @@ class AuditEntry(Base):
     resource_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     remote: Mapped[str] = mapped_column(String(64), default="")  # the client's address
+
+
+class Task(Base):
+    """A follow-up (跟进任务): a callback promised on a call, a reply owed, a dropped caller to call
+    back, a message to pass on. It is someone's (assignee) or, until taken, its queue's agents'; it is
+    done only with an outcome (config.tasks)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_open_due", "done_at", "due_at"),
+        Index("ix_tasks_assignee_done", "assignee_id", "done_at"),
+        Index("ix_tasks_call_kind", "call_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # a config.tasks kind code
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")  # dialled whole by the server; shown masked to masked roles
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))  # the call it comes from
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    queue: Mapped[str | None] = mapped_column(String(64))  # while nobody has it: the queue whose agents may take it
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # None: opened by the product
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TaskCall(Base):
+    """A dropped call a dropped_call task stands for: each such call is in one task, and the same
+    caller dropping again joins the open task rather than opening another."""
+
+    __tablename__ = "task_calls"
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)

@@ -44,6 +44,7 @@ CHANGES_THE_CALL = SEES_THE_CALL - {"qa"}  # QA inspectors read, never write the
 MANAGES_1001 = frozenset({"leader", "supervisor", "admin"})
 SEES_THE_TICKET = frozenset({"agent1001", "leader", "supervisor", "qa", "admin"})  # opened by 1001
 HANDLES_THE_TICKET = SEES_THE_TICKET - {"qa"}
+SEES_THE_TASK = frozenset({"agent1001", "leader", "supervisor", "admin"})  # agent1001's own follow-up
 PUBLIC = {("get", "/api/health"), ("post", "/api/login"), ("get", "/api/openapi.json"), ("get", "/api/docs")}
 
 
@@ -61,6 +62,7 @@ class Subject:
     customer: int = 1
     customer_phone: int = 0
     ticket: int = 0
+    task: int = 0
 
 
 @dataclass
@@ -103,6 +105,11 @@ OFFLINE: list[Row] = [
     Row("POST", "/api/tickets/{ticket}/reopen", HANDLES_THE_TICKET, {"note": "客户不满意"}),  # not closed: 409 past the gate
     Row("PUT", "/api/tickets/{ticket}/owner", MANAGES_1001, {"owner_id": 2**31 - 1}),  # no such owner: 400 past the gate
     Row("POST", "/api/tickets/{ticket}/calls", HANDLES_THE_TICKET, {"call_id": "no-such-call"}),  # 400 past the gate
+    Row("GET", "/api/tasks?state=all&limit=200", STAFF, sees=lambda a, s: any(t["id"] == s.task for t in a["tasks"]), sees_subject=SEES_THE_TASK),
+    Row("POST", "/api/tasks", STAFF, lambda u: {"kind": "message", "title": f"授权 {u}"}),
+    Row("GET", "/api/tasks/{task}", SEES_THE_TASK),
+    Row("POST", "/api/tasks/{task}/done", SEES_THE_TASK, {"outcome": "nope"}),  # 400 past the gate: it stays open
+    Row("PUT", "/api/tasks/{task}/assignee", SEES_THE_TASK, {"user_id": 2**31 - 1}),  # no such user: 400 past the gate
     Row("GET", "/api/me", EVERYONE),
     Row("GET", "/api/meta", EVERYONE),
     Row("GET", "/api/me/state", STAFF),
@@ -189,6 +196,9 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
                                         json={"type": "complaint", "category": "quality", "title": "质量问题", "call_id": call.linkedid})  # fmt: skip
         assert status == 201, ticket
         SUBJECT.ticket = ticket["id"]
+        status, task = await api.call("POST", "/api/tasks", tokens["agent1001"], json={"kind": "callback", "phone": "13800138000"})
+        assert status == 201, task
+        SUBJECT.task = task["id"]
         yield api, tokens
     await reset_agents(live)
 

@@ -1,25 +1,28 @@
 """The agent desktop in headless Chromium against the real sandbox: log in, the pop on ring with the
 customer's name, the record form saved to the call row, a new caller's card, pause with a reason
-reflected by Asterisk, the Chinese interface, a complaint that becomes a ticket the next pop shows, and a
-masked number dialled whole and revealed on purpose."""
+reflected by Asterisk, the Chinese interface, a complaint that becomes a ticket the next pop shows, a
+masked number dialled whole and revealed on purpose, and follow-up tasks counted down, dialled and closed."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from agent_ui.app import create_app
-from crm.models import AuditEntry, Call, CallRecord, Customer, Ticket, TicketCall
+from crm.models import AuditEntry, Call, CallRecord, Customer, Task, Ticket, TicketCall, User
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
 from tests.conftest import LiveStack
 from tests.test_bridge_calls import new_customer
 from tests.live_calls import first_answered, reset_agents, set_phone, stored_call, unknown_number
+from tests.test_wallboard import post
 from tests.web import running
 
 
@@ -307,3 +310,54 @@ async def test_a_masked_number_is_dialled_whole_and_revealed_only_on_purpose(liv
     async with live.sessions() as session:
         reveals = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "phone.revealed", AuditEntry.resource_id == customer_id)))
     assert [(r.username, r.detail["phone_id"] > 0) for r in reveals] == [("agent1002", True)]
+
+
+async def test_the_follow_ups_count_down_dial_with_one_click_and_close_with_an_outcome(live: LiveStack, desktop: str) -> None:
+    name = f"回访客户{uuid.uuid4().hex[:6]}"
+    customer_id, number = await new_customer(live, name)
+    async with live.sessions() as session:
+        phone_id = (await session.get(Customer, customer_id, options=[selectinload(Customer.phones)])).phones[0].id
+    status, callback = await post(desktop, "/api/tasks", "agent1002", {"kind": "callback", "title": "确认安装时间", "customer_id": customer_id,
+                                                                       "phone_id": phone_id, "due_at": _in_minutes(2)})  # fmt: skip
+    assert status == 201, callback
+    status, pooled = await post(desktop, "/api/tasks", "supervisor", {"kind": "message", "title": "留言待登记", "queue": "support"})
+    assert status == 201, pooled
+    async with chromium() as page:
+        await log_in(page, desktop, "agent1002")
+        mine = f"#task-list li[data-task='{callback['id']}']"
+        await page.wait_for_selector(f"{mine} .task-dial")
+        assert await page.locator(f"{mine} .task-words").text_content() == f"确认安装时间 · {name} · {number[:3]}****{number[-4:]}"
+        await page.wait_for_function(f"/^due in 1:5\\d$/.test(document.querySelector(\"{mine} .task-countdown\").textContent)")
+
+        untaken = f"#task-list li[data-task='{pooled['id']}']"
+        await page.click(f"{untaken} .task-take")
+        await page.wait_for_function(f"document.querySelector(\"{untaken}\") && !document.querySelector(\"{untaken} .task-take\")")
+
+        await page.click(f"{mine} .task-dial")  # the server dials the whole number it keeps
+        await page.wait_for_function(f"document.querySelector('#pop-name').textContent === '{name}'", timeout=10_000)
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=15_000)
+        await page.click("#hang-up")
+        await page.wait_for_function("document.querySelector('#call-status').textContent === 'Call ended'", timeout=10_000)
+        await page.select_option("#disposition-code", "success")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#record-message').textContent === 'Saved'")
+
+        await page.click(f"{mine} .task-done")
+        await page.click("#task-done-form button[type=submit]")  # no outcome chosen: the browser asks for one
+        assert await page.is_visible("#task-done-form")
+        await page.select_option("#task-done-form select[name=outcome]", "resolved")
+        await page.fill("#task-done-form textarea[name=note]", "已约周五上午")
+        await page.click("#task-done-form button[type=submit]")
+        await page.wait_for_function(f"!document.querySelector(\"{mine}\")")
+    dialled = [c for c in await recent_calls(live) if c.called_number == number]
+    assert [(c.direction, c.agent_extension) for c in dialled] == [("outbound", "1002")]
+    async with live.sessions() as session:
+        done = await session.get(Task, callback["id"])
+        taken = await session.get(Task, pooled["id"])
+        agent = await session.scalar(select(User.id).where(User.username == "agent1002"))
+    assert (done.outcome, done.outcome_note, done.done_by) == ("resolved", "已约周五上午", agent)
+    assert (taken.assignee_id, taken.done_at) == (agent, None)
+
+
+def _in_minutes(minutes: float) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes, seconds=5)).isoformat()

@@ -1,7 +1,8 @@
 """The wallboard against the real sandbox: a scripted mix of calls in the `board` queue (answered,
 transferred, abandoned, short-abandoned, with its agent paused) → the pushed figures and the report
 equal what the test works out from the calls one by one; a restarted server shows the same day; a
-team leader hears nothing about another team; an overdue ticket is an alert until it is answered."""
+team leader hears nothing about another team; an overdue ticket is an alert until it is answered; a
+dropped caller is their queue's follow-up task, an alert once overdue until it is done."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from sqlalchemy import update
 
 from agent_ui.app import create_app
 from agent_ui.wallboard import service as wallboard_service
 from crm.demo_data import DEMO_PASSWORD
-from crm.models import Ticket
+from crm.models import Task, Ticket
 from telephony.agents.state import AgentState
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
@@ -239,3 +241,50 @@ def drain_raw(received: asyncio.Queue) -> list[tuple[str, float, dict]]:
     while not received.empty():
         items.append(received.get_nowait())
     return items
+
+
+async def task_alert(received: asyncio.Queue, queue: str, active: bool, timeout: float = 15.0) -> dict:
+    async with asyncio.timeout(timeout):
+        while True:
+            name, _, data = await received.get()
+            alerts = data["alerts"] if name == "wallboard.snapshot" else [data] if name == "alert" else []
+            for alert in alerts:
+                if alert["kind"] == "task_overdue" and alert["queue"] == queue and alert.get("active", True) == active:
+                    return alert
+
+
+async def test_a_dropped_caller_is_a_task_of_the_queue_raised_to_the_leaders_until_called_back(
+    live: LiveStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wallboard_service, "DIRECTORY_REFRESH_S", 0.5)  # the CRM is read every 30 s in service
+    settings = without_disposition_guard(live)
+    settings = settings.model_copy(update={"tasks": settings.tasks.model_copy(update={"sweep_s": 0.3})})
+    caller = unknown_number()
+    async with running(create_app(settings, live.service.engine, live.service)) as url:
+        supervisor, heard = await agent_socket(url, "supervisor", BOARD_EVENTS)
+        try:
+            dropped = []
+            for _ in range(2):  # the same caller gives up twice in the queue nobody answers
+                result = await place_call(live.ami, did="4999", caller=caller, hangup_after_wait=1.0)
+                assert (await stored_call(live, result.linkedid)).disposition == "abandoned"
+                dropped.append(result.linkedid)
+            async with asyncio.timeout(10):
+                while True:
+                    _, found = await get(url, "/api/tasks?state=open", "supervisor")
+                    mine = [t for t in found["tasks"] if t["phone"] == caller]
+                    if mine and mine[0]["drops"] == 2:
+                        break
+                    await asyncio.sleep(0.2)
+            [task] = mine
+            assert (task["kind"], task["queue"], task["assignee_id"], task["call_id"]) == ("dropped_call", "nobody", None, dropped[0])
+            due = datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(task["created_at"])
+            assert timedelta(minutes=9) < due <= timedelta(minutes=10)  # the handbook: call back within 10 minutes
+            async with live.sessions() as session, session.begin():
+                await session.execute(update(Task).where(Task.id == task["id"]).values(due_at=datetime.now(UTC) - timedelta(minutes=1)))
+            raised = await task_alert(heard, "nobody", True)
+            assert raised["value"] >= 1
+            status, done = await post(url, f"/api/tasks/{task['id']}/done", "supervisor", {"outcome": "resolved", "note": "已回拨"})
+            assert status == 200, done
+            await task_alert(heard, "nobody", False)  # called back: the alert clears
+        finally:
+            await supervisor.disconnect()

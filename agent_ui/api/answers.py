@@ -166,6 +166,43 @@ class MyDay(Answer):
     calls: list[Call]
 
 
+class FollowUpTask(Answer):
+    """A follow-up task (跟进任务): a callback, a reply owed, a dropped caller, a message."""
+
+    id: int
+    kind: str = Field(description="a tasks.kinds code: callback, reply, dropped_call, message, urgent, other")
+    title: str
+    note: str
+    customer_id: int | None
+    customer_name: str | None
+    phone: str = Field(description="the number to call, masked (138****8000) for the roles outside privacy.full_phones")
+    dialable: bool = Field(description="it has a number: POST /api/me/dial with task_id calls it")
+    call_id: str | None = Field(description="the Linkedid of the call it comes from")
+    drops: int = Field(description="dropped_call: how many times this caller gave up waiting")
+    ticket_id: int | None
+    assignee_id: int | None = Field(description="whose it is; empty: any agent of its queue may take it")
+    assignee: str | None
+    queue: str | None
+    created_at: str
+    due_at: str
+    deadline: Literal["on_time", "due_soon", "overdue", "done"]
+    done_at: str | None
+    done_by: str | None
+    outcome: str | None = Field(description="a tasks.outcomes code")
+    outcome_note: str
+
+
+class FollowUpTasks(Answer):
+    tasks: list[FollowUpTask]
+    total: int
+    offset: int
+
+
+class TaskDone(Answer):
+    task: FollowUpTask
+    again: FollowUpTask | None = Field(description="the follow-up opened for again_at, if one was asked for")
+
+
 class Record(Answer):
     """The business record form of a call with the call's facts; the fields of its direction only."""
 
@@ -182,6 +219,7 @@ class Record(Answer):
     disposition_code: str | None
     notes: str | None
     tickets: list[TicketSummary] = Field(default=[], description="the tickets this call is linked to")
+    tasks: list[FollowUpTask] = Field(default=[], description="saving: the follow-ups the form promises (callback, reply)")
 
 
 class AgentState(Answer):
@@ -214,6 +252,9 @@ class Meta(Answer):
     disposition_pause: str | None
     phone_pause: str = Field(description="the reserved pause reason of an agent whose browser phone stopped working")
     ticket_types: list[dict[str, Any]] = Field(description="tickets.types: categories, registration fields, steps with their forms")
+    task_kinds: list[dict[str, Any]] = Field(description="tasks.kinds: code, labels, due_min")
+    task_outcomes: list[dict[str, Any]] = Field(description="tasks.outcomes: code and labels")
+    task_near_due_min: float = Field(description="a task is 'due soon' this many minutes before it is due")
 
 
 class TicketSummary(Answer):

@@ -15,7 +15,7 @@ from agent_ui.api.common import SESSIONS, STAFF, RowId, endpoint
 from agent_ui.api.me import _bridge, _extension
 from agent_ui.auth import json_error
 from crm.access import Scope, team_of_extension
-from crm.models import CustomerPhone, User
+from crm.models import CustomerPhone, Task, User
 from telephony.calls.control import BadTarget, CallControlError
 from telephony.outbound.dialer import DialError, NotDialable
 
@@ -45,18 +45,24 @@ class Dial(BaseModel):
 
     number: str | None = Field(default=None, min_length=1, max_length=40, description="any format; must be one dialing.allowed_numbers allows")
     phone_id: RowId | None = Field(default=None, description="or a customer's phone by its id: a masked number is dialled whole")
+    task_id: RowId | None = Field(default=None, description="or a follow-up task you may see, by its id: its number is dialled whole")
 
     @model_validator(mode="after")
     def _one(self) -> Dial:
-        if (self.number is None) == (self.phone_id is None):
-            raise ValueError("give number or phone_id")
+        if sum(v is not None for v in (self.number, self.phone_id, self.task_id)) != 1:
+            raise ValueError("give one of number, phone_id, task_id")
         return self
 
 
-async def _number(request: web.Request, wanted: Dial) -> str:
+async def _number(request: web.Request, user: User, wanted: Dial) -> str:
     if wanted.number is not None:
         return wanted.number
     async with request.app[SESSIONS]() as session:
+        if wanted.task_id is not None:
+            number = await session.scalar(select(Task.phone).where(Task.id == wanted.task_id, Scope.of(user).tasks()))
+            if not number:
+                raise json_error(404, "no such task of yours with a number to call")
+            return number
         number = await session.scalar(select(CustomerPhone.number).where(CustomerPhone.id == wanted.phone_id))
     if number is None:
         raise json_error(404, "no such customer phone")
@@ -123,12 +129,12 @@ async def complete_transfer(request: web.Request, user: User) -> web.Response:
 
 
 @endpoint(*STAFF, summary="Click-to-dial: ring my phone, then the number (with the outbound caller ID)", body=Dial, answer=answers.Dialled,
-          status=202, notes="Needs an extension.", errors={404: "no such customer phone", 409: "Asterisk refused the call", 503: "telephony is not running"})  # fmt: skip
+          status=202, notes="Needs an extension.", errors={404: "no such customer phone, or task of yours", 409: "Asterisk refused the call", 503: "telephony is not running"})  # fmt: skip
 async def dial(request: web.Request, user: User, body: Dial) -> web.Response:
     wanted = body
     extension, bridge = _extension(user), _bridge(request)
     try:
-        linkedid = await bridge.dialer.click_to_dial(extension, await _number(request, wanted), agent_name=user.display_name or user.username)
+        linkedid = await bridge.dialer.click_to_dial(extension, await _number(request, user, wanted), agent_name=user.display_name or user.username)
     except NotDialable as error:
         raise json_error(400, str(error)) from None
     except DialError as error:

@@ -86,7 +86,11 @@ def _problem(error: ValidationError, where_default: str) -> str:
 
 
 def read_query(request: web.Request, model: type[M]) -> M:
-    """The query string as ``model`` (an empty value is a value not given)."""
+    """The query string as ``model`` (an empty value is a value not given; a name given twice is
+    refused, not silently read as one of its values)."""
+    repeated = next((name for name in request.query if len(request.query.getall(name)) > 1), None)
+    if repeated is not None:
+        raise json_error(400, f"{repeated}: given more than once")
     try:
         return model.model_validate_strings({name: value for name, value in request.query.items() if value != ""})
     except ValidationError as error:

@@ -148,6 +148,9 @@ def build_document(app: web.Application, info: dict[str, str]) -> dict[str, Any]
             raise LookupError(f"{route.method} {resource.canonical} has no contract (agent_ui/api/contract.py)")
         contracts.append((route.method.lower(), resource.canonical, contract))
     bodies = {c.body for _, _, c in contracts if c.body is not None}
+    names = sorted(m.__name__ for m in bodies)
+    if len(set(names)) != len(names):  # pydantic would rename them apart, and the operations' $refs miss
+        raise ValueError(f"two request bodies are named {next(n for n in names if names.count(n) > 1)}; name them apart")
     _, body_schemas = models_json_schema([(model, "validation") for model in sorted(bodies, key=lambda m: m.__name__)], ref_template=REF)
     schemas: dict[str, Any] = {"Error": ERROR}
     for name, definition in body_schemas.get("$defs", {}).items():

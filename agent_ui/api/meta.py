@@ -12,7 +12,7 @@ from crm.models import User
 from crm.records import CONNECT_FROM_DISPOSITION, CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 
 
-@endpoint(*EVERYONE, summary="Pause reasons, disposition codes (each with its direction), queues, the record form's choices and the ticket types", answer=answers.Meta)
+@endpoint(*EVERYONE, summary="Pause reasons, disposition codes (each with its direction), queues, the record form's choices, the ticket types and the task kinds and outcomes", answer=answers.Meta)
 async def meta(request: web.Request, user: User) -> web.Response:
     settings = request.app[SETTINGS]
     return web.json_response(
@@ -27,6 +27,9 @@ async def meta(request: web.Request, user: User) -> web.Response:
             "disposition_pause": DISPOSITION_PAUSE if settings.agents.disposition_required else None,
             "phone_pause": PHONE_PAUSE,
             "ticket_types": [t.model_dump() for t in settings.tickets.types],
+            "task_kinds": [k.model_dump() for k in settings.tasks.kinds],
+            "task_outcomes": [o.model_dump() for o in settings.tasks.outcomes],
+            "task_near_due_min": settings.tasks.near_due_min,
         }
     )
 

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from agent_ui.api import answers
 from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, check_disposition, own_call
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, disclosure, endpoint
+from agent_ui.api.tasks import Reader as TaskReader
 from agent_ui.api.tickets import Reader, TicketDetails
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.models import CallRecord, User
+from crm.tasks import store as tasks
 from crm.tickets import store as tickets
 from crm.tickets.lifecycle import TicketError
 from crm.records import (
@@ -72,7 +74,9 @@ async def read_record(request: web.Request, user: User) -> web.Response:
           notes="Writes the form, the call's disposition_code and notes, and its customer; releases the agent held for a "
           "disposition. PUT replaces the whole form: a field of the call's direction left out goes back to empty. A code or "
           "handling that a ticket type names (投诉 complaint, 报修 repair, a work order) opens that ticket, once per call, "
-          "prefilled from the call and the form; the answer lists the call's tickets.")  # fmt: skip
+          "prefilled from the call and the form; the answer lists the call's tickets. 下次联系时间 (next_contact_at) opens a "
+          "callback task and 是否需回复 (reply_needed, due at reply_deadline) a reply task, yours, once per call (saving "
+          "again moves their due time); the answer lists them as tasks.")  # fmt: skip
 async def save(request: web.Request, user: User, body: RecordForm) -> web.Response:
     form = body
     async with request.app[SESSIONS]() as session, session.begin():
@@ -94,7 +98,10 @@ async def save(request: web.Request, user: User, body: RecordForm) -> web.Respon
                                            actor=user, timezone=reader.timezone)  # fmt: skip
         except TicketError as error:
             raise json_error(400, f"ticket.{error}") from None
+        followups = TaskReader(request, user)
+        promised = await tasks.from_record(session, followups.settings, call, record, actor=user)
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
+        payload["tasks"] = await followups.json(session, promised)
         payload["number"] = disclosure(request, user).call_number(payload["number"], call.agent_id)
         payload["tickets"] = await reader.summaries(session, await tickets.tickets_of_call(session, call.id))
     if (guard := request.app.get(DISPOSITIONS)) is not None:

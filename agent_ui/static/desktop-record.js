@@ -122,6 +122,7 @@ $("record-form").addEventListener("submit", async (event) => {
     renderRecord();
     renderRecordTickets();
     if (desk.record.tickets.length) loadTickets();
+    if (desk.record.tasks && desk.record.tasks.length) loadTasks();
     setTimeout(loadHistory, 300);
   } catch (error) {
     $("record-message").textContent = error.message;

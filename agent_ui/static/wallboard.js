@@ -161,7 +161,8 @@ function renderAlerts() {
   $("alerts").replaceChildren(...[...board.alerts.values()].map((a) => {
     const value = a.kind === "service_level" ? `${(a.value * 100).toFixed(1)}%` : a.value;
     const threshold = a.kind === "service_level" ? `${(a.threshold * 100).toFixed(0)}%` : a.threshold;
-    const item = element("li", t(`alert.${a.kind}`, { queue: a.queue || "", agent: a.agent || "", value, threshold }));
+    const key = a.kind === "task_overdue" && !a.agent ? "alert.task_overdue_queue" : `alert.${a.kind}`;
+    const item = element("li", t(key, { queue: a.queue || "", agent: a.agent || "", value, threshold }));
     item.dataset.kind = a.kind;
     return item;
   }));

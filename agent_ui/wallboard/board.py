@@ -43,7 +43,7 @@ def agent_state_payload(agent: AgentSnapshot) -> dict[str, Any]:
     }
 
 
-ALERT_KINDS = ("service_level", "long_wait", "long_call", "long_pause", "ticket_overdue")
+ALERT_KINDS = ("service_level", "long_wait", "long_call", "long_pause", "ticket_overdue", "task_overdue")
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ class Board:
         self.agents: dict[str, AgentSnapshot] = {}
         self.members: dict[str, set[str]] = {}  # queue → extensions configured in it (the directory's)
         self.overdue_tickets: dict[str, int] = {}  # extension → its open tickets past the promised reply (the CRM's)
+        self.overdue_tasks: dict[str, int] = {}  # extension → its follow-up tasks past due
+        self.overdue_queue_tasks: dict[str, int] = {}  # queue → its untaken follow-up tasks past due (dropped callers)
         self._arrivals: dict[str, deque[datetime]] = {}
         self._wrapups = WrapUpClock()
 
@@ -254,4 +256,9 @@ class Board:
                     found.append(Alert("long_pause", None, agent.extension, round(minutes, 1), limit))
         for extension, count in sorted(self.overdue_tickets.items()):
             found.append(Alert("ticket_overdue", None, extension, count, 0))
+        for extension, count in sorted(self.overdue_tasks.items()):
+            found.append(Alert("task_overdue", None, extension, count, 0))
+        for queue, count in sorted(self.overdue_queue_tasks.items()):
+            if queue in self._queues:
+                found.append(Alert("task_overdue", queue, None, count, 0))
         return found

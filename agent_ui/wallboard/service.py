@@ -23,6 +23,7 @@ from crm.kpis import CallFacts
 from crm.access import Scope
 from crm.models import Call, User
 from crm.teams import Directory, load_directory
+from crm.tasks.store import overdue as overdue_tasks
 from crm.tickets.store import overdue_by_agent
 from telephony.events import AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus
 
@@ -94,11 +95,12 @@ class Wallboard:
                 self.board.count(CallFacts.from_call(call))
 
     async def _refresh_directory(self) -> None:
-        """Who is in which team and queue, and whose tickets are overdue: both change in the CRM, so
-        they are read again every DIRECTORY_REFRESH_S."""
+        """Who is in which team and queue, and whose tickets and tasks are overdue: they change in the
+        CRM, so they are read again every DIRECTORY_REFRESH_S."""
         async with self._sessions() as session:
             self.directory = await load_directory(session)
             self.board.overdue_tickets = await overdue_by_agent(session, self._clock())
+            self.board.overdue_tasks, self.board.overdue_queue_tasks = await overdue_tasks(session, self._clock())
         self.board.members = self.directory.queue_members()
 
     # Scoping -----------------------------------------------------------------------------------------
