@@ -1,12 +1,12 @@
-"""Finding customers."""
+"""Finding customers, the duplicates a new one would make, and merging two into one."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from crm.models import Customer, CustomerPhone
+from crm.models import Call, CallRecord, Customer, CustomerPhone, Task, Ticket
 from crm.phones import InvalidPhoneNumber, normalize_phone
 
 
@@ -24,3 +24,48 @@ async def find_by_phone(session: AsyncSession, number: str, default_region: str 
         .order_by(Customer.id)
     )
     return list(rows.unique())
+
+
+async def holders_of(session: AsyncSession, keys: set[str], *, besides: int | None = None) -> list[tuple[Customer, CustomerPhone]]:
+    """The customers who already have one of the normalised numbers ``keys`` (a duplicate about to be
+    made), with the phone that matched."""
+    if not keys:
+        return []
+    rows = await session.execute(
+        select(Customer, CustomerPhone).join(CustomerPhone)
+        .where(CustomerPhone.normalized.in_(keys), Customer.id != (besides or 0)).order_by(Customer.id, CustomerPhone.id)
+    )  # fmt: skip
+    return [(customer, phone) for customer, phone in rows.all()]
+
+
+BEST_GRADE_FIRST = ("A", "B", "C", "D")
+
+
+async def merge(session: AsyncSession, keep: Customer, gone: Customer) -> dict[str, int]:
+    """Fold ``gone`` into ``keep``: every call, record form, ticket and task moves over, the numbers
+    ``keep`` lacks with them; flags and the better grade are kept, empty fields filled, notes joined;
+    then ``gone`` is deleted. How many of each moved."""
+    moved: dict[str, int] = {}
+    for name, table in (("calls", Call), ("records", CallRecord), ("tickets", Ticket), ("tasks", Task)):
+        result = await session.execute(update(table).where(table.customer_id == gone.id).values(customer_id=keep.id))
+        moved[name] = result.rowcount or 0
+    kept_numbers = {p.normalized for p in keep.phones}
+    result = await session.execute(
+        update(CustomerPhone).where(CustomerPhone.customer_id == gone.id, CustomerPhone.normalized.not_in(kept_numbers or {""}))
+        .values(customer_id=keep.id)
+    )  # fmt: skip
+    moved["phones"] = result.rowcount or 0
+    keep.key_account = keep.key_account or gone.key_account
+    keep.at_risk = keep.at_risk or gone.at_risk
+    keep.grade = min(keep.grade, gone.grade, key=lambda g: BEST_GRADE_FIRST.index(g.value))
+    for field in ("company", "region", "preferred_queue"):
+        if not getattr(keep, field) and getattr(gone, field):
+            setattr(keep, field, getattr(gone, field))
+    if gone.notes.strip() and gone.notes.strip() not in keep.notes:
+        keep.notes = "\n\n".join(part for part in (keep.notes.strip(), gone.notes.strip()) if part)
+    await session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == gone.id))
+    await session.execute(delete(Customer).where(Customer.id == gone.id))
+    session.expunge(gone)
+    await session.flush()
+    await session.refresh(keep, ["phones"])
+    return moved

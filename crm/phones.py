@@ -22,7 +22,7 @@ class InvalidPhoneNumber(ValueError):
 def normalize_phone(raw: str, default_region: str = "CN") -> str:
     text = (raw or "").strip()
     digits = re.sub(r"\D", "", text)
-    if not digits or not _ALLOWED.match(text) or "+" in text[1:]:
+    if not digits or not _ALLOWED.match(text) or "+" in text.lstrip("(")[1:]:  # "+86 …" and "(+86) …", never "1+2"
         raise InvalidPhoneNumber(f"not a phone number: {raw!r}")
     if len(digits) > 20:
         raise InvalidPhoneNumber(f"too many digits for a phone number: {raw!r}")

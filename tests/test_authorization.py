@@ -91,6 +91,7 @@ OFFLINE: list[Row] = [
     Row("PATCH", "/api/customers/{customer}", STAFF, {"notes": "大客户,偏好上午来电。"}),
     Row("POST", "/api/customers/{customer}/reveal", STAFF, lambda u: {"phone_id": SUBJECT.customer_phone}),  # QA: masked, no reveal
     Row("GET", "/api/audit?limit=5", frozenset({"supervisor", "admin"})),
+    Row("POST", "/api/customers/{customer}/merge", LEADERS, lambda u: {"from_id": SUBJECT.customer}),  # into itself: 400 past the gate
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
     Row("GET", "/api/calls/{call}", SEES_THE_CALL),
     Row("PATCH", "/api/calls/{call}", CHANGES_THE_CALL, {"notes": "checked"}),

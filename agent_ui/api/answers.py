@@ -85,6 +85,10 @@ class AuditEntries(Answer):
     entries: list[AuditEntry]
 
 
+class MergedCustomer(Customer):
+    moved: dict[str, int] = Field(description="how many calls, records, tickets, tasks and phones moved over")
+
+
 class Customers(Answer):
     customers: list[Customer]
 

@@ -5,6 +5,8 @@ calls, searches, reveals and changes go to the audit log (crm.audit)."""
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
@@ -12,13 +14,15 @@ from sqlalchemy.orm import selectinload
 
 from agent_ui.api import answers
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, actor, disclosure, endpoint, path_id
+from agent_ui.api.tickets import Reader as TicketReader
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm import audit
 from crm.access import Scope
 from crm.cards import customer_card, customer_fields
-from crm.customers import find_by_phone
-from crm.models import Customer, CustomerGrade, CustomerPhone, User
+from crm.customers import find_by_phone, holders_of
+from crm.customers import merge as merge_customers
+from crm.models import Customer, CustomerGrade, CustomerPhone, Role, Ticket, User
 from crm.phones import InvalidPhoneNumber, normalize_phone
 from crm.privacy import Disclosure
 
@@ -38,6 +42,7 @@ class CustomerFields(BaseModel):
 class NewCustomer(CustomerFields):
     name: str = Field(min_length=1, max_length=200)
     phones: list[str] = Field(min_length=1, max_length=10)
+    allow_duplicate: bool = Field(default=False, description="create it even though another customer has one of these numbers")
 
     @field_validator("phones")
     @classmethod
@@ -97,25 +102,31 @@ def _check_queue(request: web.Request, queue: str | None) -> None:
 class CustomerQuery(BaseModel):
     phone: str = Field(default="", max_length=40, description="a phone number in any format")
     q: str = Field(default="", max_length=200, description="text in the name, company or a number")
+    ticket: str = Field(default="", max_length=32, description="a ticket number (TS-20261204-000012): its customer")
+    offset: int = Field(default=0, ge=0, le=100_000, description="paging, for the roles that see numbers in full")
     limit: int = Field(default=20, ge=1, le=100)
 
 
-@endpoint(*EVERYONE, summary="Search customers by phone number (any format) or by text in name, company or number",
-          query=CustomerQuery, answer=answers.Customers, errors={400: "neither phone nor q, or q shorter than this role may search by"},
+@endpoint(*EVERYONE, summary="Search customers by phone number (any format), by text in name, company or number, or by ticket number",
+          query=CustomerQuery, answer=answers.Customers, errors={400: "not one of phone, q, ticket; q shorter than this role may search by; offset for a masked role"},
           notes="Give phone or q. Roles that see masked numbers (privacy.full_phones) search by at least privacy.search_min_chars "
                 "characters, in names and companies only, and get at most privacy.search_page customers. Every search is in the audit log.")  # fmt: skip
 async def search(request: web.Request, user: User, query: CustomerQuery) -> web.Response:
-    phone, text, limit = query.phone.strip(), query.q.strip(), query.limit
-    if not phone and not text:
-        raise json_error(400, "give ?phone= or ?q=")
+    phone, text, number, limit = query.phone.strip(), query.q.strip(), query.ticket.strip().upper(), query.limit
+    if sum(bool(v) for v in (phone, text, number)) != 1:
+        raise json_error(400, "give one of ?phone=, ?q=, ?ticket=")
     shown, privacy = disclosure(request, user), request.app[SETTINGS].privacy
     if not shown.full:  # a desktop must not be able to page through the whole CRM
-        if not phone and len(text) < privacy.search_min_chars:
+        if text and len(text) < privacy.search_min_chars:
             raise json_error(400, f"q: search by at least {privacy.search_min_chars} characters")
+        if query.offset:
+            raise json_error(400, "offset: paging is for the roles that see numbers in full; search more precisely")
         limit = min(limit, privacy.search_page)
     async with request.app[SESSIONS]() as session, session.begin():
         if phone:
-            found = await find_by_phone(session, phone, request.app[SETTINGS].crm.default_region)
+            found = (await find_by_phone(session, phone, request.app[SETTINGS].crm.default_region))[query.offset:]
+        elif number:
+            found = await _customer_of_ticket(request, user, session, number)
         else:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             matches = [Customer.name.ilike(pattern, escape="\\"), Customer.company.ilike(pattern, escape="\\")]
@@ -127,16 +138,27 @@ async def search(request: web.Request, user: User, query: CustomerQuery) -> web.
                     .outerjoin(CustomerPhone)
                     .where(or_(*matches))
                     .options(selectinload(Customer.phones))
-                    .order_by(Customer.name)
+                    .order_by(Customer.name, Customer.id)
                     .distinct()
+                    .offset(query.offset)
                     .limit(limit)
                 )
             )
         found = found[:limit]
-        audit.record(session, actor(request, user), "customer.search", "customers", None, phone=phone, q=text,
+        audit.record(session, actor(request, user), "customer.search", "customers", None, phone=phone, q=text, ticket=number,
                      found=len(found), ids=[c.id for c in found])  # fmt: skip
         result = [summary(c, shown) for c in found]
     return web.json_response({"customers": result})
+
+
+async def _customer_of_ticket(request: web.Request, user: User, session, number: str) -> list[Customer]:  # type: ignore[no-untyped-def]
+    """The customer of a ticket the reader may see, unless it is confidential and theirs to hide."""
+    tickets = TicketReader(request, user)
+    ticket = await session.scalar(select(Ticket).where(Ticket.number == number, tickets.scope.tickets()))
+    if ticket is None or ticket.customer_id is None or (ticket.confidential and not await tickets.handles(session, ticket)):
+        return []
+    customer = await session.get(Customer, ticket.customer_id, options=[selectinload(Customer.phones)])
+    return [customer] if customer is not None else []
 
 
 @endpoint(*EVERYONE, summary="A customer's card with the last calls", answer=answers.CustomerCard, path=CUSTOMER_PATH,
@@ -176,17 +198,30 @@ async def reveal(request: web.Request, user: User, body: Reveal) -> web.Response
     return web.json_response(result)
 
 
-@endpoint(*STAFF, summary="Create a customer", body=NewCustomer, answer=answers.Customer, status=201)
+def _duplicates(found: list[tuple[Customer, CustomerPhone]], shown: Disclosure) -> web.HTTPException:
+    first, phone = found[0]
+    message = (f"phones: {shown.phone(phone.number)} is already customer {first.id} ({first.name}); "
+               "merge into that one, or send allow_duplicate: true")  # fmt: skip
+    duplicates = [{"id": c.id, "name": c.name, "company": c.company, "phone": shown.phone(p.number)} for c, p in found]
+    return web.HTTPConflict(text=json.dumps({"error": message, "duplicates": duplicates}, ensure_ascii=False), content_type="application/json")
+
+
+@endpoint(*STAFF, summary="Create a customer", body=NewCustomer, answer=answers.Customer, status=201,
+          errors={409: "another customer has one of these numbers (duplicates lists them); allow_duplicate creates it anyway"})  # fmt: skip
 async def create(request: web.Request, user: User, body: NewCustomer) -> web.Response:
     new = body
     _check_queue(request, new.preferred_queue)
     region = request.app[SETTINGS].crm.default_region
+    shown = disclosure(request, user)
     async with request.app[SESSIONS]() as session, session.begin():
-        customer = Customer(**new.model_dump(exclude={"phones"}), phones=_phone_rows(new.phones, region))
+        phones = _phone_rows(new.phones, region)
+        if not new.allow_duplicate and (found := await holders_of(session, {p.normalized for p in phones})):
+            raise _duplicates(found, shown)
+        customer = Customer(**new.model_dump(exclude={"phones", "allow_duplicate"}), phones=phones)
         session.add(customer)
         await session.flush()
         audit.record(session, actor(request, user), "customer.created", "customer", customer.id)
-        result = summary(customer, disclosure(request, user))
+        result = summary(customer, shown)
     return web.json_response(result, status=201)
 
 
@@ -220,9 +255,37 @@ async def update(request: web.Request, user: User, body: CustomerChanges) -> web
     return web.json_response(result)
 
 
+class Merge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_id: RowId = Field(description="the duplicate, folded into this customer and deleted")
+
+
+@endpoint(Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN, summary="Merge a duplicate customer into this one", body=Merge,
+          answer=answers.MergedCustomer, path=CUSTOMER_PATH, errors={404: "no such customer"},
+          notes="Every call, record form, ticket and follow-up task of from_id moves to this customer, with the numbers it "
+          "lacks; key account and risk flags and the better grade are kept, empty fields filled, notes joined; from_id is "
+          "deleted. Written to the audit log.")  # fmt: skip
+async def merge(request: web.Request, user: User, body: Merge) -> web.Response:
+    keep_id = path_id(request)
+    if body.from_id == keep_id:
+        raise json_error(400, "from_id: a customer is not merged into itself")
+    async with request.app[SESSIONS]() as session, session.begin():
+        keep = await session.get(Customer, keep_id, options=[selectinload(Customer.phones)])
+        gone = await session.get(Customer, body.from_id, options=[selectinload(Customer.phones)])
+        if keep is None or gone is None:
+            raise json_error(404, f"no such customer {keep_id if keep is None else body.from_id}")
+        name = gone.name
+        moved = await merge_customers(session, keep, gone)
+        audit.record(session, actor(request, user), "customer.merged", "customer", keep.id, from_id=body.from_id, from_name=name, moved=moved)
+        result = {**summary(keep, disclosure(request, user)), "moved": moved}
+    return web.json_response(result)
+
+
 def routes(app: web.Application) -> None:
     app.router.add_get("/api/customers", search)
     app.router.add_post("/api/customers", create)
     app.router.add_get("/api/customers/{id}", read)
     app.router.add_patch("/api/customers/{id}", update)
     app.router.add_post("/api/customers/{id}/reveal", reveal)
+    app.router.add_post("/api/customers/{id}/merge", merge)

@@ -233,6 +233,8 @@ function openCustomerForm() {
   form.elements.at_risk.checked = Boolean(card.at_risk);
   form.elements.notes.value = card.notes || "";
   $("customer-message").textContent = "";
+  form.elements.allow_duplicate.checked = false;
+  $("customer-duplicate").hidden = true;
   form.hidden = false;
 }
 
@@ -254,7 +256,8 @@ $("customer-form").addEventListener("submit", async (event) => {
     notes: form.notes.value,
   };
   try {
-    const saved = card.new ? await api("POST", "/api/customers", fields) : await api("PATCH", `/api/customers/${card.id}`, fields);
+    const creating = { ...fields, allow_duplicate: form.allow_duplicate.checked };
+    const saved = card.new ? await api("POST", "/api/customers", creating) : await api("PATCH", `/api/customers/${card.id}`, fields);
     desk.call.customer = await api("GET", `/api/customers/${saved.id}`);  // the card, with its history
     if (desk.record) desk.record.customer_id = saved.id;  // the record links the call to it
     $("customer-form").hidden = true;
@@ -263,5 +266,7 @@ $("customer-form").addEventListener("submit", async (event) => {
   } catch (error) {
     $("customer-message").textContent = error.message;
     $("customer-message").className = "error";
+    // Another customer has this number: the agent opens that one (a leader merges them) or creates anyway.
+    if (error.status === 409 && error.body.duplicates) $("customer-duplicate").hidden = false;
   }
 });

@@ -1,0 +1,96 @@
+"""Customers as the CRM keeps them (issue 14), on SQLite and PostgreSQL: a number written in any
+format finds its customer; a new customer with a number someone already has is a duplicate, named,
+unless asked for; merging keeps every call, record form, ticket, task and number; a ticket number
+finds its customer; supervisors page through results, agents search precisely."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from crm.db import create_engine, session_factory
+from crm.models import AuditEntry, Call, Customer
+from tests.test_api import Api, api  # noqa: F401 - the fixture
+
+
+@pytest.mark.parametrize("written", ["13800138000", "+86 138 0013 8000", "0086-138-0013-8000", "(+86) 138.0013.8000", "86 13800138000"])
+async def test_a_number_in_any_format_finds_its_customer(api: Api, written: str) -> None:
+    _, found = await api.call("GET", "/api/customers", await api.login("agent1001"), params={"phone": written})
+    assert [c["name"] for c in found["customers"]] == ["张三"]
+
+
+async def test_a_duplicate_number_is_named_and_created_only_when_asked(api: Api) -> None:
+    agent = await api.login("agent1001")
+    new = {"name": "张三(重复)", "phones": ["+86 138-0013-8000", "+86 150 0000 2222"]}
+    status, refused = await api.call("POST", "/api/customers", agent, json=new)
+    assert status == 409 and "138****8000 is already customer" in refused["error"]
+    assert [(d["name"], d["phone"]) for d in refused["duplicates"]] == [("张三", "138****8000")]
+    status, created = await api.call("POST", "/api/customers", agent, json=new | {"allow_duplicate": True})
+    assert status == 201
+    _, both = await api.call("GET", "/api/customers", agent, params={"phone": "13800138000"})
+    assert sorted(c["name"] for c in both["customers"]) == ["张三", "张三(重复)"]
+
+
+async def test_merging_a_duplicate_keeps_every_call_ticket_task_and_number(api: Api, migrated_url: str) -> None:
+    supervisor, agent, leader = [await api.login(u) for u in ("supervisor", "agent1001", "leader")]
+    _, keep = await api.call("GET", "/api/customers", supervisor, params={"phone": "13800138000"})
+    keep = keep["customers"][0]
+    status, dup = await api.call("POST", "/api/customers", agent, json={"name": "张先生", "company": "", "grade": "A", "key_account": False,
+                                                                        "notes": "来电自称张总", "phones": ["13800138000", "15000002222"],
+                                                                        "allow_duplicate": True})  # fmt: skip
+    assert status == 201
+    status, saved = await api.call("PUT", "/api/calls/api-0/record", agent, json={"disposition_code": "complaint", "customer_id": dup["id"],
+                                                                                  "summary": "屏幕坏了"})  # fmt: skip
+    assert status == 200 and saved["tickets"]
+    status, task = await api.call("POST", "/api/tasks", agent, json={"kind": "callback", "customer_id": dup["id"], "phone_id": dup["phones"][1]["id"]})
+    assert status == 201
+
+    assert (await api.call("POST", f"/api/customers/{keep['id']}/merge", agent, json={"from_id": dup["id"]}))[0] == 403
+    assert (await api.call("POST", f"/api/customers/{keep['id']}/merge", leader, json={"from_id": keep["id"]}))[0] == 400
+    assert (await api.call("POST", f"/api/customers/{keep['id']}/merge", leader, json={"from_id": 2**31 - 1}))[0] == 404
+    status, merged = await api.call("POST", f"/api/customers/{keep['id']}/merge", leader, json={"from_id": dup["id"]})
+    assert status == 200, merged
+    assert merged["moved"] == {"calls": 1, "records": 1, "tickets": 1, "tasks": 1, "phones": 1}
+    assert sorted(p["number"] for p in merged["phones"]) == ["138****8000", "150****2222"]
+    assert merged["grade"] == "A" and merged["key_account"] is True  # the better grade; 张三 was a key account
+
+    assert (await api.call("GET", f"/api/customers/{dup['id']}", supervisor))[0] == 404
+    _, card = await api.call("GET", f"/api/customers/{keep['id']}", supervisor)
+    assert "来电自称张总" in card["notes"] and [t["id"] for t in card["open_tickets"]] == [saved["tickets"][0]["id"]]
+    _, tasks = await api.call("GET", "/api/tasks", agent, params={"customer_id": str(keep["id"])})
+    assert [t["id"] for t in tasks["tasks"]] == [task["id"]]
+    engine = create_engine(migrated_url)
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(Call.customer_id).where(Call.linkedid == "api-0")) == keep["id"]
+        assert await session.scalar(select(func.count()).select_from(Customer).where(Customer.id == dup["id"])) == 0
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "customer.merged"))
+    await engine.dispose()
+    assert (entry.username, entry.resource_id, entry.detail["from_id"], entry.detail["from_name"]) == ("leader", keep["id"], dup["id"], "张先生")
+
+
+async def test_a_ticket_number_finds_its_customer_for_whoever_may_see_the_ticket(api: Api) -> None:
+    agent = await api.login("agent1001")
+    _, zhang = await api.call("GET", "/api/customers", agent, params={"phone": "13800138000"})
+    status, ticket = await api.call("POST", "/api/tickets", agent, json={"type": "complaint", "category": "price", "title": "价格",
+                                                                         "customer_id": zhang["customers"][0]["id"]})  # fmt: skip
+    assert status == 201
+    for number in (ticket["number"], ticket["number"].lower()):
+        _, found = await api.call("GET", "/api/customers", agent, params={"ticket": number})
+        assert [c["name"] for c in found["customers"]] == ["张三"]
+    _, other = await api.call("GET", "/api/customers", await api.login("agent1003"), params={"ticket": ticket["number"]})
+    assert other["customers"] == []  # another team's agent does not see the ticket
+
+
+async def test_supervisors_page_through_results_and_agents_search_precisely(api: Api) -> None:
+    supervisor, agent = await api.login("supervisor"), await api.login("agent1001")
+    for n in range(5):
+        assert (await api.call("POST", "/api/customers", supervisor, json={"name": f"分页客户{n}", "phones": [f"1760000{n:04d}"]}))[0] == 201
+    pages = []
+    for offset in (0, 2, 4):
+        _, page = await api.call("GET", "/api/customers", supervisor, params={"q": "分页客户", "limit": "2", "offset": str(offset)})
+        pages += [c["name"] for c in page["customers"]]
+    assert pages == [f"分页客户{n}" for n in range(5)]
+    status, refused = await api.call("GET", "/api/customers", agent, params={"q": "分页客户", "offset": "2"})
+    assert status == 400 and "offset" in refused["error"]
+    status, refused = await api.call("GET", "/api/customers", agent, params={"q": "分页", "ticket": "TS-1"})
+    assert status == 400 and "one of" in refused["error"]
