@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import agi_routing, ami_pipeline, browser_phone, qa_throughput, screen_pop, wallboard_fanout
+from bench import agi_routing, ami_pipeline, browser_phone, caller_lookup, qa_throughput, screen_pop, wallboard_fanout
 from bench.report import Section, machine
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -34,14 +34,16 @@ async def scratch_postgres(admin_url: str | None, action: str, name: str) -> Non
 
 async def main(quick: bool) -> list[Section]:
     admin = os.environ.get("CALLCENTER_BENCH_POSTGRES_URL")
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    await scratch_postgres(admin, "CREATE", name)
-    postgres_url = make_url(admin).set(database=name).render_as_string(hide_password=False) if admin else None
+    names = [f"cc_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]  # routing's CRM, and the million customers
+    for name in names:
+        await scratch_postgres(admin, "CREATE", name)
+    routing_url, lookup_url = (make_url(admin).set(database=n).render_as_string(hide_password=False) if admin else None for n in names)
     try:
-        sections = [await ami_pipeline.run(quick), await agi_routing.run(postgres_url), await screen_pop.run(quick), await wallboard_fanout.run(quick), qa_throughput.run(quick),
-                    await browser_phone.run(quick)]
+        sections = [await ami_pipeline.run(quick), await agi_routing.run(routing_url), await caller_lookup.run(lookup_url, quick),
+                    await screen_pop.run(quick), await wallboard_fanout.run(quick), qa_throughput.run(quick), await browser_phone.run(quick)]
     finally:
-        await scratch_postgres(admin, "DROP", name)
+        for name in names:
+            await scratch_postgres(admin, "DROP", name)
     return sections
 
 
