@@ -18,6 +18,9 @@ one); a leader's team's too, and the untaken ones of the queues their team serve
 admins all; QA inspectors none. Whoever sees a task may work it; only leaders (in their team) and
 supervisors give a task to someone else.
 
+Customer grade and risk: agents propose changes; a leader decides their team's proposals (and sets a
+grade directly), supervisors and admins any.
+
 Every answer fails closed: a role this module does not name sees nothing.
 """
 
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Call, Evaluation, Queue, QueueMembership, Role, Task, Ticket, User
+from crm.models import Call, CustomerChange, Evaluation, Queue, QueueMembership, Role, Task, Ticket, User
 
 WHOLE_CENTER = frozenset({Role.SUPERVISOR, Role.ADMIN})
 HEARS_EVERY_CALL = WHOLE_CENTER | {Role.QA_INSPECTOR}
@@ -171,6 +174,20 @@ class Scope:
         if someone.id == self.user_id:
             return self.role in (Role.AGENT, Role.TEAM_LEADER, *WHOLE_CENTER)
         return self.whole_center or (self.leads_a_team and someone.team_id == self.team_id)
+
+    # Customer grade and risk ------------------------------------------------------------------------
+
+    def sets_grades(self) -> bool:
+        """Change a customer's grade or risk flag directly, and decide proposals."""
+        return self.role in (Role.TEAM_LEADER, *WHOLE_CENTER)
+
+    def customer_changes(self) -> ColumnElement[bool]:
+        """A WHERE clause on ``customer_changes``: the proposals this user decides (and sees listed)."""
+        if self.whole_center:
+            return true()
+        if self.role == Role.TEAM_LEADER:
+            return self._agents(CustomerChange.proposed_by)
+        return false()
 
     # Live calls ----------------------------------------------------------------------------------------
 

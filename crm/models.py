@@ -476,3 +476,25 @@ class TaskCall(Base):
 
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+
+
+class CustomerChange(Base):
+    """A change of a customer's grade or risk flag (客户等级分类表: 上期等级, 评定等级, 变动原因, 评定人,
+    审批): proposed by an agent and approved or rejected by a leader or supervisor, or set by one of
+    them directly (approved at once). The approved rows are the customer's grade history."""
+
+    __tablename__ = "customer_changes"
+    __table_args__ = (Index("ix_customer_changes_customer", "customer_id", "proposed_at"), Index("ix_customer_changes_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(16))  # grade | at_risk
+    before: Mapped[str] = mapped_column(String(8))
+    after: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")

@@ -63,6 +63,7 @@ class Subject:
     customer_phone: int = 0
     ticket: int = 0
     task: int = 0
+    change: int = 0
 
 
 @dataclass
@@ -91,6 +92,10 @@ OFFLINE: list[Row] = [
     Row("PATCH", "/api/customers/{customer}", STAFF, {"notes": "大客户,偏好上午来电。"}),
     Row("POST", "/api/customers/{customer}/reveal", STAFF, lambda u: {"phone_id": SUBJECT.customer_phone}),  # QA: masked, no reveal
     Row("GET", "/api/audit?limit=5", frozenset({"supervisor", "admin"})),
+    Row("POST", "/api/customers/{customer}/changes", STAFF, {"reason": "x"}),  # proposes nothing: 400 past the gate
+    Row("GET", "/api/customers/{customer}/changes", EVERYONE),
+    Row("GET", "/api/customer-changes", LEADERS),
+    Row("POST", "/api/customer-changes/{change}/decision", MANAGES_1001, {"approve": False}),  # agent1001's proposal
     Row("POST", "/api/customers/{customer}/merge", LEADERS, lambda u: {"from_id": SUBJECT.customer}),  # into itself: 400 past the gate
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
     Row("GET", "/api/calls/{call}", SEES_THE_CALL),
@@ -200,6 +205,9 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
         status, task = await api.call("POST", "/api/tasks", tokens["agent1001"], json={"kind": "callback", "phone": "13800138000"})
         assert status == 201, task
         SUBJECT.task = task["id"]
+        status, proposed = await api.call("POST", "/api/customers/2/changes", tokens["agent1001"], json={"at_risk": True, "reason": "授权测试"})
+        assert status == 201, proposed
+        SUBJECT.change = proposed["changes"][0]["id"]
         yield api, tokens
     await reset_agents(live)
 

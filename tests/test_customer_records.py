@@ -94,3 +94,49 @@ async def test_supervisors_page_through_results_and_agents_search_precisely(api:
     assert status == 400 and "offset" in refused["error"]
     status, refused = await api.call("GET", "/api/customers", agent, params={"q": "分页", "ticket": "TS-1"})
     assert status == 400 and "one of" in refused["error"]
+
+
+async def test_agents_propose_grade_and_risk_changes_and_a_leader_approves_them(api: Api) -> None:
+    agent, leader, other_agent, supervisor = [await api.login(u) for u in ("agent1001", "leader", "agent1003", "supervisor")]
+    _, found = await api.call("GET", "/api/customers", agent, params={"phone": "+86 139 0013 9000"})
+    customer = found["customers"][0]  # 李四, grade B
+    status, refused = await api.call("PATCH", f"/api/customers/{customer['id']}", agent, json={"grade": "A"})
+    assert status == 403 and "propose" in refused["error"]
+    assert (await api.call("POST", f"/api/customers/{customer['id']}/changes", agent, json={"grade": "A"}))[0] == 400  # no reason
+    status, proposed = await api.call("POST", f"/api/customers/{customer['id']}/changes", agent,
+                                      json={"grade": "A", "at_risk": False, "reason": "年销售额超过500万"})  # fmt: skip
+    assert status == 201, proposed
+    [change] = proposed["changes"]  # at_risk is false already: only the grade is proposed
+    assert (change["field"], change["before"], change["after"], change["status"]) == ("grade", "B", "A", "pending")
+
+    assert (await api.call("GET", "/api/customer-changes", other_agent))[0] == 403  # agents do not decide
+    _, pending = await api.call("GET", "/api/customer-changes", leader)
+    assert [c["id"] for c in pending["changes"]] == [change["id"]]
+    status, decided = await api.call("POST", f"/api/customer-changes/{change['id']}/decision", leader, json={"approve": True, "note": "同意"})
+    assert status == 200 and decided["changes"][0]["status"] == "approved" and decided["changes"][0]["decided_by"]
+    _, card = await api.call("GET", f"/api/customers/{customer['id']}", agent)
+    assert card["grade"] == "A"
+    assert (await api.call("POST", f"/api/customer-changes/{change['id']}/decision", leader, json={"approve": False}))[0] == 409
+
+    _, second = await api.call("POST", f"/api/customers/{customer['id']}/changes", agent, json={"at_risk": True, "reason": "长期拖欠货款"})
+    status, rejected = await api.call("POST", f"/api/customer-changes/{second['changes'][0]['id']}/decision", supervisor,
+                                      json={"approve": False, "note": "已回款"})  # fmt: skip
+    assert status == 200 and rejected["changes"][0]["status"] == "rejected"
+    status, direct = await api.call("PATCH", f"/api/customers/{customer['id']}", leader, json={"grade": "C", "reason": "合作减少"})
+    assert status == 200 and direct["grade"] == "C"
+    _, history = await api.call("GET", f"/api/customers/{customer['id']}/changes", await api.login("qa"))
+    assert [(c["field"], c["before"], c["after"], c["status"], c["reason"]) for c in history["changes"]] == [
+        ("grade", "A", "C", "approved", "合作减少"),
+        ("at_risk", "false", "true", "rejected", "长期拖欠货款"),
+        ("grade", "B", "A", "approved", "年销售额超过500万"),
+    ]  # newest first
+
+
+async def test_a_proposal_overtaken_by_another_change_is_not_applied(api: Api) -> None:
+    agent, supervisor = await api.login("agent1001"), await api.login("supervisor")
+    _, found = await api.call("GET", "/api/customers", agent, params={"phone": "+1 415 555 2671"})
+    customer = found["customers"][0]
+    _, proposed = await api.call("POST", f"/api/customers/{customer['id']}/changes", agent, json={"grade": "B", "reason": "新订单"})
+    assert (await api.call("PATCH", f"/api/customers/{customer['id']}", supervisor, json={"grade": "D", "reason": "停止合作"}))[0] == 200
+    status, stale = await api.call("POST", f"/api/customer-changes/{proposed['changes'][0]['id']}/decision", supervisor, json={"approve": True})
+    assert status == 409 and "stale" in stale["error"]

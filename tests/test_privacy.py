@@ -106,14 +106,14 @@ async def test_reads_searches_and_changes_are_in_the_audit_log_which_nobody_can_
         await api.call("GET", f"/api/customers/{created['id']}", agent)  # their own caller: the work itself
         await api.call("GET", f"/api/customers/{created['id']}", other)  # not on any call of 1003's
         await api.call("GET", "/api/customers?q=赵六", other)
-        status, _ = await api.call("PATCH", f"/api/customers/{created['id']}", other, json={"grade": "A", "notes": "x"})
+        status, _ = await api.call("PATCH", f"/api/customers/{created['id']}", other, json={"region": "华南", "notes": "x"})
         assert status == 200
         assert (await api.call("GET", "/api/audit", agent))[0] == 403
         entries = await _audit(api, supervisor, customer_id=created["id"])
         assert [(e["action"], e["username"]) for e in entries] == [
             ("customer.changed", "agent1003"), ("customer.read", "agent1003"), ("customer.created", "supervisor"),
         ]  # newest first, and no read by agent1001
-        assert entries[0]["detail"] == {"fields": ["grade", "notes"]}
+        assert entries[0]["detail"] == {"fields": ["region", "notes"]}
         searches = await _audit(api, supervisor, action="customer.search", user_id=entries[0]["user_id"])
         assert [(s["detail"]["q"], s["detail"]["ids"]) for s in searches] == [("赵六", [created["id"]])]
         older = await _audit(api, supervisor, before_id=entries[1]["id"], limit=1)

@@ -89,6 +89,28 @@ class MergedCustomer(Customer):
     moved: dict[str, int] = Field(description="how many calls, records, tickets, tasks and phones moved over")
 
 
+class GradeChange(Answer):
+    """A grade or risk change: proposed, approved or rejected (客户等级分类表: 上期等级, 评定等级, 变动原因, 审批)."""
+
+    id: int
+    customer_id: int
+    customer_name: str | None
+    field: Literal["grade", "at_risk"]
+    before: str
+    after: str
+    reason: str
+    status: Literal["pending", "approved", "rejected"]
+    proposed_by: str | None
+    proposed_at: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str
+
+
+class GradeChanges(Answer):
+    changes: list[GradeChange]
+
+
 class Customers(Answer):
     customers: list[Customer]
 

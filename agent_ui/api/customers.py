@@ -17,7 +17,7 @@ from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, actor, disclos
 from agent_ui.api.tickets import Reader as TicketReader
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
-from crm import audit
+from crm import audit, grading
 from crm.access import Scope
 from crm.cards import customer_card, customer_fields
 from crm.customers import find_by_phone, holders_of
@@ -65,6 +65,7 @@ class CustomerChanges(BaseModel):
     notes: str | None = Field(default=None, max_length=5000)
     preferred_queue: str | None = Field(default=None, max_length=64)
     phones: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    reason: str = Field(default="", max_length=2000, description="why the grade or risk flag changes (kept in its history)")
 
 
 summary = customer_fields  # the API shows a customer as the screen pop does
@@ -225,7 +226,9 @@ async def create(request: web.Request, user: User, body: NewCustomer) -> web.Res
     return web.json_response(result, status=201)
 
 
-@endpoint(*STAFF, summary="Change a customer", body=CustomerChanges, answer=answers.Customer, path=CUSTOMER_PATH)
+@endpoint(*STAFF, summary="Change a customer", body=CustomerChanges, answer=answers.Customer, path=CUSTOMER_PATH,
+          notes="A new grade or risk flag is set by team leaders, supervisors and admins (kept in the customer's changes with "
+          "the reason); agents propose one instead (403 here).")  # fmt: skip
 async def update(request: web.Request, user: User, body: CustomerChanges) -> web.Response:
     changes = body
     _check_queue(request, changes.preferred_queue)
@@ -235,12 +238,18 @@ async def update(request: web.Request, user: User, body: CustomerChanges) -> web
         if customer is None:
             raise json_error(404, "no such customer")
         changed = []
-        for field, value in changes.model_dump(exclude_unset=True, exclude={"phones"}).items():
+        for field, value in changes.model_dump(exclude_unset=True, exclude={"phones", "reason"}).items():
             if value is None and field != "preferred_queue":
                 raise json_error(400, f"{field}: may not be null")
-            if getattr(customer, field) != value:
-                changed.append(field)
-            setattr(customer, field, value)
+            if getattr(customer, field) == value:
+                continue
+            changed.append(field)
+            if field in grading.FIELDS:  # handbook §1.4: agents propose these, leaders and supervisors set them
+                if not Scope.of(user).sets_grades():
+                    raise json_error(403, f"{field}: agents propose a grade or risk change (POST /api/customers/{customer.id}/changes)")
+                grading.set_directly(session, customer, field, value, changes.reason, actor=user)
+            else:
+                setattr(customer, field, value)
         shown = disclosure(request, user)
         if changes.phones is not None:
             before = {p.normalized for p in customer.phones}

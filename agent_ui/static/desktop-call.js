@@ -232,6 +232,7 @@ function openCustomerForm() {
   form.elements.key_account.checked = Boolean(card.key_account);
   form.elements.at_risk.checked = Boolean(card.at_risk);
   form.elements.notes.value = card.notes || "";
+  form.elements.reason.value = "";
   $("customer-message").textContent = "";
   form.elements.allow_duplicate.checked = false;
   $("customer-duplicate").hidden = true;
@@ -255,13 +256,26 @@ $("customer-form").addEventListener("submit", async (event) => {
     at_risk: form.at_risk.checked,
     notes: form.notes.value,
   };
+  // Handbook §1.4: an agent proposes a new grade or risk flag, a leader or supervisor approves it.
+  const proposal = {};
+  if (!card.new && desk.me.role === "agent") {
+    if (fields.grade !== card.grade) proposal.grade = fields.grade;
+    if (fields.at_risk !== Boolean(card.at_risk)) proposal.at_risk = fields.at_risk;
+    delete fields.grade;
+    delete fields.at_risk;
+  } else if (!card.new) {
+    fields.reason = form.reason.value;
+  }
   try {
     const creating = { ...fields, allow_duplicate: form.allow_duplicate.checked };
+    if (Object.keys(proposal).length) {
+      await api("POST", `/api/customers/${card.id}/changes`, { ...proposal, reason: form.reason.value });
+    }
     const saved = card.new ? await api("POST", "/api/customers", creating) : await api("PATCH", `/api/customers/${card.id}`, fields);
     desk.call.customer = await api("GET", `/api/customers/${saved.id}`);  // the card, with its history
     if (desk.record) desk.record.customer_id = saved.id;  // the record links the call to it
     $("customer-form").hidden = true;
-    $("call-message").textContent = t("customer.saved");
+    $("call-message").textContent = t(Object.keys(proposal).length ? "customer.proposed" : "customer.saved");
     renderCall();
   } catch (error) {
     $("customer-message").textContent = error.message;

@@ -1,0 +1,78 @@
+"""Customer grade and risk changes (handbook §1.4, §5.6 客户等级分类表): agents propose, a team leader
+(for their team's proposals), supervisor or admin approves or rejects, with the reason and who; a
+leader or supervisor may also set one directly. Every change, proposed or set, is a row, and the
+approved rows are the grade history. Who may decide is crm.access's."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.db import utcnow
+from crm.models import Customer, CustomerChange, CustomerGrade, User
+
+FIELDS = ("grade", "at_risk")
+
+
+class ChangeError(ValueError):
+    """A change that cannot be proposed or decided as asked."""
+
+
+def _text(field: str, value: object) -> str:
+    if field == "at_risk":
+        return "true" if value else "false"
+    return CustomerGrade(value).value
+
+
+def current(customer: Customer, field: str) -> str:
+    return _text(field, getattr(customer, field))
+
+
+def _apply(customer: Customer, field: str, after: str) -> None:
+    setattr(customer, field, after == "true" if field == "at_risk" else CustomerGrade(after))
+
+
+def propose(session: AsyncSession, customer: Customer, wanted: dict[str, object], reason: str, *, actor: User) -> list[CustomerChange]:
+    """Pending proposals, one per field that would change."""
+    if not reason.strip():
+        raise ChangeError("reason: say why (变动原因)")
+    changes = []
+    for field, value in wanted.items():
+        after = _text(field, value)
+        if after == current(customer, field):
+            continue
+        change = CustomerChange(customer_id=customer.id, field=field, before=current(customer, field), after=after,
+                                reason=reason.strip(), proposed_by=actor.id, proposed_at=utcnow())  # fmt: skip
+        session.add(change)
+        changes.append(change)
+    if not changes:
+        raise ChangeError("nothing would change: the customer already has these values")
+    return changes
+
+
+def set_directly(session: AsyncSession, customer: Customer, field: str, value: object, reason: str, *, actor: User) -> CustomerChange | None:
+    """A leader's or supervisor's own change: applied, and kept in the history as approved by them."""
+    after = _text(field, value)
+    before = current(customer, field)
+    if after == before:
+        return None
+    now = utcnow()
+    change = CustomerChange(customer_id=customer.id, field=field, before=before, after=after, reason=reason.strip(), proposed_by=actor.id,
+                            proposed_at=now, status="approved", decided_by=actor.id, decided_at=now)  # fmt: skip
+    session.add(change)
+    _apply(customer, field, after)
+    return change
+
+
+def decide(customer: Customer, change: CustomerChange, approve: bool, note: str, *, actor: User) -> None:
+    if change.status != "pending":
+        raise ChangeError(f"already {change.status}")
+    if approve and current(customer, change.field) != change.before:
+        raise ChangeError(f"stale: the customer's {change.field} is now {current(customer, change.field)}, not {change.before}; propose again")
+    change.status, change.decided_by, change.decided_at, change.decision_note = ("approved" if approve else "rejected"), actor.id, utcnow(), note.strip()
+    if approve:
+        _apply(customer, change.field, change.after)
+
+
+async def history(session: AsyncSession, customer_id: int) -> list[CustomerChange]:
+    return list(await session.scalars(select(CustomerChange).where(CustomerChange.customer_id == customer_id).order_by(CustomerChange.id.desc())))
