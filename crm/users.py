@@ -79,3 +79,12 @@ async def add_user(
 
 async def find_user(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(User.username == username))
+
+
+async def display_names(session: AsyncSession, ids: set[int | None]) -> dict[int, str]:
+    """Each user's name as the pages show it (display name, else user name), by id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(wanted)))
+    return {row.id: row.display_name or row.username for row in rows}

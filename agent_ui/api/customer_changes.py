@@ -16,6 +16,7 @@ from agent_ui.auth import json_error
 from crm import audit, grading
 from crm.access import Scope
 from crm.models import Customer, CustomerChange, CustomerGrade, Role, User
+from crm.users import display_names
 
 LEADERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 
@@ -47,8 +48,7 @@ class ChangeQuery(BaseModel):
 
 
 async def changes_json(session: AsyncSession, changes: list[CustomerChange]) -> list[dict[str, Any]]:
-    people = {i for c in changes for i in (c.proposed_by, c.decided_by) if i}
-    names = {r.id: r.display_name or r.username for r in (await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(people)))).all()}
+    names = await display_names(session, {i for c in changes for i in (c.proposed_by, c.decided_by)})
     customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_({c.customer_id for c in changes})))).all())
     return [
         {

@@ -22,6 +22,7 @@ from crm.phones import InvalidPhoneNumber, normalize_phone
 from crm.tasks import store
 from crm.tasks.store import TaskError
 from crm.tasks.views import task_json
+from crm.users import display_names
 
 TASK_PATH = {"id": "the task's row id"}
 SCOPE_NOTE = ("Only tasks you may see: your own and the untaken ones of the queues you serve; a leader's team's too; "
@@ -81,8 +82,7 @@ class Reader:
         self.user, self.scope, self.shown, self.now = user, Scope.of(user), disclosure(request, user), utcnow()
 
     async def json(self, session: AsyncSession, tasks: list[Task]) -> list[dict[str, Any]]:
-        people = {i for t in tasks for i in (t.assignee_id, t.done_by) if i}
-        names = {r.id: r.display_name or r.username for r in (await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(people)))).all()}
+        names = await display_names(session, {i for t in tasks for i in (t.assignee_id, t.done_by)})
         customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_({t.customer_id for t in tasks if t.customer_id})))).all())
         calls = dict((await session.execute(select(Call.id, Call.linkedid).where(Call.id.in_({t.call_id for t in tasks if t.call_id})))).all())
         drops = dict((await session.execute(select(TaskCall.task_id, func.count()).where(TaskCall.task_id.in_([t.id for t in tasks])).group_by(TaskCall.task_id))).all())
@@ -99,6 +99,12 @@ class Reader:
         task = await session.scalar(select(Task).where(Task.id == path_id(request), self.scope.tasks()))
         if task is None:
             raise json_error(404, "no such task")
+        return task
+
+    async def load_open(self, request: web.Request, session: AsyncSession) -> Task:
+        task = await self.load(request, session)
+        if task.done_at is not None:
+            raise json_error(409, "the task is already done")
         return task
 
     def mine(self):  # type: ignore[no-untyped-def]
@@ -187,9 +193,7 @@ async def read(request: web.Request, user: User) -> web.Response:
 async def finish(request: web.Request, user: User, body: TaskOutcome) -> web.Response:
     reader = Reader(request, user)
     async with request.app[SESSIONS]() as session, session.begin():
-        task = await reader.load(request, session)
-        if task.done_at is not None:
-            raise json_error(409, "the task is already done")
+        task = await reader.load_open(request, session)
         try:
             again = await store.finish(session, reader.settings, task, body.outcome, body.note, actor=user, again_at=body.again_at)
         except TaskError as error:
@@ -203,9 +207,7 @@ async def finish(request: web.Request, user: User, body: TaskOutcome) -> web.Res
 async def assign(request: web.Request, user: User, body: TaskAssignment) -> web.Response:
     reader = Reader(request, user)
     async with request.app[SESSIONS]() as session, session.begin():
-        task = await reader.load(request, session)
-        if task.done_at is not None:
-            raise json_error(409, "the task is already done")
+        task = await reader.load_open(request, session)
         someone = await session.get(User, body.user_id)
         if someone is None:
             raise json_error(400, f"user_id: no user {body.user_id}")

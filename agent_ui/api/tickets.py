@@ -20,6 +20,7 @@ from crm.access import Scope
 from crm.db import utcnow
 from crm.models import Call, Customer, Role, Ticket, TicketCall, TicketEvent, User
 from crm.tickets import store
+from crm.users import display_names
 from crm.tickets.lifecycle import TicketError
 from crm.tickets.views import event_json, ticket_detail, ticket_summary
 
@@ -100,14 +101,6 @@ def _error(error: TicketError) -> web.HTTPException:
     return json_error(400, str(error))
 
 
-async def _names(session: AsyncSession, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(wanted)))
-    return {row.id: row.display_name or row.username for row in rows}
-
-
 async def _teams(session: AsyncSession, ticket: Ticket) -> tuple[int | None, int | None]:
     teams = dict((await session.execute(select(User.id, User.team_id).where(User.id.in_([ticket.owner_id or 0, ticket.opened_by or 0])))).all())
     return teams.get(ticket.owner_id), teams.get(ticket.opened_by)
@@ -134,7 +127,7 @@ class Reader:
         return self.scope.handles_ticket(ticket, escalated=escalated, owner_team=owner_team, opener_team=opener_team)
 
     async def summaries(self, session: AsyncSession, tickets: list[Ticket]) -> list[dict[str, Any]]:
-        names = await _names(session, {t.owner_id for t in tickets})
+        names = await display_names(session, {t.owner_id for t in tickets})
         customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_({t.customer_id for t in tickets if t.customer_id})))).all())
         out = []
         for ticket in tickets:
@@ -151,7 +144,7 @@ class Reader:
         kind = self.kind(ticket)
         [summary] = await self.summaries(session, [ticket])
         events = list(await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
-        names = await _names(session, {e.actor_id for e in events})
+        names = await display_names(session, {e.actor_id for e in events})
         calls = (await session.execute(
             select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.agent_extension, Call.recordings)
             .join(TicketCall, TicketCall.call_id == Call.id).where(TicketCall.ticket_id == ticket.id, self.scope.calls())

@@ -69,7 +69,6 @@ class Router:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
-        self._sessions = sessions
         self._agent_available = agent_available
         self._interfaces = interfaces or InterfacePattern(settings.asterisk[0].agent_interface)
         self._clock = clock
