@@ -29,3 +29,12 @@ class PrivacySettings(_Section):
     search_page: int = Field(
         default=20, ge=1, le=100, description="Most customers one search answers a role outside full_phones."
     )
+    export_customers: list[RoleName] = Field(
+        default=["supervisor", "admin"],
+        description="Roles that may export customers as CSV (handbook §6: no copying without approval); "
+        "every export is in the audit log. QA inspectors never do.",
+    )
+    import_customers: list[RoleName] = Field(
+        default=["supervisor", "admin"],
+        description="Roles that may import customers from CSV; every import is in the audit log. QA inspectors never do.",
+    )

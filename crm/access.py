@@ -19,7 +19,13 @@ admins all; QA inspectors none. Whoever sees a task may work it; only leaders (i
 supervisors give a task to someone else.
 
 Customer grade and risk: agents propose changes; a leader decides their team's proposals (and sets a
-grade directly), supervisors and admins any.
+grade directly), supervisors and admins any. A registration is reviewed (审核) by a leader or supervisor.
+
+Notes on customers: a shared note is seen by everyone who sees the customer; a private one by its
+author alone, whatever the reader's role.
+
+Customer import and export (handbook §6: no copying without approval): the roles the settings name
+(privacy.import_customers, privacy.export_customers; supervisors and admins by default).
 
 Every answer fails closed: a role this module does not name sees nothing.
 """
@@ -31,7 +37,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Call, CustomerChange, Evaluation, Queue, QueueMembership, Role, Task, Ticket, User
+from crm.models import Call, CustomerChange, CustomerNote, Evaluation, Queue, QueueMembership, Role, Task, Ticket, User
 
 WHOLE_CENTER = frozenset({Role.SUPERVISOR, Role.ADMIN})
 HEARS_EVERY_CALL = WHOLE_CENTER | {Role.QA_INSPECTOR}
@@ -181,6 +187,10 @@ class Scope:
         """Change a customer's grade or risk flag directly, and decide proposals."""
         return self.role in (Role.TEAM_LEADER, *WHOLE_CENTER)
 
+    def reviews_customers(self) -> bool:
+        """Sign a customer's registration as reviewed (审核人)."""
+        return self.role in (Role.TEAM_LEADER, *WHOLE_CENTER)
+
     def customer_changes(self) -> ColumnElement[bool]:
         """A WHERE clause on ``customer_changes``: the proposals this user decides (and sees listed)."""
         if self.whole_center:
@@ -201,6 +211,18 @@ class Scope:
         if self.extension is not None and agent_extension == self.extension and self.role in (Role.AGENT, Role.TEAM_LEADER):
             return True
         return self.role == Role.TEAM_LEADER and self.sees_team(agent_team)
+
+
+def customer_notes(reader_id: int | None) -> ColumnElement[bool]:
+    """A WHERE clause on ``customer_notes``: the shared notes, and the reader's own private ones."""
+    shared = CustomerNote.private.is_(False)
+    return shared if reader_id is None else or_(shared, CustomerNote.author_id == reader_id)
+
+
+def moves_customer_data(role: Role, allowed: list[str]) -> bool:
+    """Import or export customers in bulk: a role the settings name (privacy.import_customers or
+    privacy.export_customers), never QA."""
+    return role != Role.QA_INSPECTOR and role.value in allowed
 
 
 async def team_of_extension(session: AsyncSession, extension: str | None) -> int | None:

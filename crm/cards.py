@@ -10,12 +10,19 @@ from sqlalchemy.orm import joinedload
 
 from crm.customers import find_by_phone
 from crm.db import utcnow
-from crm.models import Call, CallRecord, Customer, Ticket, User
+from crm.customer_notes import note_fields, visible_notes
+from crm.models import Call, CallRecord, Customer, CustomerContact, Ticket, User
 from crm.privacy import Disclosure
 from crm.tickets.lifecycle import deadline_state
 
 RECENT_CALLS = 5
 OPEN_TICKETS = 5
+NOTES = 5
+# The registration fields (客户信息登记表) shown as they are stored.
+REGISTRATION = (
+    "customer_type", "industry", "ownership", "address", "postcode", "email", "website", "fax", "tax_id", "annual_sales",
+    "registered_capital", "credit_grade", "credit_limit", "credit_term_days", "payment_terms", "tags",
+)  # fmt: skip
 
 
 def customer_fields(customer: Customer, disclosure: Disclosure) -> dict[str, Any]:
@@ -32,7 +39,30 @@ def customer_fields(customer: Customer, disclosure: Disclosure) -> dict[str, Any
         "notes": customer.notes,
         "preferred_queue": customer.preferred_queue,
         "phones": [{"id": p.id, "number": disclosure.phone(p.number), "masked": not disclosure.full} for p in customer.phones],
+        **{field: getattr(customer, field) for field in REGISTRATION},
+        "owner_id": customer.owner_id,
+        "registered_by": customer.registered_by,
+        "registered_at": customer.created_at.isoformat() if customer.created_at else None,
+        "reviewed_by": customer.reviewed_by,
+        "reviewed_at": customer.reviewed_at.isoformat() if customer.reviewed_at else None,
+        "risk": None if not customer.at_risk else {
+            "type": customer.risk_type, "level": customer.risk_level, "action": customer.risk_action,
+            "since": customer.risk_since.isoformat() if customer.risk_since else None,
+        },
     }
+
+
+def contact_fields(contacts: list[CustomerContact], disclosure: Disclosure) -> list[dict[str, Any]]:
+    """A customer's contact people, their numbers as ``disclosure`` shows them."""
+    return [
+        {"id": c.id, "name": c.name, "title": c.title, "phone": disclosure.phone(c.phone) if c.phone else "", "email": c.email,
+         "birthday": c.birthday.isoformat() if c.birthday else None, "hobbies": c.hobbies, "decision_role": c.decision_role}
+        for c in contacts
+    ]  # fmt: skip
+
+
+async def contacts_of(session: AsyncSession, customer_id: int) -> list[CustomerContact]:
+    return list(await session.scalars(select(CustomerContact).where(CustomerContact.customer_id == customer_id).order_by(CustomerContact.id)))
 
 
 def unknown_caller(number: str | None) -> list[dict[str, Any]]:
@@ -74,9 +104,12 @@ async def customer_card(
         .limit(OPEN_TICKETS)
     )
     now = utcnow()
+    notes = await visible_notes(session, customer.id, disclosure.user_id, limit=NOTES)
     return {
         "new": False,
         **customer_fields(customer, disclosure),
+        "contacts": contact_fields(await contacts_of(session, customer.id), disclosure),
+        "note_entries": await note_fields(session, notes),
         "open_tickets": [
             {
                 "id": t.id,

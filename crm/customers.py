@@ -6,7 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from crm.models import Call, CallRecord, Customer, CustomerPhone, Task, Ticket
+from crm.models import Call, CallRecord, Customer, CustomerChange, CustomerContact, CustomerNote, CustomerPhone, Task, Ticket
 from crm.phones import InvalidPhoneNumber, normalize_phone
 
 
@@ -39,14 +39,20 @@ async def holders_of(session: AsyncSession, keys: set[str], *, besides: int | No
 
 
 BEST_GRADE_FIRST = ("A", "B", "C", "D")
+FILLED_ON_MERGE = (
+    "industry", "ownership", "address", "postcode", "email", "website", "fax", "tax_id", "annual_sales", "registered_capital",
+    "credit_grade", "credit_limit", "credit_term_days", "payment_terms", "owner_id", "risk_type", "risk_level", "risk_action", "risk_since",
+)  # fmt: skip
 
 
 async def merge(session: AsyncSession, keep: Customer, gone: Customer) -> dict[str, int]:
-    """Fold ``gone`` into ``keep``: every call, record form, ticket and task moves over, the numbers
-    ``keep`` lacks with them; flags and the better grade are kept, empty fields filled, notes joined;
-    then ``gone`` is deleted. How many of each moved."""
+    """Fold ``gone`` into ``keep``: every call, record form, ticket, task, contact, note and grade
+    change moves over, the numbers ``keep`` lacks with them; flags, tags and the better grade are
+    kept, empty fields filled, notes joined; then ``gone`` is deleted. How many of each moved."""
     moved: dict[str, int] = {}
-    for name, table in (("calls", Call), ("records", CallRecord), ("tickets", Ticket), ("tasks", Task)):
+    moving = (("calls", Call), ("records", CallRecord), ("tickets", Ticket), ("tasks", Task), ("contacts", CustomerContact),
+              ("notes", CustomerNote), ("grade_changes", CustomerChange))  # fmt: skip
+    for name, table in moving:
         result = await session.execute(update(table).where(table.customer_id == gone.id).values(customer_id=keep.id))
         moved[name] = result.rowcount or 0
     kept_numbers = {p.normalized for p in keep.phones}
@@ -58,9 +64,10 @@ async def merge(session: AsyncSession, keep: Customer, gone: Customer) -> dict[s
     keep.key_account = keep.key_account or gone.key_account
     keep.at_risk = keep.at_risk or gone.at_risk
     keep.grade = min(keep.grade, gone.grade, key=lambda g: BEST_GRADE_FIRST.index(g.value))
-    for field in ("company", "region", "preferred_queue"):
+    for field in ("company", "region", "preferred_queue", *FILLED_ON_MERGE):
         if not getattr(keep, field) and getattr(gone, field):
             setattr(keep, field, getattr(gone, field))
+    keep.tags = list(dict.fromkeys([*keep.tags, *gone.tags]))
     if gone.notes.strip() and gone.notes.strip() not in keep.notes:
         keep.notes = "\n\n".join(part for part in (keep.notes.strip(), gone.notes.strip()) if part)
     await session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == gone.id))

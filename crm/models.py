@@ -7,10 +7,10 @@ check that the migrations and these models agree.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crm.db import UtcDateTime, utcnow
@@ -115,12 +115,72 @@ class Customer(Base):
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)  # 危险客户
     notes: Mapped[str] = mapped_column(Text, default="")
     preferred_queue: Mapped[str | None] = mapped_column(String(64))  # overrides the DID's queue when routing
+    # 客户信息登记表 (handbook §5.5): basic, credit and business data
+    customer_type: Mapped[str] = mapped_column(String(16), default="existing", server_default="existing")  # CUSTOMER_TYPES
+    industry: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    ownership: Mapped[str] = mapped_column(String(50), default="", server_default="")  # 所有制性质
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    website: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    fax: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    tax_id: Mapped[str] = mapped_column(String(40), default="", server_default="")  # 税号
+    annual_sales: Mapped[int | None] = mapped_column(BigInteger)  # 年销售额, whole yuan
+    registered_capital: Mapped[int | None] = mapped_column(BigInteger)  # 注册资本, whole yuan
+    credit_grade: Mapped[str] = mapped_column(String(16), default="", server_default="")  # 信用等级
+    credit_limit: Mapped[int | None] = mapped_column(BigInteger)  # 信用额度, whole yuan
+    credit_term_days: Mapped[int | None] = mapped_column(Integer)  # 信用期限
+    payment_terms: Mapped[str] = mapped_column(String(100), default="", server_default="")  # 付款条件
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)  # 负责业务员
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # 登记人
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # 审核人
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # 危险客户 (handbook §5.8), set when an at_risk change is approved and emptied when it is cleared
+    risk_type: Mapped[str | None] = mapped_column(String(32))
+    risk_level: Mapped[str | None] = mapped_column(String(16))
+    risk_action: Mapped[str | None] = mapped_column(String(32))
+    risk_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     phones: Mapped[list[CustomerPhone]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.id"
     )
+    contacts: Mapped[list[CustomerContact]] = relationship(cascade="all, delete-orphan", order_by="CustomerContact.id")
+
+
+CUSTOMER_TYPES = ("existing", "target", "prospect", "partner")  # 老客户 / 目标客户 / 潜在客户 / 合作伙伴
+
+
+class CustomerContact(Base):
+    """One of a customer's contact people (联系人, handbook §5.5): who they are to the decision."""
+
+    __tablename__ = "customer_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(100), default="")  # 部门职务
+    phone: Mapped[str] = mapped_column(String(40), default="")  # shown masked like the customer's numbers
+    email: Mapped[str] = mapped_column(String(254), default="")
+    birthday: Mapped[date | None] = mapped_column(Date)
+    hobbies: Mapped[str] = mapped_column(String(200), default="")  # 嗜好
+    decision_role: Mapped[str] = mapped_column(String(100), default="")  # 与决策层关系
+
+
+class CustomerNote(Base):
+    """A note on a customer by one user; a private one is seen by its author alone."""
+
+    __tablename__ = "customer_notes"
+    __table_args__ = (Index("ix_customer_notes_customer", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class CustomerPhone(Base):
@@ -432,7 +492,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))  # customer.read | customer.search | phone.revealed | …
     resource: Mapped[str] = mapped_column(String(32))  # customer | customers
     resource_id: Mapped[int | None] = mapped_column(Integer)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     remote: Mapped[str] = mapped_column(String(64), default="")  # the client's address
 
 
@@ -498,3 +558,5 @@ class CustomerChange(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")
+    # An at_risk change to "true": the risk's type, level, action and amount owed (危险客户统计表)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")

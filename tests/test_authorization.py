@@ -97,6 +97,10 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/customer-changes", LEADERS),
     Row("POST", "/api/customer-changes/{change}/decision", MANAGES_1001, {"approve": False}),  # agent1001's proposal
     Row("POST", "/api/customers/{customer}/merge", LEADERS, lambda u: {"from_id": SUBJECT.customer}),  # into itself: 400 past the gate
+    Row("POST", "/api/customers/{customer}/review", LEADERS),
+    Row("GET", "/api/customers/{customer}/notes", EVERYONE),
+    Row("POST", "/api/customers/{customer}/notes", STAFF, {"text": "授权测试"}),
+    Row("GET", "/api/customers/{customer}/timeline", EVERYONE),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
     Row("GET", "/api/calls/{call}", SEES_THE_CALL),
     Row("PATCH", "/api/calls/{call}", CHANGES_THE_CALL, {"notes": "checked"}),

@@ -37,8 +37,10 @@ async def test_merging_a_duplicate_keeps_every_call_ticket_task_and_number(api: 
     keep = keep["customers"][0]
     status, dup = await api.call("POST", "/api/customers", agent, json={"name": "张先生", "company": "", "grade": "A", "key_account": False,
                                                                         "notes": "来电自称张总", "phones": ["13800138000", "15000002222"],
-                                                                        "allow_duplicate": True})  # fmt: skip
+                                                                        "contacts": [{"name": "李秘书", "title": "总经理秘书"}],
+                                                                        "tags": ["回头客"], "allow_duplicate": True})  # fmt: skip
     assert status == 201
+    assert (await api.call("POST", f"/api/customers/{dup['id']}/notes", agent, json={"text": "只在上午方便接电话"}))[0] == 201
     status, saved = await api.call("PUT", "/api/calls/api-0/record", agent, json={"disposition_code": "complaint", "customer_id": dup["id"],
                                                                                   "summary": "屏幕坏了"})  # fmt: skip
     assert status == 200 and saved["tickets"]
@@ -50,13 +52,15 @@ async def test_merging_a_duplicate_keeps_every_call_ticket_task_and_number(api: 
     assert (await api.call("POST", f"/api/customers/{keep['id']}/merge", leader, json={"from_id": 2**31 - 1}))[0] == 404
     status, merged = await api.call("POST", f"/api/customers/{keep['id']}/merge", leader, json={"from_id": dup["id"]})
     assert status == 200, merged
-    assert merged["moved"] == {"calls": 1, "records": 1, "tickets": 1, "tasks": 1, "phones": 1}
+    assert merged["moved"] == {"calls": 1, "records": 1, "tickets": 1, "tasks": 1, "contacts": 1, "notes": 1, "grade_changes": 0, "phones": 1}
+    assert [c["name"] for c in merged["contacts"]] == ["李秘书"] and merged["tags"] == ["回头客"]
     assert sorted(p["number"] for p in merged["phones"]) == ["138****8000", "150****2222"]
     assert merged["grade"] == "A" and merged["key_account"] is True  # the better grade; 张三 was a key account
 
     assert (await api.call("GET", f"/api/customers/{dup['id']}", supervisor))[0] == 404
     _, card = await api.call("GET", f"/api/customers/{keep['id']}", supervisor)
     assert "来电自称张总" in card["notes"] and [t["id"] for t in card["open_tickets"]] == [saved["tickets"][0]["id"]]
+    assert [n["text"] for n in card["note_entries"]] == ["只在上午方便接电话"]
     _, tasks = await api.call("GET", "/api/tasks", agent, params={"customer_id": str(keep["id"])})
     assert [t["id"] for t in tasks["tasks"]] == [task["id"]]
     engine = create_engine(migrated_url)

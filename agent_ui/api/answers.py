@@ -66,6 +66,77 @@ class Customer(Answer):
     notes: str
     preferred_queue: str | None
     phones: list[Phone]
+    customer_type: Literal["existing", "target", "prospect", "partner"]
+    industry: str
+    ownership: str
+    address: str
+    postcode: str
+    email: str
+    website: str
+    fax: str
+    tax_id: str
+    annual_sales: int | None = Field(description="年销售额, whole yuan")
+    registered_capital: int | None
+    credit_grade: str
+    credit_limit: int | None
+    credit_term_days: int | None
+    payment_terms: str
+    tags: list[str]
+    owner_id: int | None = Field(description="负责业务员")
+    registered_by: int | None = Field(description="登记人")
+    registered_at: str | None
+    reviewed_by: int | None = Field(description="审核人")
+    reviewed_at: str | None
+    risk: Risk | None = Field(description="危险客户: set while at_risk")
+    contacts: list[Contact] = Field(default=[], description="in a create, an edit and a card; not in a search's list")
+
+
+class Risk(Answer):
+    type: str | None
+    level: str | None
+    action: str | None
+    since: str | None
+
+
+class Contact(Answer):
+    id: int
+    name: str
+    title: str
+    phone: str = Field(description="masked like the customer's numbers")
+    email: str
+    birthday: str | None
+    hobbies: str
+    decision_role: str
+
+
+class Reviewed(Answer):
+    id: int
+    reviewed_by: int
+    reviewed_at: str
+
+
+class CustomerNote(Answer):
+    id: int
+    text: str
+    private: bool
+    author_id: int | None
+    author: str | None
+    at: str
+
+
+class CustomerNotes(Answer):
+    notes: list[CustomerNote]
+
+
+class TimelineItem(Answer):
+    kind: Literal["call", "ticket_opened", "ticket_closed", "task", "grade_change", "note"]
+    at: str
+    id: int
+    text: str = Field(description="the call's summary or notes, the ticket's title (none if confidential), the task's title, the change's reason, the note")
+
+
+class Timeline(Answer):
+    items: list[TimelineItem]
 
 
 class AuditEntry(Answer):
@@ -144,6 +215,7 @@ class CustomerCard(Answer):
     phones: list[Phone]
     recent_calls: list[PastCall] = []
     open_tickets: list[OpenTicket] = []
+    note_entries: list[CustomerNote] = Field(default=[], description="the newest notes the reader may see")
 
 
 class Call(Answer):

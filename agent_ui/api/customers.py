@@ -6,69 +6,67 @@ calls, searches, reveals and changes go to the audit log (crm.audit)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from agent_ui.api import answers
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, actor, disclosure, endpoint, path_id
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, AwareIsoDateTime, RowId, actor, disclosure, endpoint, path_id
 from agent_ui.api.tickets import Reader as TicketReader
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, grading
+from crm import customer_form as crm_form
 from crm.access import Scope
-from crm.cards import customer_card, customer_fields
+from crm.cards import contact_fields, contacts_of, customer_card, customer_fields
+from crm.customer_form import Contact, Registration
+from crm.customer_notes import MAX_TEXT as MAX_NOTE
+from crm.customer_notes import add_note, note_fields, visible_notes
 from crm.customers import find_by_phone, holders_of
 from crm.customers import merge as merge_customers
-from crm.models import Customer, CustomerGrade, CustomerPhone, Role, Ticket, User
+from crm.models import Customer, CustomerContact, CustomerPhone, Role, Ticket, User
 from crm.phones import InvalidPhoneNumber, normalize_phone
+from crm.db import utcnow
 from crm.privacy import Disclosure
+from crm.timeline import timeline
 
 
-class CustomerFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    company: str = Field(default="", max_length=200)
-    grade: CustomerGrade = CustomerGrade.C
-    region: str = Field(default="", max_length=100)
-    key_account: bool = False
-    at_risk: bool = False
-    notes: str = Field(default="", max_length=5000)
-    preferred_queue: str | None = Field(default=None, max_length=64)
+class ContactForm(Contact):
+    id: RowId | None = Field(default=None, description="an existing contact's id (kept, its masked number unchanged); none: a new contact")
 
 
-class NewCustomer(CustomerFields):
-    name: str = Field(min_length=1, max_length=200)
-    phones: list[str] = Field(min_length=1, max_length=10)
+class NewCustomer(crm_form.NewCustomer):
+    contacts: list[ContactForm] = Field(default=[], max_length=crm_form.MAX_CONTACTS)
+    owner_id: RowId | None = Field(default=None, description="负责业务员: the user who owns the account")
     allow_duplicate: bool = Field(default=False, description="create it even though another customer has one of these numbers")
 
-    @field_validator("phones")
-    @classmethod
-    def _numbers(cls, phones: list[str]) -> list[str]:
-        cleaned = [p.strip() for p in phones if p and p.strip()]
-        if not cleaned:
-            raise ValueError("at least one phone number")
-        return cleaned
+
+def _optional(model: type[BaseModel], name: str, **more: Any) -> type[BaseModel]:
+    """``model``'s fields, each optional and null when not given: an edit's body."""
+    fields = {key: (field.annotation | None, FieldInfo.merge_field_infos(field, default=None)) for key, field in model.model_fields.items()}
+    return create_model(name, __config__=model.model_config, **fields, **more)
 
 
-class CustomerChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    company: str | None = Field(default=None, max_length=200)
-    grade: CustomerGrade | None = None
-    region: str | None = Field(default=None, max_length=100)
-    key_account: bool | None = None
-    at_risk: bool | None = None
-    notes: str | None = Field(default=None, max_length=5000)
-    preferred_queue: str | None = Field(default=None, max_length=64)
-    phones: list[str] | None = Field(default=None, min_length=1, max_length=10)
-    reason: str = Field(default="", max_length=2000, description="why the grade or risk flag changes (kept in its history)")
+CustomerChanges = _optional(
+    crm_form.NewCustomer,
+    "CustomerChanges",
+    contacts=(list[ContactForm] | None, Field(default=None, max_length=crm_form.MAX_CONTACTS, description="the whole list: contacts left out are removed")),
+    owner_id=(RowId | None, Field(default=None, description="负责业务员")),
+    reason=(str, Field(default="", max_length=2000, description="why the grade or risk flag changes (kept in its history)")),
+)
 
 
 summary = customer_fields  # the API shows a customer as the screen pop does
+
+
+def whole(customer: Customer, contacts: list[CustomerContact], shown: Disclosure) -> dict[str, Any]:
+    """A customer with their contact people: what a create, an edit and a read answer."""
+    return {**summary(customer, shown), "contacts": contact_fields(contacts, shown)}
 
 
 CUSTOMER_PATH = {"id": "the customer's id"}
@@ -215,53 +213,105 @@ async def create(request: web.Request, user: User, body: NewCustomer) -> web.Res
     region = request.app[SETTINGS].crm.default_region
     shown = disclosure(request, user)
     async with request.app[SESSIONS]() as session, session.begin():
+        await _check_owner(session, new.owner_id)
         phones = _phone_rows(new.phones, region)
         if not new.allow_duplicate and (found := await holders_of(session, {p.normalized for p in phones})):
             raise _duplicates(found, shown)
-        customer = Customer(**new.model_dump(exclude={"phones", "allow_duplicate"}), phones=phones)
+        fields = new.model_dump(exclude={"phones", "allow_duplicate", "contacts"})
+        contacts = [CustomerContact(**c.model_dump(exclude={"id"})) for c in new.contacts]
+        customer = Customer(**fields, phones=phones, contacts=contacts, registered_by=user.id)
         session.add(customer)
         await session.flush()
         audit.record(session, actor(request, user), "customer.created", "customer", customer.id)
-        result = summary(customer, shown)
+        result = whole(customer, contacts, shown)
     return web.json_response(result, status=201)
+
+
+async def _check_owner(session, owner_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    """An account's owner (负责业务员) is an active user who works customers (not QA)."""
+    if owner_id is None:
+        return
+    owner = await session.get(User, owner_id)
+    if owner is None or not owner.active or owner.role == Role.QA_INSPECTOR:
+        raise json_error(400, f"owner_id: no active staff user {owner_id}")
+
+
+def _contact_rows(forms: list[ContactForm], kept: list[CustomerContact], shown: Disclosure) -> list[CustomerContact]:
+    """The contacts an edit gives: one with the id of a kept contact updates it (a number sent back
+    as it was shown, masked, stays the stored one); one without an id is new; the rest go."""
+    by_id = {c.id: c for c in kept}
+    rows = []
+    for form in forms:
+        values = form.model_dump(exclude={"id"})
+        row = by_id.pop(form.id, None) if form.id is not None else None
+        if form.id is not None and row is None:
+            raise json_error(400, f"contacts: no contact {form.id} of this customer")
+        if row is not None and row.phone and shown.matches_shown(values["phone"], row.phone):
+            values["phone"] = row.phone
+        if row is None:
+            row = CustomerContact()
+        for field, value in values.items():
+            setattr(row, field, value)
+        rows.append(row)
+    return rows
 
 
 @endpoint(*STAFF, summary="Change a customer", body=CustomerChanges, answer=answers.Customer, path=CUSTOMER_PATH,
           notes="A new grade or risk flag is set by team leaders, supervisors and admins (kept in the customer's changes with "
           "the reason); agents propose one instead (403 here).")  # fmt: skip
-async def update(request: web.Request, user: User, body: CustomerChanges) -> web.Response:
-    changes = body
-    _check_queue(request, changes.preferred_queue)
+async def update(request: web.Request, user: User, body: CustomerChanges) -> web.Response:  # type: ignore[valid-type]
+    changes = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    _check_queue(request, changes.get("preferred_queue"))
     region = request.app[SETTINGS].crm.default_region
+    shown = disclosure(request, user)
     async with request.app[SESSIONS]() as session, session.begin():
-        customer = await session.get(Customer, path_id(request), options=[selectinload(Customer.phones)])
+        customer = await session.get(Customer, path_id(request), options=[selectinload(Customer.phones), selectinload(Customer.contacts)])
         if customer is None:
             raise json_error(404, "no such customer")
+        if "owner_id" in changes:
+            await _check_owner(session, changes["owner_id"])
+        fields = {k: v for k, v in changes.items() if k in Registration.model_fields or k in ("name", "owner_id")}
+        _check_whole(customer, fields)
         changed = []
-        for field, value in changes.model_dump(exclude_unset=True, exclude={"phones", "reason"}).items():
-            if value is None and field != "preferred_queue":
-                raise json_error(400, f"{field}: may not be null")
+        for field, value in fields.items():
             if getattr(customer, field) == value:
                 continue
             changed.append(field)
             if field in grading.FIELDS:  # handbook §1.4: agents propose these, leaders and supervisors set them
                 if not Scope.of(user).sets_grades():
                     raise json_error(403, f"{field}: agents propose a grade or risk change (POST /api/customers/{customer.id}/changes)")
-                grading.set_directly(session, customer, field, value, changes.reason, actor=user)
+                grading.set_directly(session, customer, field, value, changes.get("reason", ""), actor=user)
             else:
                 setattr(customer, field, value)
-        shown = disclosure(request, user)
-        if changes.phones is not None:
+        if changes.get("phones") is not None:
             before = {p.normalized for p in customer.phones}
             kept = {p.normalized: p for p in customer.phones}
-            rows = _phone_rows(changes.phones, region, customer.phones, shown)
+            rows = _phone_rows(changes["phones"], region, customer.phones, shown)
             customer.phones = [kept.get(row.normalized, row) for row in rows]
             if {p.normalized for p in customer.phones} != before:
                 changed.append("phones")
+        if body.contacts is not None:  # type: ignore[attr-defined]
+            customer.contacts = _contact_rows(body.contacts, customer.contacts, shown)  # type: ignore[attr-defined]
+            changed.append("contacts")
         await session.flush()
         audit.record(session, actor(request, user), "customer.changed", "customer", customer.id, fields=changed)
-        result = summary(customer, shown)
+        result = whole(customer, customer.contacts, shown)
     return web.json_response(result)
+
+
+def _check_whole(customer: Customer, fields: dict[str, Any]) -> None:
+    """The customer as the edit leaves it must be a valid registration (no null where a value is due)."""
+    for field in ("name", "phones"):
+        if field in fields and fields[field] is None:
+            raise json_error(400, f"{field}: may not be null")
+    merged = {field: getattr(customer, field) for field in Registration.model_fields} | {k: v for k, v in fields.items() if k in Registration.model_fields}
+    try:
+        Registration.model_validate(merged)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        message = "may not be null" if problem["input"] is None else problem["msg"]
+        raise json_error(400, f"{where}: {message}") from None
 
 
 class Merge(BaseModel):
@@ -287,8 +337,79 @@ async def merge(request: web.Request, user: User, body: Merge) -> web.Response:
         name = gone.name
         moved = await merge_customers(session, keep, gone)
         audit.record(session, actor(request, user), "customer.merged", "customer", keep.id, from_id=body.from_id, from_name=name, moved=moved)
-        result = {**summary(keep, disclosure(request, user)), "moved": moved}
+        result = {**whole(keep, await contacts_of(session, keep.id), disclosure(request, user)), "moved": moved}
     return web.json_response(result)
+
+
+async def _customer(session, request: web.Request) -> Customer:  # type: ignore[no-untyped-def]
+    customer = await session.get(Customer, path_id(request))
+    if customer is None:
+        raise json_error(404, "no such customer")
+    return customer
+
+
+@endpoint(*STAFF, summary="Sign a customer's registration as reviewed (审核人)", answer=answers.Reviewed, path=CUSTOMER_PATH,
+          errors={403: "agents register customers; leaders, supervisors and admins review them"})  # fmt: skip
+async def review(request: web.Request, user: User) -> web.Response:
+    if not Scope.of(user).reviews_customers():
+        raise json_error(403, "a team leader, supervisor or admin reviews a registration")
+    async with request.app[SESSIONS]() as session, session.begin():
+        customer = await _customer(session, request)
+        customer.reviewed_by, customer.reviewed_at = user.id, utcnow()
+        audit.record(session, actor(request, user), "customer.reviewed", "customer", customer.id)
+        result = {"id": customer.id, "reviewed_by": user.id, "reviewed_at": customer.reviewed_at.isoformat()}
+    return web.json_response(result)
+
+
+class NewNote(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=MAX_NOTE)
+    private: bool = Field(default=False, description="seen by its author alone: no other user's card or timeline shows it")
+
+
+class NotesQuery(BaseModel):
+    before_id: RowId | None = Field(default=None, description="paging: the notes older than this one")
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+@endpoint(*STAFF, summary="Add a note to a customer", body=NewNote, answer=answers.CustomerNote, status=201, path=CUSTOMER_PATH)
+async def add_customer_note(request: web.Request, user: User, body: NewNote) -> web.Response:
+    async with request.app[SESSIONS]() as session, session.begin():
+        customer = await _customer(session, request)
+        note = add_note(session, customer.id, user.id, body.text, body.private)
+        await session.flush()
+        audit.record(session, actor(request, user), "customer.noted", "customer", customer.id, note_id=note.id, private=note.private)
+        (result,) = await note_fields(session, [note])
+    return web.json_response(result, status=201)
+
+
+@endpoint(*EVERYONE, summary="A customer's notes, newest first", query=NotesQuery, answer=answers.CustomerNotes, path=CUSTOMER_PATH,
+          notes="Shared notes and the reader's own private ones; nobody sees another user's private note.")  # fmt: skip
+async def list_notes(request: web.Request, user: User, query: NotesQuery) -> web.Response:
+    async with request.app[SESSIONS]() as session, session.begin():
+        customer = await _customer(session, request)
+        notes = await visible_notes(session, customer.id, user.id, limit=query.limit, before_id=query.before_id)
+        result = {"notes": await note_fields(session, notes)}
+    return web.json_response(result)
+
+
+class TimelineQuery(BaseModel):
+    before: AwareIsoDateTime | None = Field(default=None, description="paging: what happened before this time (the last item's at)")
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+@endpoint(*EVERYONE, summary="A customer's interactions, newest first: calls, tickets, tasks, grade changes, notes",
+          query=TimelineQuery, answer=answers.Timeline, path=CUSTOMER_PATH,
+          notes="Numbers masked as on the card; a confidential complaint's title left out; private notes only the reader's own. "
+                "A read outside the reader's own calls is in the audit log, as for the card.")  # fmt: skip
+async def customer_timeline(request: web.Request, user: User, query: TimelineQuery) -> web.Response:
+    async with request.app[SESSIONS]() as session, session.begin():
+        customer = await _customer(session, request)
+        if not await audit.on_their_calls(session, Scope.of(user), customer.id):
+            audit.record(session, actor(request, user), "customer.read", "customer", customer.id, what="timeline")
+        items = await timeline(session, customer.id, disclosure(request, user), before=query.before or utcnow(), limit=query.limit)
+    return web.json_response({"items": items})
 
 
 def routes(app: web.Application) -> None:
@@ -298,3 +419,7 @@ def routes(app: web.Application) -> None:
     app.router.add_patch("/api/customers/{id}", update)
     app.router.add_post("/api/customers/{id}/reveal", reveal)
     app.router.add_post("/api/customers/{id}/merge", merge)
+    app.router.add_post("/api/customers/{id}/review", review)
+    app.router.add_get("/api/customers/{id}/notes", list_notes)
+    app.router.add_post("/api/customers/{id}/notes", add_customer_note)
+    app.router.add_get("/api/customers/{id}/timeline", customer_timeline)
