@@ -315,6 +315,9 @@ class CrmSettings(_Section):
         pattern=r"^[A-Z]{2}$",
         description="ISO country used to read phone numbers written without a country code.",
     )
+    import_max_mb: int = Field(
+        default=50, ge=1, le=1024, description="Largest CSV of customers the web page may import (the CLI has no limit)."
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -21,7 +21,7 @@ DETAIL_TEXT = 200  # a search's text is kept, bounded
 class Actor:
     """Who does it, from where."""
 
-    user_id: int
+    user_id: int | None  # None: an operator at the command line
     username: str
     role: str
     remote: str = ""

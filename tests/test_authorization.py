@@ -42,6 +42,7 @@ GRADERS = LEADERS | {"qa"}
 SEES_THE_CALL = frozenset({"agent1001", "leader", "supervisor", "qa", "admin"})  # read it, its record, recording, QA
 CHANGES_THE_CALL = SEES_THE_CALL - {"qa"}  # QA inspectors read, never write the call log
 MANAGES_1001 = frozenset({"leader", "supervisor", "admin"})
+WHOLE_CENTER = frozenset({"supervisor", "admin"})
 SEES_THE_TICKET = frozenset({"agent1001", "leader", "supervisor", "qa", "admin"})  # opened by 1001
 HANDLES_THE_TICKET = SEES_THE_TICKET - {"qa"}
 SEES_THE_TASK = frozenset({"agent1001", "leader", "supervisor", "admin"})  # agent1001's own follow-up
@@ -101,6 +102,8 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/customers/{customer}/notes", EVERYONE),
     Row("POST", "/api/customers/{customer}/notes", STAFF, {"text": "授权测试"}),
     Row("GET", "/api/customers/{customer}/timeline", EVERYONE),
+    Row("POST", "/api/customers/import?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # a header of no columns: 400 past the gate
+    Row("GET", "/api/customers/export?grade=A", WHOLE_CENTER),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
     Row("GET", "/api/calls/{call}", SEES_THE_CALL),
     Row("PATCH", "/api/calls/{call}", CHANGES_THE_CALL, {"notes": "checked"}),

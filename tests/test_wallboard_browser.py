@@ -5,6 +5,7 @@ agrees); the report draws its table and chart; the page speaks Chinese."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 import aiohttp
 import pytest
@@ -99,3 +100,34 @@ async def test_leader_pauses_an_agent_from_the_grid_and_reads_a_report(live: Liv
         )
         assert row[0] == "客户投诉" and int(row[2]) >= 1 and int(row[3]) >= 1  # opened, still open
         assert await page.evaluate("Chart.getChart('report-chart').data.labels.includes('服务态度')")
+
+
+async def test_a_supervisor_checks_then_imports_a_customer_file_and_a_leader_is_not_offered_it(live: LiveStack, wallboard: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    numbers = [f"147{random.randrange(10**8):08d}" for _ in range(2)]
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text(f"客户名称,电话,客户等级\n浏览器导入甲,{numbers[0]},A\n浏览器导入乙,{numbers[1]},Z\n", encoding="utf-8")
+    good.write_text(f"客户名称,电话,客户等级\n浏览器导入甲,{numbers[0]},A\n浏览器导入乙,{numbers[1]},B\n", encoding="gb18030")
+    async with chromium(locale="zh-CN") as page:
+        await log_in(page, wallboard, "supervisor")
+        await page.wait_for_selector("#customer-files:not([hidden])")
+        await page.set_input_files("#import-file", str(bad))
+        await page.click("#import-check")
+        await page.wait_for_selector("#import-rejected:not([hidden])")
+        assert await page.eval_on_selector_all("#import-rows td", "cells => cells.map(c => c.textContent)") == ["3", "grade", "Input should be 'A', 'B', 'C' or 'D'"]
+        assert "1 行有误" in await page.text_content("#import-result") and await page.is_disabled("#import-run")
+        await page.set_input_files("#import-file", str(good))
+        await page.click("#import-check")
+        await page.wait_for_function("!document.querySelector('#import-run').disabled", timeout=5_000)
+        await page.click("#import-run")
+        await page.wait_for_function("document.querySelector('#import-result').textContent.includes('已导入 2 位客户')", timeout=10_000)
+        href = await page.get_attribute("#export-link", "href")
+        await page.select_option("#export-grade", "A")
+        assert await page.get_attribute("#export-link", "href") == f"{href}?grade=A"
+        async with page.expect_download() as download:
+            await page.click("#export-link")
+        exported = (await (await download.value).path()).read_text(encoding="utf-8-sig")
+        assert f"浏览器导入甲,{numbers[0]},,A" in exported and "浏览器导入乙" not in exported  # grade A only, numbers whole
+    async with chromium() as page:
+        await log_in(page, wallboard, "leader")
+        await page.wait_for_selector("#queue-rows tr")
+        assert await page.is_hidden("#customer-files")

@@ -29,6 +29,10 @@ class User(Answer):
     auto_answer: bool = Field(description="the browser phone answers a call by itself, after a short beep")
 
 
+class Me(User):
+    may: dict[Literal["import_customers", "export_customers"], bool] = Field(description="what the page may offer this role (the server checks again)")
+
+
 class LoginAnswer(Answer):
     token: str = Field(description="send as Authorization: Bearer <token>; also set as the cc_session cookie")
     user: User
@@ -137,6 +141,21 @@ class TimelineItem(Answer):
 
 class Timeline(Answer):
     items: list[TimelineItem]
+
+
+class RejectedRow(Answer):
+    line: int = Field(description="the file's line (the header is line 1)")
+    column: str
+    reason: str
+
+
+class ImportReport(Answer):
+    dry_run: bool
+    rows: int = Field(description="customer rows in the file (blank lines aside)")
+    valid: int
+    rejected_rows: int
+    imported: int = Field(description="0 on a dry run, and whenever a row was rejected: nothing is half-imported")
+    rejected: list[RejectedRow] = Field(description="each problem with its line and column (the first 1,000)")
 
 
 class AuditEntry(Answer):

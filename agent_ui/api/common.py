@@ -54,11 +54,12 @@ def endpoint(
     notes: str = "",
     path: dict[str, str] | None = None,
     errors: dict[int, str] | None = None,
+    upload: str | None = None,
 ) -> Callable[[Endpoint], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """Authenticate the request and check the role, then parse the JSON ``body`` and the ``query``
     with their models (the handler gets them as ``body=`` and ``query=``). The arguments are the
     route's contract, from which the OpenAPI document is built."""
-    contract = Contract(summary, roles, body, query, answer, status, media, also, notes, path or {}, errors or {})
+    contract = Contract(summary, roles, body, query, answer, status, media, also, notes, path or {}, errors or {}, upload)
 
     def wrap(handler: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         @functools.wraps(handler)

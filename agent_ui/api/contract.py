@@ -39,6 +39,7 @@ class Contract:
     notes: str = ""  # who sees which rows, what the answer means
     path: dict[str, str] = field(default_factory=dict)  # path parameter: its meaning
     errors: dict[int, str] = field(default_factory=dict)  # beyond 400/401/403/404
+    upload: str | None = None  # the media type of a raw request body (a CSV file), read by the handler itself
 
 
 def contract_of(handler: Any) -> Contract | None:
@@ -112,7 +113,7 @@ def operation(contract: Contract, path: str, schemas: dict[str, Any]) -> dict[st
         success.setdefault("content", {})[media] = {"schema": {"type": "string"}}
     responses[str(contract.status)] = success
     errors: dict[int, str] = {}
-    if contract.body is not None or contract.query is not None:
+    if contract.body is not None or contract.query is not None or contract.upload is not None:
         errors[400] = STANDARD_ERRORS[400]
     if contract.roles is not None:
         errors |= {401: STANDARD_ERRORS[401], 403: STANDARD_ERRORS[403]}
@@ -130,6 +131,8 @@ def operation(contract: Contract, path: str, schemas: dict[str, Any]) -> dict[st
         result["parameters"] = parameters
     if contract.body is not None:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model=contract.body.__name__)}}}}
+    if contract.upload is not None:
+        result["requestBody"] = {"required": True, "content": {contract.upload: {"schema": {"type": "string"}}}}
     if contract.roles is None:
         result["security"] = []
     return result

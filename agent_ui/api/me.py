@@ -19,6 +19,7 @@ from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, disclosure, endpoint
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS, TELEPHONY
 from agent_ui.auth import json_error, user_summary
 from agent_ui.wallboard.board import agent_state_payload
+from crm.access import moves_customer_data
 from crm.models import Call, User
 from telephony.agents.control import AgentControlError
 from telephony.agents.state import AgentState
@@ -51,9 +52,12 @@ def state_json(bridge, extension: str) -> dict[str, Any]:  # type: ignore[no-unt
     return {**agent_state_payload(agent), "queues": agent.queues}
 
 
-@endpoint(*EVERYONE, summary="Who is logged in", answer=answers.User)
+@endpoint(*EVERYONE, summary="Who is logged in, and what their role may do beyond the pages (import, export customers)", answer=answers.Me)
 async def who_am_i(request: web.Request, user: User) -> web.Response:
-    return web.json_response(user_summary(user))
+    privacy = request.app[SETTINGS].privacy
+    may = {"import_customers": moves_customer_data(user.role, privacy.import_customers),
+           "export_customers": moves_customer_data(user.role, privacy.export_customers)}  # fmt: skip
+    return web.json_response({**user_summary(user), "may": may})
 
 
 @endpoint(*STAFF, summary="My state, as the telephony bridge sees it", answer=answers.AgentState, errors={503: "telephony is not running"})

@@ -22,6 +22,7 @@ from crm.kpis import thresholds_by_queue
 from crm.access import Scope
 from crm.models import User
 from crm.reports import Period, ReportError, agent_report, csv_rows, queue_report
+from crm.spreadsheet import spreadsheet_safe
 from crm.teams import load_directory
 from crm.tickets.report import ticket_report
 
@@ -56,17 +57,6 @@ def _period(request: web.Request, query: ReportQuery) -> Period:
         return Period(start, end, query.interval, zone)
     except ReportError as error:
         raise json_error(400, str(error)) from None
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: object) -> object:
-    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)`` in an agent's name or a
-    queue's label) gets a leading apostrophe, shown as text; numbers stay numbers."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
 
 
 def table_response(fmt: Literal["json", "csv"], name: str, about: dict[str, str], rows: list[dict]) -> web.Response:  # type: ignore[type-arg]

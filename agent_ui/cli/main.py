@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from agent_ui.cli import calllog, db, demo, qa, sandbox, serve, users
+from agent_ui.cli import calllog, customers, db, demo, qa, sandbox, serve, users
 from agent_ui.cli.errors import CommandError
 from config import ConfigError, Settings, load_settings
 
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (sandbox, db, users, serve, demo, qa, calllog):
+    for module in (sandbox, db, users, customers, serve, demo, qa, calllog):
         module.register(commands)
     return parser
 

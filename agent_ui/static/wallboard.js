@@ -204,7 +204,9 @@ async function start() {
   $("login-view").hidden = true;
   $("board-view").hidden = false;
   await loadLanguage(ui.lang);
-  if ((await api("GET", "/api/me")).phone_type === "webrtc") {  // the leader listens in through the browser
+  const me = await api("GET", "/api/me");
+  startCustomerFiles(me.may);
+  if (me.phone_type === "webrtc") {  // the leader listens in through the browser
     $("phone").hidden = false;
     (await import("/static/softphone.js")).startPhone();
   }
