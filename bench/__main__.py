@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import agi_routing, ami_pipeline, browser_phone, caller_lookup, qa_throughput, screen_pop, wallboard_fanout
+from bench import agi_routing, ami_pipeline, browser_phone, caller_lookup, customer_import, qa_throughput, screen_pop, wallboard_fanout
 from bench.report import Section, machine
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -38,9 +38,16 @@ async def main(quick: bool) -> list[Section]:
     for name in names:
         await scratch_postgres(admin, "CREATE", name)
     routing_url, lookup_url = (make_url(admin).set(database=n).render_as_string(hide_password=False) if admin else None for n in names)
+
+    async def make_database() -> str:  # one more scratch database, dropped with the others
+        names.append(f"cc_bench_{uuid.uuid4().hex[:8]}")
+        await scratch_postgres(admin, "CREATE", names[-1])
+        return make_url(admin).set(database=names[-1]).render_as_string(hide_password=False)
+
     try:
         sections = [await ami_pipeline.run(quick), await agi_routing.run(routing_url), await caller_lookup.run(lookup_url, quick),
-                    await screen_pop.run(quick), await wallboard_fanout.run(quick), qa_throughput.run(quick), await browser_phone.run(quick)]
+                    await customer_import.run(admin, make_database, quick), await screen_pop.run(quick), await wallboard_fanout.run(quick),
+                    qa_throughput.run(quick), await browser_phone.run(quick)]
     finally:
         for name in names:
             await scratch_postgres(admin, "DROP", name)

@@ -190,11 +190,9 @@ async def check_against_crm(session: AsyncSession, candidates: list[Candidate], 
     kept = []
     for candidate in candidates:
         problems = [("phones", f"{number} is already customer {taken[key]}") for number, key in candidate.phones if key in taken]
-        if candidate.owner:
-            if candidate.owner in owners:
-                candidate.fields["owner_id"] = owners[candidate.owner]
-            else:
-                problems.append(("owner", f"no active staff user {candidate.owner[:64]!r}"))
+        candidate.fields["owner_id"] = owners.get(candidate.owner)  # every row has the same keys: one batched INSERT
+        if candidate.owner and candidate.owner not in owners:
+            problems.append(("owner", f"no active staff user {candidate.owner[:64]!r}"))
         if problems:
             report.rejected_rows += 1
             for column, reason in problems:
@@ -204,20 +202,32 @@ async def check_against_crm(session: AsyncSession, candidates: list[Candidate], 
     return kept
 
 
+async def _insert_customers(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the customers; their new ids, in the rows' order."""
+    table = Customer.__table__
+    if session.bind.dialect.name != "sqlite":  # PostgreSQL returns the ids of one batched INSERT in order
+        return list(await session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    # SQLite would insert one row per statement to promise that order. The first row's INSERT takes
+    # the database's single write lock, held to the commit: no one else inserts before this
+    # transaction ends, so the rows after it take the next ids as SQLite itself would give them.
+    first = await session.scalar(insert(table).returning(table.c.id), rows[0])
+    ids = list(range(first, first + len(rows)))
+    if len(rows) > 1:
+        await session.execute(insert(table), [{**row, "id": row_id} for row, row_id in zip(rows[1:], ids[1:], strict=True)])
+    return ids
+
+
 async def write(session: AsyncSession, candidates: list[Candidate], registered_by: int | None, progress: Progress | None = None) -> int:
     """Insert the customers and their numbers, a chunk at a time, in the session's transaction."""
     for start in range(0, len(candidates), CHUNK):
         chunk = candidates[start : start + CHUNK]
-        ids = await session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-            [{**c.fields, "registered_by": registered_by} for c in chunk],
-        )
+        ids = await _insert_customers(session, [{**c.fields, "registered_by": registered_by} for c in chunk])
         phones = [
             {"customer_id": customer_id, "number": number, "normalized": key}
-            for customer_id, candidate in zip(ids.all(), chunk, strict=True)
+            for customer_id, candidate in zip(ids, chunk, strict=True)
             for number, key in candidate.phones
         ]
-        await session.execute(insert(CustomerPhone), phones)
+        await session.execute(insert(CustomerPhone.__table__), phones)
         if progress is not None:
             progress("written", len(chunk))
     return len(candidates)
