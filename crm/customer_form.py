@@ -43,6 +43,22 @@ class Contact(BaseModel):
         return _email(value)
 
 
+RiskType = Literal["credit_deterioration", "long_arrears", "business_deterioration", "litigation", "malicious_complaints", "other"]
+RiskLevel = Literal["high", "medium", "low"]
+RiskAction = Literal["stop_credit", "lower_limit", "collect", "legal", "watch"]
+
+
+class Risk(BaseModel):
+    """Why a customer is 危险客户 (handbook §5.8 危险客户统计表): what, how bad, what is done about it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: RiskType = Field(description="危险类型: 信用恶化, 长期拖欠, 经营恶化, 涉诉, 恶意投诉, 其他")
+    level: RiskLevel = Field(description="风险等级: 高, 中, 低")
+    action: RiskAction = Field(description="应对措施: 停止赊销, 降低额度, 催收, 法务, 观察")
+    amount_owed: Yuan | None = Field(default=None, description="欠款金额, whole yuan")
+
+
 class Registration(BaseModel):
     """The fields a customer is registered and edited with, apart from name, phones and contacts."""
 

@@ -104,6 +104,8 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/customers/{customer}/timeline", EVERYONE),
     Row("POST", "/api/customers/import?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # a header of no columns: 400 past the gate
     Row("GET", "/api/customers/export?grade=A", WHOLE_CENTER),
+    Row("GET", "/api/reports/customer-regions", LEADERS),
+    Row("GET", "/api/reports/at-risk-customers?format=csv", LEADERS),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
     Row("GET", "/api/calls/{call}", SEES_THE_CALL),
     Row("PATCH", "/api/calls/{call}", CHANGES_THE_CALL, {"notes": "checked"}),
@@ -212,7 +214,8 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
         status, task = await api.call("POST", "/api/tasks", tokens["agent1001"], json={"kind": "callback", "phone": "13800138000"})
         assert status == 201, task
         SUBJECT.task = task["id"]
-        status, proposed = await api.call("POST", "/api/customers/2/changes", tokens["agent1001"], json={"at_risk": True, "reason": "授权测试"})
+        status, proposed = await api.call("POST", "/api/customers/2/changes", tokens["agent1001"], json={"at_risk": True, "reason": "授权测试",
+                                                                                                  "risk": {"type": "other", "level": "low", "action": "watch"}})
         assert status == 201, proposed
         SUBJECT.change = proposed["changes"][0]["id"]
         yield api, tokens

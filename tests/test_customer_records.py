@@ -122,7 +122,11 @@ async def test_agents_propose_grade_and_risk_changes_and_a_leader_approves_them(
     assert card["grade"] == "A"
     assert (await api.call("POST", f"/api/customer-changes/{change['id']}/decision", leader, json={"approve": False}))[0] == 409
 
-    _, second = await api.call("POST", f"/api/customers/{customer['id']}/changes", agent, json={"at_risk": True, "reason": "长期拖欠货款"})
+    status, refused = await api.call("POST", f"/api/customers/{customer['id']}/changes", agent, json={"at_risk": True, "reason": "长期拖欠货款"})
+    assert status == 400 and "risk" in refused["error"]  # 危险客户 needs the risk's type, level and action
+    risk = {"type": "long_arrears", "level": "high", "action": "collect", "amount_owed": 86_000}
+    _, second = await api.call("POST", f"/api/customers/{customer['id']}/changes", agent, json={"at_risk": True, "risk": risk, "reason": "长期拖欠货款"})
+    assert second["changes"][0]["risk"] == risk
     status, rejected = await api.call("POST", f"/api/customer-changes/{second['changes'][0]['id']}/decision", supervisor,
                                       json={"approve": False, "note": "已回款"})  # fmt: skip
     assert status == 200 and rejected["changes"][0]["status"] == "rejected"
@@ -144,3 +148,53 @@ async def test_a_proposal_overtaken_by_another_change_is_not_applied(api: Api) -
     assert (await api.call("PATCH", f"/api/customers/{customer['id']}", supervisor, json={"grade": "D", "reason": "停止合作"}))[0] == 200
     status, stale = await api.call("POST", f"/api/customer-changes/{proposed['changes'][0]['id']}/decision", supervisor, json={"approve": True})
     assert status == 409 and "stale" in stale["error"]
+
+
+async def test_a_risk_is_typed_rated_acted_on_dated_and_listed_until_cleared(api: Api) -> None:
+    agent, leader = await api.login("agent1001"), await api.login("leader")
+    _, found = await api.call("GET", "/api/customers", agent, params={"phone": "+1 415 555 2671"})
+    customer = found["customers"][0]  # John Smith, not at risk
+    risk = {"type": "litigation", "level": "medium", "action": "stop_credit", "amount_owed": 12_000}
+    _, proposed = await api.call("POST", f"/api/customers/{customer['id']}/changes", agent, json={"at_risk": True, "risk": risk, "reason": "被其他债权人起诉"})
+    assert (await api.call("POST", f"/api/customer-changes/{proposed['changes'][0]['id']}/decision", leader, json={"approve": True}))[0] == 200
+    _, card = await api.call("GET", f"/api/customers/{customer['id']}", agent)
+    assert card["at_risk"] and (card["risk"]["type"], card["risk"]["level"], card["risk"]["action"]) == ("litigation", "medium", "stop_credit")
+    since = card["risk"]["since"]
+    assert since is not None
+
+    status, listed = await api.call("GET", "/api/reports/at-risk-customers", leader)
+    assert status == 200
+    row = next(r for r in listed["rows"] if r["customer_id"] == customer["id"])
+    assert (row["risk_type"], row["risk_level"], row["amount_owed"], row["found_by"], row["reason"]) == ("litigation", "medium", 12_000, "agent1001", "被其他债权人起诉")
+    assert row["approved_by"] == "leader"
+    assert (await api.call("GET", "/api/reports/at-risk-customers", agent))[0] == 403
+
+    # A leader reassesses it (the date it was found stays), then clears it.
+    higher = risk | {"level": "high", "action": "legal"}
+    assert (await api.call("PATCH", f"/api/customers/{customer['id']}", leader, json={"risk": higher}))[0] == 400  # without at_risk
+    status, reassessed = await api.call("PATCH", f"/api/customers/{customer['id']}", leader, json={"at_risk": True, "risk": higher, "reason": "败诉"})
+    assert status == 200 and (reassessed["risk"]["level"], reassessed["risk"]["action"], reassessed["risk"]["since"]) == ("high", "legal", since)
+    status, cleared = await api.call("PATCH", f"/api/customers/{customer['id']}", leader, json={"at_risk": False, "reason": "已结清"})
+    assert status == 200 and cleared["risk"] is None and not cleared["at_risk"]
+    _, listed = await api.call("GET", "/api/reports/at-risk-customers", leader)
+    assert customer["id"] not in {r["customer_id"] for r in listed["rows"]}
+    _, history = await api.call("GET", f"/api/customers/{customer['id']}/changes", agent)
+    assert [(c["before"], c["after"], c["reason"]) for c in history["changes"]] == [("true", "false", "已结清"), ("true", "true", "败诉"),
+                                                                                   ("false", "true", "被其他债权人起诉")]  # fmt: skip
+
+
+async def test_customers_by_region_count_grades_and_sales(api: Api) -> None:
+    supervisor = await api.login("supervisor")
+    for name, region, grade, sales in (("区域甲", "深圳", "A", 3_000_000), ("区域乙", "深圳", "C", 1_000_000)):
+        status, _ = await api.call("POST", "/api/customers", supervisor, json={"name": name, "phones": [f"1391234{len(name)}{sales // 10**6}00"],
+                                                                              "region": region, "grade": grade, "annual_sales": sales})  # fmt: skip
+        assert status == 201
+    status, report = await api.call("GET", "/api/reports/customer-regions", supervisor)
+    assert status == 200
+    by_region = {row["region"]: row for row in report["rows"]}
+    shenzhen = by_region["深圳"]
+    assert (shenzhen["customers"], shenzhen["grade_A"], shenzhen["grade_C"], shenzhen["annual_sales"]) == (2, 1, 1, 4_000_000)
+    assert shenzhen["sales_share"] == 1.0  # the demo customers have no sales on record
+    assert (by_region["广州"]["customers"], by_region["广州"]["grade_D"], by_region["广州"]["at_risk"]) == (1, 1, 1)  # 王五
+    async with api.http.get(f"{api.base}/api/reports/customer-regions", params={"format": "csv"}, headers={"Authorization": f"Bearer {supervisor}"}) as r:
+        assert r.status == 200 and "深圳,2,1,0,1,0" in (await r.text())

@@ -91,11 +91,11 @@ class Customer(Answer):
     registered_at: str | None
     reviewed_by: int | None = Field(description="审核人")
     reviewed_at: str | None
-    risk: Risk | None = Field(description="危险客户: set while at_risk")
+    risk: CustomerRisk | None = Field(description="危险客户: set while at_risk")
     contacts: list[Contact] = Field(default=[], description="in a create, an edit and a card; not in a search's list")
 
 
-class Risk(Answer):
+class CustomerRisk(Answer):
     type: str | None
     level: str | None
     action: str | None
@@ -195,6 +195,7 @@ class GradeChange(Answer):
     decided_by: str | None
     decided_at: str | None
     decision_note: str
+    risk: dict[str, Any] | None = Field(description="a change to 危险客户: its type, level, action, amount_owed")
 
 
 class GradeChanges(Answer):

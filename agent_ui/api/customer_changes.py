@@ -15,6 +15,7 @@ from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, actor, endpoint, path
 from agent_ui.auth import json_error
 from crm import audit, grading
 from crm.access import Scope
+from crm.customer_form import Risk
 from crm.models import Customer, CustomerChange, CustomerGrade, Role, User
 from crm.users import display_names
 
@@ -26,6 +27,7 @@ class Proposal(BaseModel):
 
     grade: CustomerGrade | None = None
     at_risk: bool | None = Field(default=None, description="危险客户")
+    risk: Risk | None = Field(default=None, description="with at_risk true: the risk's type, level, action and amount owed (危险客户统计表)")
     reason: str = Field(min_length=1, max_length=2000, description="变动原因: why (sales, payment record, complaints …)")
 
     @model_validator(mode="after")
@@ -56,7 +58,7 @@ async def changes_json(session: AsyncSession, changes: list[CustomerChange]) -> 
             "before": c.before, "after": c.after, "reason": c.reason, "status": c.status,
             "proposed_by": names.get(c.proposed_by or 0), "proposed_at": c.proposed_at.isoformat(),
             "decided_by": names.get(c.decided_by or 0), "decided_at": c.decided_at.isoformat() if c.decided_at else None,
-            "decision_note": c.decision_note,
+            "decision_note": c.decision_note, "risk": c.detail or None,
         }
         for c in changes
     ]  # fmt: skip
@@ -74,7 +76,7 @@ async def propose(request: web.Request, user: User, body: Proposal) -> web.Respo
             raise json_error(404, "no such customer")
         wanted = {name: value for name, value in (("grade", body.grade), ("at_risk", body.at_risk)) if value is not None}
         try:
-            made = grading.propose(session, customer, wanted, body.reason, actor=user)
+            made = grading.propose(session, customer, wanted, body.reason, actor=user, risk=body.risk.model_dump() if body.risk else None)
         except grading.ChangeError as error:
             raise json_error(400, str(error)) from None
         await session.flush()

@@ -24,7 +24,7 @@ from crm import audit, grading
 from crm import customer_form as crm_form
 from crm.access import Scope
 from crm.cards import contact_fields, contacts_of, customer_card, customer_fields
-from crm.customer_form import Contact, Registration
+from crm.customer_form import Contact, Registration, Risk
 from crm.customer_notes import MAX_TEXT as MAX_NOTE
 from crm.customer_notes import add_note, note_fields, visible_notes
 from crm.customers import find_by_phone, holders_of
@@ -41,6 +41,7 @@ class ContactForm(Contact):
 
 
 class NewCustomer(crm_form.NewCustomer):
+    risk: Risk | None = Field(default=None, description="with at_risk true: the risk's type, level, action and amount owed")
     contacts: list[ContactForm] = Field(default=[], max_length=crm_form.MAX_CONTACTS)
     owner_id: RowId | None = Field(default=None, description="负责业务员: the user who owns the account")
     allow_duplicate: bool = Field(default=False, description="create it even though another customer has one of these numbers")
@@ -55,6 +56,7 @@ def _optional(model: type[BaseModel], name: str, **more: Any) -> type[BaseModel]
 CustomerChanges = _optional(
     crm_form.NewCustomer,
     "CustomerChanges",
+    risk=(Risk | None, Field(default=None, description="with at_risk true (team leaders, supervisors, admins): the risk's type, level, action")),
     contacts=(list[ContactForm] | None, Field(default=None, max_length=crm_form.MAX_CONTACTS, description="the whole list: contacts left out are removed")),
     owner_id=(RowId | None, Field(default=None, description="负责业务员")),
     reason=(str, Field(default="", max_length=2000, description="why the grade or risk flag changes (kept in its history)")),
@@ -130,15 +132,13 @@ async def search(request: web.Request, user: User, query: CustomerQuery) -> web.
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             matches = [Customer.name.ilike(pattern, escape="\\"), Customer.company.ilike(pattern, escape="\\")]
             if shown.full:  # digits searched in masked numbers would uncover them one by one
-                matches.append(CustomerPhone.number.ilike(pattern, escape="\\"))
+                matches.append(Customer.id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number.ilike(pattern, escape="\\"))))
             found = list(
                 await session.scalars(
                     select(Customer)
-                    .outerjoin(CustomerPhone)
                     .where(or_(*matches))
                     .options(selectinload(Customer.phones))
                     .order_by(Customer.name, Customer.id)
-                    .distinct()
                     .offset(query.offset)
                     .limit(limit)
                 )
@@ -217,9 +217,15 @@ async def create(request: web.Request, user: User, body: NewCustomer) -> web.Res
         phones = _phone_rows(new.phones, region)
         if not new.allow_duplicate and (found := await holders_of(session, {p.normalized for p in phones})):
             raise _duplicates(found, shown)
-        fields = new.model_dump(exclude={"phones", "allow_duplicate", "contacts"})
+        fields = new.model_dump(exclude={"phones", "allow_duplicate", "contacts", "risk"})
         contacts = [CustomerContact(**c.model_dump(exclude={"id"})) for c in new.contacts]
         customer = Customer(**fields, phones=phones, contacts=contacts, registered_by=user.id)
+        try:
+            risk = grading.risk_detail({"at_risk": new.at_risk}, new.risk.model_dump() if new.risk else None)
+        except grading.ChangeError as error:
+            raise json_error(400, str(error)) from None
+        if risk:
+            customer.risk_type, customer.risk_level, customer.risk_action, customer.risk_since = risk["type"], risk["level"], risk["action"], utcnow()
         session.add(customer)
         await session.flush()
         audit.record(session, actor(request, user), "customer.created", "customer", customer.id)
@@ -273,14 +279,19 @@ async def update(request: web.Request, user: User, body: CustomerChanges) -> web
         fields = {k: v for k, v in changes.items() if k in Registration.model_fields or k in ("name", "owner_id")}
         _check_whole(customer, fields)
         changed = []
+        if "risk" in changes and changes.get("at_risk") is not True:
+            raise json_error(400, "risk: send it with at_risk true")
         for field, value in fields.items():
-            if getattr(customer, field) == value:
+            if getattr(customer, field) == value and not (field == "at_risk" and changes.get("risk")):
                 continue
             changed.append(field)
             if field in grading.FIELDS:  # handbook §1.4: agents propose these, leaders and supervisors set them
                 if not Scope.of(user).sets_grades():
                     raise json_error(403, f"{field}: agents propose a grade or risk change (POST /api/customers/{customer.id}/changes)")
-                grading.set_directly(session, customer, field, value, changes.get("reason", ""), actor=user)
+                try:
+                    grading.set_directly(session, customer, field, value, changes.get("reason", ""), actor=user, risk=changes.get("risk"))
+                except grading.ChangeError as error:
+                    raise json_error(400, str(error)) from None
             else:
                 setattr(customer, field, value)
         if changes.get("phones") is not None:

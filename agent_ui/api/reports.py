@@ -18,6 +18,7 @@ from agent_ui.api.agents import LEADERS
 from agent_ui.api.common import SESSIONS, endpoint
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
+from crm.customer_reports import at_risk_report, region_report
 from crm.kpis import thresholds_by_queue
 from crm.access import Scope
 from crm.models import User
@@ -68,7 +69,7 @@ def table_response(fmt: Literal["json", "csv"], name: str, about: dict[str, str]
     writer = csv.writer(out)
     writer.writerow([spreadsheet_safe(cell) for cell in header])
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in table)
-    filename = f"{name}-{about.get('from', '')[:10].replace('-', '')}.csv"
+    filename = f"{name}-{(about.get('from') or about.get('at', ''))[:10].replace('-', '')}.csv"
     return web.Response(
         text="\ufeff" + out.getvalue(),  # the BOM makes spreadsheet programs read Chinese names as UTF-8
         content_type="text/csv",
@@ -134,7 +135,29 @@ async def tickets(request: web.Request, user: User, query: TicketReportQuery) ->
     return table_response(query.format, "tickets", about, rows if query.format == "json" else _flat_steps(rows))
 
 
+class SnapshotQuery(BaseModel):
+    format: Literal["json", "csv"] = "json"
+
+
+@endpoint(*LEADERS, summary="Customers by region (客户区域分类表): how many of each grade, key accounts, at risk, annual sales and its share",
+          query=SnapshotQuery, answer=answers.Report, also=("text/csv",), notes="The customer base as it is now, every region.")  # fmt: skip
+async def customer_regions(request: web.Request, user: User, query: SnapshotQuery) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        rows = await region_report(session)
+    return table_response(query.format, "customer-regions", {"at": datetime.now(UTC).isoformat()}, rows)
+
+
+@endpoint(*LEADERS, summary="Customers marked at risk (危险客户统计表): the risk's type, level, action, since when, found and approved by whom, amount owed",
+          query=SnapshotQuery, answer=answers.Report, also=("text/csv",))  # fmt: skip
+async def at_risk_customers(request: web.Request, user: User, query: SnapshotQuery) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        rows = await at_risk_report(session)
+    return table_response(query.format, "at-risk-customers", {"at": datetime.now(UTC).isoformat()}, rows)
+
+
 def routes(app: web.Application) -> None:
     app.router.add_get("/api/reports/queues", queues)
     app.router.add_get("/api/reports/agents", agents)
     app.router.add_get("/api/reports/tickets", tickets)
+    app.router.add_get("/api/reports/customer-regions", customer_regions)
+    app.router.add_get("/api/reports/at-risk-customers", at_risk_customers)
