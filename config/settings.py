@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.base import LabelledCode, _Section
+from config.grading import GradingSettings
 from config.privacy import PrivacySettings
 from config.tasks import TaskSettings
 from config.tickets import TicketSettings
@@ -375,6 +376,7 @@ class Settings(BaseSettings):
     tickets: TicketSettings = TicketSettings()
     privacy: PrivacySettings = PrivacySettings()
     tasks: TaskSettings = TaskSettings()
+    grading: GradingSettings = GradingSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

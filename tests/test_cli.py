@@ -23,7 +23,7 @@ def run(data_dir: Path, database_url: str, *args: str, stdin: str = "") -> subpr
 def test_every_subcommand_explains_itself(tmp_path: Path) -> None:
     top = run(tmp_path, "", "--help")
     assert top.returncode == 0
-    for command in ("sandbox", "serve", "demo", "db", "user", "qa"):
+    for command in ("sandbox", "serve", "demo", "db", "user", "customers", "qa"):
         assert command in top.stdout
         sub = run(tmp_path, "", command, "--help")
         assert sub.returncode == 0 and "usage: callcenter " + command in sub.stdout

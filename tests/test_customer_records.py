@@ -198,3 +198,39 @@ async def test_customers_by_region_count_grades_and_sales(api: Api) -> None:
     assert (by_region["广州"]["customers"], by_region["广州"]["grade_D"], by_region["广州"]["at_risk"]) == (1, 1, 1)  # 王五
     async with api.http.get(f"{api.base}/api/reports/customer-regions", params={"format": "csv"}, headers={"Authorization": f"Bearer {supervisor}"}) as r:
         assert r.status == 200 and "深圳,2,1,0,1,0" in (await r.text())
+
+
+def test_the_grade_rule_weighs_sales_calls_and_litigation() -> None:
+    from config.grading import GradingSettings
+    from crm.grade_rule import earned
+
+    rules = GradingSettings()
+    assert earned(rules, 6_000_000, 0, None)[0] == "A"
+    assert earned(rules, 300_000, 12, None)[0] == "B" and earned(rules, 300_000, 11, None)[0] == "C"
+    assert earned(rules, None, 0, None)[0] == "D"
+    grade, why = earned(rules, 6_000_000, 0, "litigation")
+    assert grade == "C" and "涉诉" in why  # sued by other creditors: at most C
+    assert earned(GradingSettings(litigation_at_most=None), 6_000_000, 0, "litigation")[0] == "A"
+
+
+async def test_regrade_proposes_the_rules_grade_for_a_supervisor_to_decide(api: Api, migrated_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from tests.test_cli import run
+
+    supervisor, leader = await api.login("supervisor"), await api.login("leader")
+    _, big = await api.call("POST", "/api/customers", supervisor, json={"name": "大单客户", "phones": ["13912300001"], "grade": "C",
+                                                                        "annual_sales": 8_000_000})  # fmt: skip
+    dry = await asyncio.to_thread(run, tmp_path, migrated_url, "customers", "regrade", "--dry-run")
+    assert dry.returncode == 0 and "would propose" in dry.stdout
+    done = await asyncio.to_thread(run, tmp_path, migrated_url, "customers", "regrade")
+    assert done.returncode == 0, done.stderr
+    _, pending = await api.call("GET", "/api/customer-changes", supervisor)
+    mine = [c for c in pending["changes"] if c["customer_id"] == big["id"]]
+    assert [(c["before"], c["after"], c["proposed_by"]) for c in mine] == [("C", "A", None)] and "grade rule" in mine[0]["reason"]
+    assert big["id"] not in {c["customer_id"] for c in (await api.call("GET", "/api/customer-changes", leader))[1]["changes"]}
+    again = await asyncio.to_thread(run, tmp_path, migrated_url, "customers", "regrade")
+    assert "with a grade proposal pending" in again.stdout and len(
+        [c for c in (await api.call("GET", "/api/customer-changes", supervisor))[1]["changes"] if c["customer_id"] == big["id"]]) == 1
+    status, decided = await api.call("POST", f"/api/customer-changes/{mine[0]['id']}/decision", supervisor, json={"approve": True})
+    assert status == 200 and (await api.call("GET", f"/api/customers/{big['id']}", supervisor))[1]["grade"] == "A"

@@ -1,9 +1,11 @@
-"""`callcenter customers import|export`: customers in and out of the CRM as CSV.
+"""`callcenter customers import|export|regrade`: customers in and out of the CRM as CSV, and the grade rule.
 
 `import FILE` checks every row, then imports all of them in one transaction, or none when a row is
 rejected (the report names each line, column and reason; exit code 1). `--dry-run` only checks.
 `export` writes every customer (or those a filter picks) with whole numbers. Both are in the
-audit log as done by the operating-system user who ran them."""
+audit log as done by the operating-system user who ran them. `regrade` (a nightly job) proposes
+the grade the settings' rule gives wherever it differs from a customer's; supervisors decide the
+proposals like an agent's."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from crm.audit import Actor
 from crm.customer_csv import exporter
 from crm.customer_csv.importer import ImportFileError, Report, import_customers
 from crm.db import open_engine, session_factory
+from crm.grade_rule import Regrading, regrade
 from crm.models import CUSTOMER_TYPES, CustomerGrade
 from crm.privacy import Disclosure
 
@@ -45,6 +48,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     exports.add_argument("--customer-type", choices=CUSTOMER_TYPES)
     exports.add_argument("--tag")
     exports.set_defaults(handler=run_export)
+    regrade = actions.add_parser("regrade", help="propose the grade the grade rule (settings: grading) gives, where it differs")
+    regrade.add_argument("--dry-run", action="store_true", help="count what would be proposed; propose nothing")
+    regrade.set_defaults(handler=run_regrade)
 
 
 def _operator() -> Actor:
@@ -137,4 +143,21 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     except schema.SchemaOutOfDate as error:
         raise CommandError(str(error)) from None
     print(f"exported {written} customers", file=sys.stderr)
+    return 0
+
+
+def run_regrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> Regrading:
+        async with open_engine(settings.database_url) as engine:
+            await schema.check_up_to_date(engine)
+            async with session_factory(engine)() as session, session.begin():
+                return await regrade(session, settings.grading, dry_run=args.dry_run)
+
+    try:
+        result = asyncio.run(run())
+    except schema.SchemaOutOfDate as error:
+        raise CommandError(str(error)) from None
+    verb = "would propose" if args.dry_run else "proposed"
+    print(f"{result.customers} customers: {verb} {result.proposed} new grades; {result.unchanged} already as the rule gives; "
+          f"{result.already_pending} with a grade proposal pending")  # fmt: skip
     return 0
