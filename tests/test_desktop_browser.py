@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agent_ui.app import create_app
-from crm.models import AuditEntry, Call, CallRecord, Customer, Task, Ticket, TicketCall, User
+from crm.models import AuditEntry, Call, CallRecord, Customer, CustomerChange, CustomerContact, CustomerNote, Task, Ticket, TicketCall, User
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
@@ -361,3 +361,52 @@ async def test_the_follow_ups_count_down_dial_with_one_click_and_close_with_an_o
 
 def _in_minutes(minutes: float) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes, seconds=5)).isoformat()
+
+
+async def test_the_card_shows_contacts_shared_notes_and_history_and_marks_a_risk_with_its_detail(live: LiveStack, desktop: str) -> None:
+    customer_id, number = await new_customer(live, "陈卡片", industry="电子制造", customer_type="target", tags=["华南"],
+                                             contacts=[CustomerContact(name="刘经理", title="采购部经理", phone="13600004444")])  # fmt: skip
+    async with live.sessions() as session, session.begin():
+        other = await session.scalar(select(User.id).where(User.username == "agent1002"))
+        session.add_all([CustomerNote(customer_id=customer_id, author_id=other, text="只告诉我自己的事", private=True),
+                         CustomerNote(customer_id=customer_id, author_id=other, text="上午方便接电话")])  # fmt: skip
+    async with chromium(locale="zh-CN") as page:
+        await log_in(page, desktop, "agent1001")
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'")
+        call = asyncio.create_task(place_call(live.ami, did="4996", caller=number, talk_seconds=1))
+        await page.wait_for_function("document.querySelector('#pop-name').textContent === '陈卡片'", timeout=10_000)
+        assert await page.text_content("#pop-profile") == "目标客户 · 电子制造 华南"
+        assert await page.locator("#pop-contacts li").all_text_contents() == ["刘经理 · 采购部经理 · 136****4444"]  # masked for agents
+        notes = await page.locator("#pop-note-entries li").all_text_contents()
+        assert len(notes) == 1 and notes[0].startswith("上午方便接电话")  # agent1002's private note is theirs alone
+        await page.fill("#note-form [name=text]", "答应周五回电")
+        await page.check("#note-form [name=private]")
+        await page.click("#note-form button[type=submit]")
+        await page.wait_for_function("document.querySelectorAll('#pop-note-entries li').length === 2")
+        assert await page.get_attribute("#pop-note-entries li:first-child", "data-private") == "true"
+        await call
+        await page.click("#show-timeline")
+        await page.wait_for_selector("#pop-timeline li[data-kind=call]", timeout=10_000)
+        assert await page.locator("#pop-timeline li[data-kind=note]").count() == 2
+
+        # The agent marks the customer 危险客户: the form asks what kind of risk; a leader will approve.
+        await page.click("#edit-customer")
+        assert await page.is_hidden("#risk-fields")
+        await page.check("#customer-form [name=at_risk]")
+        await page.select_option("#customer-form [name=risk_type]", "long_arrears")
+        await page.select_option("#customer-form [name=risk_level]", "high")
+        await page.select_option("#customer-form [name=risk_action]", "collect")
+        await page.fill("#customer-form [name=amount_owed]", "86000")
+        await page.fill("#customer-form [name=reason]", "货款拖欠三个月")
+        await page.click("#customer-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#call-message').textContent.includes('审批')", timeout=10_000)
+        await page.wait_for_selector("#record-form-area:not([hidden])", timeout=10_000)
+        await page.select_option("#disposition-code", "inquiry")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#record-message').textContent === '已保存'")
+    async with live.sessions() as session:
+        change = await session.scalar(select(CustomerChange).where(CustomerChange.customer_id == customer_id))
+        mine = await session.scalar(select(CustomerNote).where(CustomerNote.customer_id == customer_id, CustomerNote.text == "答应周五回电"))
+    assert (change.field, change.after, change.status, change.reason) == ("at_risk", "true", "pending", "货款拖欠三个月")
+    assert change.detail == {"type": "long_arrears", "level": "high", "action": "collect", "amount_owed": 86000}
+    assert mine.private is True

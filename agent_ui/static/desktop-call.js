@@ -51,6 +51,7 @@ function renderCard(card) {
   if (!history.length && !blank) history.push(element("li", t("pop.no_calls")));
   $("pop-history").replaceChildren(...history);
   renderCardTickets(card);
+  renderCustomerExtras(card, blank);
 }
 
 // The phones of an unknown caller's card: the number of the call, whole.
@@ -232,6 +233,7 @@ function openCustomerForm() {
   form.elements.key_account.checked = Boolean(card.key_account);
   form.elements.at_risk.checked = Boolean(card.at_risk);
   form.elements.notes.value = card.notes || "";
+  fillRegistration(form, card);
   form.elements.reason.value = "";
   $("customer-message").textContent = "";
   form.elements.allow_duplicate.checked = false;
@@ -255,14 +257,19 @@ $("customer-form").addEventListener("submit", async (event) => {
     key_account: form.key_account.checked,
     at_risk: form.at_risk.checked,
     notes: form.notes.value,
+    ...readRegistration(form),
   };
+  const risk = readRisk(form, card);
+  if (risk) fields.risk = risk;
   // Handbook §1.4: an agent proposes a new grade or risk flag, a leader or supervisor approves it.
   const proposal = {};
   if (!card.new && desk.me.role === "agent") {
     if (fields.grade !== card.grade) proposal.grade = fields.grade;
     if (fields.at_risk !== Boolean(card.at_risk)) proposal.at_risk = fields.at_risk;
+    if (proposal.at_risk && fields.risk) proposal.risk = fields.risk;
     delete fields.grade;
     delete fields.at_risk;
+    delete fields.risk;
   } else if (!card.new) {
     fields.reason = form.reason.value;
   }

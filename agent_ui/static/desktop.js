@@ -21,6 +21,7 @@ function codeLabel(code) {
 async function loadLanguage(lang) {
   await loadCatalogue(lang);
   fillSelects();
+  fillCustomerChoices();
   renderState();
   renderCall();
   renderRecord();

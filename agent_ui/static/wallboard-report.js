@@ -1,5 +1,6 @@
-// The wallboard's reports: a table and a Chart.js chart of /api/reports/{queues,agents,tickets},
-// and the link to the same table as CSV. Queues and agents go by interval; tickets by category.
+// The wallboard's reports: a table and a Chart.js chart of /api/reports/{queues,agents,tickets,customer-regions,
+// at-risk-customers}, and the link to the same table as CSV. Queues and agents go by interval; tickets by
+// category; the customer reports show the customer base as it is now.
 "use strict";
 
 const report = { data: null, kind: "queues", chart: null, asked: 0 };
@@ -22,14 +23,27 @@ const REPORT_COLUMNS = {
     ["replied_on_time", "report.replied_on_time"], ["replied_late", "report.replied_late"],
     ["avg_hours_to_close", "report.avg_hours_to_close"], ["median_hours_to_close", "report.median_hours_to_close"],
   ],
+  "customer-regions": [
+    ["region", "report.region"], ["customers", "report.customers"], ["grade_A", "A"], ["grade_B", "B"], ["grade_C", "C"], ["grade_D", "D"],
+    ["key_accounts", "report.key_accounts"], ["at_risk", "report.at_risk"], ["annual_sales", "report.annual_sales"],
+    ["sales_share", "report.sales_share"],
+  ],
+  "at-risk-customers": [
+    ["name", "report.customer"], ["grade", "report.grade"], ["region", "report.region"], ["risk_type", "report.risk_type"],
+    ["risk_level", "report.risk_level"], ["risk_action", "report.risk_action"], ["since", "report.since"], ["found_by", "report.found_by"],
+    ["approved_by", "report.approved_by"], ["amount_owed", "report.amount_owed"], ["owner", "report.owner"],
+  ],
 };
 const BY_INTERVAL = new Set(["queues", "agents"]);
+const AS_IT_IS_NOW = new Set(["customer-regions", "at-risk-customers"]);  // no range: the customer base today
 
 function reportQuery(format) {
   const query = new URLSearchParams({ format });
   if (BY_INTERVAL.has($("report-kind").value)) query.set("interval", $("report-interval").value);
-  if ($("report-from").value) query.set("from", $("report-from").value);
-  if ($("report-to").value) query.set("to", $("report-to").value);
+  if (!AS_IT_IS_NOW.has($("report-kind").value)) {
+    if ($("report-from").value) query.set("from", $("report-from").value);
+    if ($("report-to").value) query.set("to", $("report-to").value);
+  }
   return `/api/reports/${$("report-kind").value}?${query}`;
 }
 
@@ -45,7 +59,9 @@ function ticketName(row, key) {
 function reportValue(key, value, row) {
   if (value == null) return "–";
   if (key === "type" || key === "category") return ticketName(row, key);
-  if (key === "service_level" || key === "occupancy") return `${(value * 100).toFixed(1)}%`;
+  if (key === "service_level" || key === "occupancy" || key === "sales_share") return `${(value * 100).toFixed(1)}%`;
+  if (key === "risk_type" || key === "risk_level" || key === "risk_action") return t(`${key}.${value}`);
+  if (key === "since") return new Date(value).toLocaleDateString(ui.lang);
   return String(value);
 }
 
@@ -70,6 +86,15 @@ function renderChart() {
   // Queues: offered, answered and abandoned per interval (all queues together); agents: calls handled;
   // tickets: opened, closed and overdue per category.
   const rows = report.data.rows;
+  if (report.kind === "customer-regions") {
+    renderBars(rows.map((row) => row.region || "–"), ["A", "B", "C", "D"].map((grade) => ({ label: grade, data: rows.map((row) => row[`grade_${grade}`]) })));
+    return;
+  }
+  if (report.kind === "at-risk-customers") {
+    const levels = ["high", "medium", "low"];
+    renderBars(levels.map((level) => t(`risk_level.${level}`)), [{ label: t("report.at_risk"), data: levels.map((level) => rows.filter((r) => r.risk_level === level).length) }]);
+    return;
+  }
   if (report.kind === "tickets") {
     renderBars(rows.map((row) => ticketName(row, "category")), [["opened", "report.tickets_opened"], ["closed", "report.tickets_closed"],
       ["overdue", "report.tickets_overdue"]].map(([field, name]) => ({ label: t(name), data: rows.map((row) => row[field]) })));
@@ -108,6 +133,10 @@ async function loadReport() {
 
 function startReports() {
   $("report-form").addEventListener("submit", (event) => { event.preventDefault(); loadReport(); });
-  $("report-kind").addEventListener("change", () => { $("report-interval").hidden = !BY_INTERVAL.has($("report-kind").value); });
+  $("report-kind").addEventListener("change", () => {
+    const kind = $("report-kind").value;
+    $("report-interval").hidden = !BY_INTERVAL.has(kind);
+    for (const id of ["report-from", "report-to"]) $(id).parentElement.hidden = AS_IT_IS_NOW.has(kind);
+  });
   loadReport();
 }
