@@ -91,8 +91,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return response
 
     app.router.add_post("/api/logout", handle_logout)
-    # customer_csv before customers: /api/customers/export is not the customer {id} "export"
-    resources = (customer_csv, customers, customer_changes, audit, calls, records, tickets, tasks, call_control, me, phone, agents,
+    resources = (customers, customer_csv, customer_changes, audit, calls, records, tickets, tasks, call_control, me, phone, agents,
                  wallboard, reports, qa, meta, openapi, pages)  # fmt: skip
     for resource in resources:
         resource.routes(app)

@@ -102,8 +102,8 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/customers/{customer}/notes", EVERYONE),
     Row("POST", "/api/customers/{customer}/notes", STAFF, {"text": "授权测试"}),
     Row("GET", "/api/customers/{customer}/timeline", EVERYONE),
-    Row("POST", "/api/customers/import?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # a header of no columns: 400 past the gate
-    Row("GET", "/api/customers/export?grade=A", WHOLE_CENTER),
+    Row("POST", "/api/customer-import?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # a header of no columns: 400 past the gate
+    Row("GET", "/api/customer-export?grade=A", WHOLE_CENTER),
     Row("GET", "/api/reports/customer-regions", LEADERS),
     Row("GET", "/api/reports/at-risk-customers?format=csv", LEADERS),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),

@@ -68,7 +68,7 @@ async def _count(migrated_url: str) -> tuple[int, int]:
 
 async def _post(api: Api, token: str, data: bytes, dry_run: bool) -> tuple[int, dict]:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
-    async with api.http.post(f"{api.base}/api/customers/import", params={"dry_run": str(dry_run).lower()}, data=data, headers=headers) as r:
+    async with api.http.post(f"{api.base}/api/customer-import", params={"dry_run": str(dry_run).lower()}, data=data, headers=headers) as r:
         return r.status, await r.json()
 
 
@@ -105,7 +105,7 @@ async def test_import_and_export_are_for_the_roles_the_settings_name(api: Api) -
         token = await api.login(username)
         status, refused = await _post(api, token, data, True)
         assert status == 403 and ("privacy.import_customers" in refused["error"] or username == "qa"), (username, refused)
-        assert (await api.call("GET", "/api/customers/export", token))[0] == 403
+        assert (await api.call("GET", "/api/customer-export", token))[0] == 403
     status, refused = await _post(api, await api.login("admin"), b"name,phone\n", True)
     assert status == 400 and "'phone' is not a customer field" in refused["error"]
     status, refused = await _post(api, await api.login("admin"), b"", True)
@@ -115,7 +115,7 @@ async def test_import_and_export_are_for_the_roles_the_settings_name(api: Api) -
 async def test_the_export_is_audited_safe_in_a_spreadsheet_and_imports_again(api: Api, migrated_url: str, tmp_path: Path) -> None:
     supervisor = await api.login("supervisor")
     assert (await _post(api, supervisor, (HEADER + GOOD).encode(), False))[0] == 200
-    async with api.http.get(f"{api.base}/api/customers/export", headers={"Authorization": f"Bearer {supervisor}"}) as r:
+    async with api.http.get(f"{api.base}/api/customer-export", headers={"Authorization": f"Bearer {supervisor}"}) as r:
         assert r.status == 200 and r.headers["Content-Type"].startswith("text/csv")
         body = await r.read()
     assert body.startswith("\ufeff".encode())
@@ -124,7 +124,7 @@ async def test_the_export_is_audited_safe_in_a_spreadsheet_and_imports_again(api
     assert by_name["'=HYPERLINK(\"http://evil\")"]["grade"] == "B"  # shown as text, never run
     assert by_name["华东贸易"]["phones"] == "13912340001; +86 139 1234 0002" and by_name["华东贸易"]["owner"] == "agent1001"
     assert by_name["张三"]["phones"] == "13800138000"  # whole: supervisors see numbers in full
-    async with api.http.get(f"{api.base}/api/customers/export", params={"grade": "A"}, headers={"Authorization": f"Bearer {supervisor}"}) as r:
+    async with api.http.get(f"{api.base}/api/customer-export", params={"grade": "A"}, headers={"Authorization": f"Bearer {supervisor}"}) as r:
         graded = list(csv.DictReader(io.StringIO((await r.read()).decode("utf-8-sig"))))
     assert {row["grade"] for row in graded} == {"A"} and "华东贸易" in {row["name"] for row in graded}
     engine = create_engine(migrated_url)

@@ -1,4 +1,4 @@
-"""/api/customers/import and /api/customers/export: customers in and out as CSV (crm.customer_csv),
+"""/api/customer-import and /api/customer-export: customers in and out as CSV (crm.customer_csv),
 for the roles the settings name (privacy.import_customers / export_customers), each audited."""
 
 from __future__ import annotations
@@ -102,5 +102,5 @@ async def export_csv(request: web.Request, user: User, query: ExportQuery) -> we
 
 
 def routes(app: web.Application) -> None:
-    app.router.add_post("/api/customers/import", import_csv)
-    app.router.add_get("/api/customers/export", export_csv)
+    app.router.add_post("/api/customer-import", import_csv)
+    app.router.add_get("/api/customer-export", export_csv)

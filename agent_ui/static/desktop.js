@@ -11,6 +11,7 @@ const desk = {
   call: null,
   socket: null,
   phone: null,  // the browser phone's module (softphone.js), for an agent whose phone it is
+  statePushes: 0,  // agent.state pushes received: a read they overtook is stale (readState)
 };
 
 function codeLabel(code) {
@@ -70,7 +71,7 @@ setInterval(renderCountdown, 500);
 async function changeState(body) {
   $("state-error").textContent = "";
   try {
-    desk.agent = await api("PUT", "/api/me/state", body);
+    await readState("PUT", body);
     renderState();
   } catch (error) {
     $("state-error").textContent = error.message;
@@ -114,10 +115,19 @@ async function loadHistory() {
 
 // Start --------------------------------------------------------------------------------------------
 
+// The agent's state as the server has it now (or after a change: PUT). An agent.state push that arrives while this read is on
+// its way is as new as the read or newer (a push older than the socket's joining never arrives), and
+// the read's answer, parsed after it, must not put the older state back: the push's is kept.
+async function readState(method = "GET", body = undefined) {
+  const pushes = desk.statePushes;
+  const state = await api(method, "/api/me/state", body);
+  if (desk.statePushes === pushes) desk.agent = state;
+}
+
 // After a reconnect (a network cut, a restarted server) the pushes sent meanwhile are lost: read the
 // agent's state again, pick up a call that began, and close one that ended.
 async function catchUp() {
-  desk.agent = await api("GET", "/api/me/state");
+  await readState();
   renderState();
   loadHistory();
   const live = desk.agent.call_id;
@@ -130,7 +140,7 @@ async function catchUp() {
 }
 
 async function readAgainOnJoining() {
-  desk.agent = await api("GET", "/api/me/state");
+  await readState();
   renderState();
   if (desk.agent.call_id && desk.agent.call_id !== desk.call?.call_id) adoptCall(desk.agent.call_id);
 }
@@ -161,7 +171,11 @@ async function start() {
     (connectedBefore ? catchUp() : readAgainOnJoining()).catch((error) => { $("state-error").textContent = error.message; });
     connectedBefore = true;
   });
-  desk.socket.on("agent.state", (agent) => { desk.agent = { ...desk.agent, ...agent }; renderState(); });
+  desk.socket.on("agent.state", (agent) => {
+    desk.statePushes += 1;
+    desk.agent = { ...desk.agent, ...agent };
+    renderState();
+  });
   desk.socket.on("call.offered", onCall("ringing"));
   desk.socket.on("call.answered", onCall("answered"));
   desk.socket.on("call.held", onCall("held"));
@@ -179,5 +193,8 @@ for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
 }
 
-// Starts once the page's other scripts have loaded (the catalogue fetch comes after them).
-loadLanguage(ui.lang).then(() => (ui.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));
+// Starts once every script of the page has run: loadLanguage calls into the ones after this one, and
+// the catalogue's fetch can come back while the browser is still loading them.
+document.addEventListener("DOMContentLoaded", () => {
+  loadLanguage(ui.lang).then(() => (ui.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));
+});

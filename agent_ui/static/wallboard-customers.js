@@ -6,7 +6,7 @@ async function sendCustomerFile(dryRun) {
   const file = $("import-file").files[0];
   if (!file) return;
   $("import-error").textContent = "";
-  const response = await fetch(`/api/customers/import?dry_run=${dryRun}`, {
+  const response = await fetch(`/api/customer-import?dry_run=${dryRun}`, {
     method: "POST",
     headers: { "Authorization": `Bearer ${ui.token}`, "Content-Type": "text/csv" },
     body: file,
@@ -43,6 +43,6 @@ function startCustomerFiles(may) {
   $("import-check").addEventListener("click", () => sendCustomerFile(true));
   $("import-run").addEventListener("click", () => sendCustomerFile(false));
   $("export-grade").addEventListener("change", (event) => {
-    $("export-link").href = "/api/customers/export" + (event.target.value ? `?grade=${event.target.value}` : "");
+    $("export-link").href = "/api/customer-export" + (event.target.value ? `?grade=${event.target.value}` : "");
   });
 }

@@ -230,4 +230,7 @@ for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
 }
 
-loadCatalogue(ui.lang).then(() => (ui.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));
+// Starts once every script of the page has run (start calls into the ones after this one).
+document.addEventListener("DOMContentLoaded", () => {
+  loadCatalogue(ui.lang).then(() => (ui.token ? start().catch(() => sessionStorage.removeItem("cc_token")) : null));
+});
