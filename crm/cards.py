@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.customers import find_by_phone
 from crm.db import utcnow
+from crm import dnc
 from crm.customer_notes import note_fields, visible_notes
 from crm.models import Call, CallRecord, Customer, CustomerContact, Ticket, User
 from crm.privacy import Disclosure
@@ -105,9 +106,13 @@ async def customer_card(
     )
     now = utcnow()
     notes = await visible_notes(session, customer.id, disclosure.user_id, limit=NOTES)
+    fields = customer_fields(customer, disclosure)
+    do_not_call = await dnc.listed(session, [p.normalized for p in customer.phones])
+    for shown, phone in zip(fields["phones"], customer.phones, strict=True):
+        shown["do_not_call"] = phone.normalized in do_not_call
     return {
         "new": False,
-        **customer_fields(customer, disclosure),
+        **fields,
         "contacts": contact_fields(await contacts_of(session, customer.id), disclosure),
         "note_entries": await note_fields(session, notes),
         "open_tickets": [

@@ -560,3 +560,21 @@ class CustomerChange(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     # An at_risk change to "true": the risk's type, level, action and amount owed (危险客户统计表)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+
+
+class DncEntry(Base):
+    """A number not to call (勿扰名单): the customer opted out, a regulator's list, a complaint. Checked
+    when a number is dialled; an entry with ``expires_at`` stops counting then."""
+
+    __tablename__ = "dnc_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    normalized: Mapped[str] = mapped_column(String(24), unique=True)  # crm.phones.normalize_phone
+    number: Mapped[str] = mapped_column(String(40))  # as entered
+    reason: Mapped[str] = mapped_column(String(32))  # crm.dnc.REASONS
+    note: Mapped[str] = mapped_column(Text, default="")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # card | import | api
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from agent_ui.app import create_app
 from agent_ui.recordings import recordings_dir
 from crm.demo_data import DEMO_PASSWORD
-from crm.models import Call, CallDirection, CustomerPhone, QaIntake, User
+from crm.models import Call, CallDirection, CustomerPhone, DncEntry, QaIntake, User
 from crm.users import add_user
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.store import ensure_default_scorecard
@@ -65,6 +65,7 @@ class Subject:
     ticket: int = 0
     task: int = 0
     change: int = 0
+    dnc: dict[str, int] = field(default_factory=dict)  # an entry per user: whoever may, takes their own off the list
 
 
 @dataclass
@@ -104,6 +105,9 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/customers/{customer}/timeline", EVERYONE),
     Row("POST", "/api/customer-import?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # a header of no columns: 400 past the gate
     Row("GET", "/api/customer-export?grade=A", WHOLE_CENTER),
+    Row("GET", "/api/dnc?limit=5", LEADERS),
+    Row("POST", "/api/dnc", STAFF, lambda u: {"number": f"1391230{abs(hash(u)) % 10**4:04d}", "reason": "opt_out"}),
+    Row("DELETE", "/api/dnc/{dnc}", WHOLE_CENTER),
     Row("GET", "/api/reports/customer-regions", LEADERS),
     Row("GET", "/api/reports/at-risk-customers?format=csv", LEADERS),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
@@ -199,6 +203,12 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
         session.add(QaIntake(call_id=call.id, state="done", auto_score=55.0, flagged=True, review_reasons=["flagged"]))
         SUBJECT.call, SUBJECT.linkedid = call.id, call.linkedid
         SUBJECT.customer_phone = await session.scalar(select(CustomerPhone.id).where(CustomerPhone.customer_id == SUBJECT.customer))
+        for n, user in enumerate(USERS):
+            number = f"1391239{n:04d}"
+            entry = DncEntry(normalized=f"+86{number}", number=number, reason="other", source="api")
+            session.add(entry)
+            await session.flush()
+            SUBJECT.dnc[user] = entry.id
     async with running(create_app(settings, live.service.engine, live.service)) as base, aiohttp.ClientSession() as http:
         api = Api(http, base)
         tokens = dict(zip(USERS, await asyncio.gather(*(api.login(u) for u in USERS)), strict=True))
@@ -223,7 +233,7 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
 
 
 async def _ask(api: Api, token: str, row: Row, user: str) -> tuple[int, Any]:
-    path = row.path.format(**SUBJECT.__dict__)
+    path = row.path.format(**{**SUBJECT.__dict__, "dnc": SUBJECT.dnc.get(user, 0)})
     payload = row.body(user) if callable(row.body) else row.body
     headers = {"Authorization": f"Bearer {token}"}
     async with api.http.request(row.method, f"{api.base}{path}", headers=headers, **({"json": payload} if payload is not None else {})) as r:

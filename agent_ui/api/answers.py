@@ -52,6 +52,7 @@ class Phone(Answer):
     id: int | None = Field(description="dial or reveal it by this id; none for the number of an unknown caller")
     number: str = Field(description="as the reader's role may see it: 138****8000 when masked (privacy.full_phones)")
     masked: bool
+    do_not_call: bool = Field(default=False, description="on the do-not-call list now (on a card)")
 
 
 class RevealedPhone(Answer):
@@ -141,6 +142,22 @@ class TimelineItem(Answer):
 
 class Timeline(Answer):
     items: list[TimelineItem]
+
+
+class DncEntry(Answer):
+    id: int
+    number: str = Field(description="as the reader's role sees numbers")
+    reason: Literal["opt_out", "complaint", "regulator", "wrong_number", "other"]
+    note: str
+    customer_id: int | None
+    source: Literal["card", "import", "api"]
+    added_by: str | None
+    added_at: str
+    expires_at: str | None
+
+
+class DncEntries(Answer):
+    entries: list[DncEntry]
 
 
 class RejectedRow(Answer):

@@ -4,6 +4,7 @@ leaders on their team's, supervisors and admins on any (crm.access)."""
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from aiohttp import web
@@ -11,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from agent_ui.api import answers
-from agent_ui.api.common import SESSIONS, STAFF, RowId, endpoint
+from agent_ui.api.common import SESSIONS, STAFF, RowId, actor, endpoint
 from agent_ui.api.me import _bridge, _extension
+from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
+from crm import audit, dnc
 from crm.access import Scope, team_of_extension
 from crm.models import CustomerPhone, Task, User
 from telephony.calls.control import BadTarget, CallControlError
@@ -46,6 +49,8 @@ class Dial(BaseModel):
     number: str | None = Field(default=None, min_length=1, max_length=40, description="any format; must be one dialing.allowed_numbers allows")
     phone_id: RowId | None = Field(default=None, description="or a customer's phone by its id: a masked number is dialled whole")
     task_id: RowId | None = Field(default=None, description="or a follow-up task you may see, by its id: its number is dialled whole")
+    dnc_override: str | None = Field(default=None, min_length=1, max_length=500,
+                                     description="dial a number on the do-not-call list anyway, saying why (in the audit log)")
 
     @model_validator(mode="after")
     def _one(self) -> Dial:
@@ -67,6 +72,22 @@ async def _number(request: web.Request, user: User, wanted: Dial) -> str:
     if number is None:
         raise json_error(404, "no such customer phone")
     return number
+
+
+async def _screen(request: web.Request, user: User, number: str, override: str | None) -> None:
+    """A number on the do-not-call list is refused (409), unless the agent overrides it with a reason,
+    which the audit log keeps with the entry it went past."""
+    async with request.app[SESSIONS]() as session, session.begin():
+        entry = await dnc.blocking(session, number, request.app[SETTINGS].crm.default_region)
+        if entry is None:
+            return
+        if override is None:
+            since = entry.added_at.date().isoformat()
+            error = {"error": f"the number is on the do-not-call list ({entry.reason}, since {since}); dial it anyway only with dnc_override: why",
+                     "dnc": {"id": entry.id, "reason": entry.reason, "since": entry.added_at.isoformat()}}  # fmt: skip
+            raise web.HTTPConflict(text=json.dumps(error, ensure_ascii=False), content_type="application/json")
+        audit.record(session, actor(request, user), "dnc.overridden", "customer" if entry.customer_id else "dnc", entry.customer_id,
+                     entry_id=entry.id, why=override)  # fmt: skip
 
 
 async def _act(request: web.Request, user: User, action: str, done: str) -> web.Response:
@@ -129,12 +150,17 @@ async def complete_transfer(request: web.Request, user: User) -> web.Response:
 
 
 @endpoint(*STAFF, summary="Click-to-dial: ring my phone, then the number (with the outbound caller ID)", body=Dial, answer=answers.Dialled,
-          status=202, notes="Needs an extension.", errors={404: "no such customer phone, or task of yours", 409: "Asterisk refused the call", 503: "telephony is not running"})  # fmt: skip
+          status=202, notes="Needs an extension. A number on the do-not-call list is refused unless dnc_override says why (audited).",
+          errors={404: "no such customer phone, or task of yours", 409: "Asterisk refused the call, or the number is on the do-not-call list (dnc)",
+                  503: "telephony is not running"})  # fmt: skip
 async def dial(request: web.Request, user: User, body: Dial) -> web.Response:
     wanted = body
-    extension, bridge = _extension(user), _bridge(request)
+    extension = _extension(user)
+    number = await _number(request, user, wanted)
+    await _screen(request, user, number, wanted.dnc_override)
+    bridge = _bridge(request)
     try:
-        linkedid = await bridge.dialer.click_to_dial(extension, await _number(request, user, wanted), agent_name=user.display_name or user.username)
+        linkedid = await bridge.dialer.click_to_dial(extension, number, agent_name=user.display_name or user.username)
     except NotDialable as error:
         raise json_error(400, str(error)) from None
     except DialError as error:

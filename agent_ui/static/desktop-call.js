@@ -82,6 +82,22 @@ function phoneItem(phone, customerId) {
     });
     item.append(" ", reveal);
   }
+  if (phone.do_not_call) {
+    item.append(" ", element("span", t("dnc.listed"), "badge risk dnc"));
+  } else if (phone.id && customerId) {  // the customer asks not to be called again (勿扰)
+    const optOut = element("button", t("dnc.add"), "dnc-add");
+    optOut.type = "button";
+    optOut.addEventListener("click", async () => {
+      try {
+        await api("POST", "/api/dnc", { phone_id: phone.id, reason: "opt_out" });
+        desk.call.customer = await api("GET", `/api/customers/${customerId}`);
+        renderCall();
+      } catch (error) {
+        $("state-error").textContent = error.message;
+      }
+    });
+    item.append(" ", optOut);
+  }
   return item;
 }
 
@@ -191,6 +207,9 @@ async function dial(target) {
   try {
     await api("POST", "/api/me/dial", target);  // the pop arrives as call.offered when the phone rings
   } catch (error) {
+    // A number on the do-not-call list is dialled only on purpose, with the reason (audited).
+    const why = error.body && error.body.dnc && !target.dnc_override ? window.prompt(t("dnc.override")) : null;
+    if (why && why.trim()) return dial({ ...target, dnc_override: why.trim() });
     $("state-error").textContent = error.message;
   }
 }
