@@ -13,6 +13,7 @@ from crm.models import CustomerGrade
 CustomerType = Literal["existing", "target", "prospect", "partner"]  # crm.models.CUSTOMER_TYPES
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Yuan = Annotated[int, Field(ge=0, le=10**15)]
+PhoneText = Annotated[str, StringConstraints(max_length=40)]  # as written: customer_phones.number
 MAX_TAGS = 20
 MAX_CONTACTS = 20
 MAX_PHONES = 10
@@ -101,7 +102,7 @@ class Registration(BaseModel):
 
 class NewCustomer(Registration):
     name: str = Field(min_length=1, max_length=200)
-    phones: list[str] = Field(min_length=1, max_length=MAX_PHONES)
+    phones: list[PhoneText] = Field(min_length=1, max_length=MAX_PHONES)
 
     @field_validator("phones")
     @classmethod

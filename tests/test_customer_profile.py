@@ -83,6 +83,7 @@ async def test_bad_registration_values_are_refused_with_the_field_named(api: Api
         ({"owner_id": users["qa"]}, "owner_id"),
         ({"contacts": [{"id": 2**31 - 1, "name": "x"}]}, "contacts"),
         ({"contacts": [{"name": ""}]}, "contacts"),
+        ({"phones": ["   ".join("13700001111")]}, "phones"),  # a real number, spaced past the column's 40 characters
     ):
         status, refused = await api.call("PATCH", f"/api/customers/{created['id']}", agent, json=body)
         assert status == 400 and named in refused["error"], (body, refused)
