@@ -5,17 +5,21 @@ by an explicit override with a reason, which the audit log keeps."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.customer_csv.importer import ImportFileError, Report, decode
 from crm.db import utcnow
 from crm.models import DncEntry
 from crm.phones import InvalidPhoneNumber, normalize_phone
 
 REASONS = ("opt_out", "complaint", "regulator", "wrong_number", "other")  # 客户拒绝, 投诉, 监管名单, 号码错误, 其他
-SOURCES = ("card", "import", "api")
+SOURCES = ("card", "record_form", "import", "api")
 
 
 class DncError(ValueError):
@@ -69,3 +73,66 @@ async def add(
     entry.expires_at = expires_at
     await session.flush()
     return entry
+
+
+HEADERS = {"number": "number", "电话": "number", "号码": "number", "reason": "reason", "原因": "reason", "note": "note", "备注": "note",
+           "expires_at": "expires_at", "到期": "expires_at"}  # fmt: skip
+
+
+async def import_list(session: AsyncSession, data: bytes, *, region: str, added_by: int | None, dry_run: bool) -> Report:
+    """A CSV of numbers to list (number, reason, expires_at, note; English or Chinese headers): every
+    row checked (off the event loop), then all listed or, when a row is rejected, none. A row's reason
+    defaults to regulator (a list from outside), its expiry to none."""
+    report = Report(dry_run=dry_run)
+    wanted = await asyncio.to_thread(_read_list, data, region, report)
+    if not dry_run and report.rejected_rows == 0:
+        for values in wanted:
+            await add(session, values["number"], region=region, reason=values.get("reason") or "regulator", source="import", added_by=added_by,
+                      note=values.get("note", "")[:500], expires_at=_when(values.get("expires_at", "")))  # fmt: skip
+        report.imported = len(wanted)
+    return report
+
+
+def _read_list(data: bytes, region: str, report: Report) -> list[dict[str, str]]:
+    rows = list(csv.reader(io.StringIO(decode(data), newline="")))
+    if not rows:
+        raise ImportFileError("the file is empty: the first line names the columns (number, reason, expires_at, note)")
+    fields = [HEADERS.get(cell.strip().lstrip("\ufeff").lower()) or HEADERS.get(cell.strip()) for cell in rows[0]]
+    if "number" not in fields or None in fields:
+        raise ImportFileError("the header: the columns are number, reason, expires_at, note (or 电话, 原因, 到期, 备注); number is needed")
+    wanted = []
+    for line, cells in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        report.rows += 1
+        values = {field: cell.strip() for field, cell in zip(fields, cells, strict=False) if field}
+        problem = _row_problem(values, region)
+        if problem:
+            report.rejected_rows += 1
+            report.reject(line, *problem)
+        else:
+            wanted.append(values)
+    return wanted
+
+
+def _when(text: str) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _row_problem(values: dict[str, str], region: str) -> tuple[str, str] | None:
+    try:
+        _key(values.get("number", ""), region)
+    except DncError:
+        return "number", f"{values.get('number', '')[:40]!r} is not a phone number"
+    if values.get("reason") and values["reason"] not in REASONS:
+        return "reason", f"one of {', '.join(REASONS)}"
+    try:
+        expires = _when(values.get("expires_at", ""))
+    except ValueError:
+        return "expires_at", f"{values['expires_at'][:30]!r} is not a date (2027-01-31 or 2027-01-31T18:00+08:00)"
+    if expires is not None and expires <= utcnow():
+        return "expires_at", "in the past"
+    return None

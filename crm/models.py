@@ -574,7 +574,7 @@ class DncEntry(Base):
     reason: Mapped[str] = mapped_column(String(32))  # crm.dnc.REASONS
     note: Mapped[str] = mapped_column(Text, default="")
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
-    source: Mapped[str] = mapped_column(String(16))  # card | import | api
+    source: Mapped[str] = mapped_column(String(16))  # crm.dnc.SOURCES
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -108,6 +108,7 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/dnc?limit=5", LEADERS),
     Row("POST", "/api/dnc", STAFF, lambda u: {"number": f"1391230{abs(hash(u)) % 10**4:04d}", "reason": "opt_out"}),
     Row("DELETE", "/api/dnc/{dnc}", WHOLE_CENTER),
+    Row("POST", "/api/dnc-import?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # no number column: 400 past the gate
     Row("GET", "/api/reports/customer-regions", LEADERS),
     Row("GET", "/api/reports/at-risk-customers?format=csv", LEADERS),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),

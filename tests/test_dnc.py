@@ -120,3 +120,41 @@ async def test_click_to_dial_places_no_call_to_a_listed_number_until_overridden(
     async with live.sessions() as session:
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "dnc.overridden", AuditEntry.username == "agent1003"))
     assert entry is not None and entry.detail["why"] == "监管名单已过期,主管同意"
+
+
+async def test_the_record_form_lists_the_calls_number_when_the_customer_opts_out(api: Api, migrated_url: str) -> None:
+    agent, supervisor = await api.login("agent1001"), await api.login("supervisor")
+    status, saved = await api.call("PUT", "/api/calls/api-0/record", agent, json={"disposition_code": "inquiry", "do_not_call": True})
+    assert status == 200, saved
+    _, listed = await api.call("GET", "/api/dnc", supervisor, params={"number": "13800138000"})
+    assert [(e["number"], e["reason"], e["source"]) for e in listed["entries"]] == [("13800138000", "opt_out", "record_form")]
+    status, refused = await api.call("POST", "/api/me/dial", agent, json={"number": "13800138000"})
+    assert status == 409 and refused["dnc"]["reason"] == "opt_out"
+    assert [e.username for e in await _audit(migrated_url, "dnc.added")] == ["agent1001"]
+
+
+async def test_a_list_from_outside_is_imported_whole_or_not_at_all(api: Api, migrated_url: str) -> None:
+    supervisor = await api.login("supervisor")
+    headers = {"Authorization": f"Bearer {supervisor}", "Content-Type": "text/csv"}
+
+    async def send(text: str, dry_run: bool, encoding: str = "utf-8") -> tuple[int, dict]:
+        async with api.http.post(f"{api.base}/api/dnc-import", params={"dry_run": str(dry_run).lower()}, data=text.encode(encoding), headers=headers) as r:
+            return r.status, await r.json()
+
+    bad = "电话,原因,到期,备注\n13911110001,,,监管名单\n见名片,,,\n13911110002,angry,,\n13911110003,,2020-01-01,\n"
+    status, report = await send(bad, False)
+    assert status == 422 and (report["rows"], report["rejected_rows"], report["imported"]) == (4, 3, 0)
+    assert [(r["line"], r["column"]) for r in report["rejected"]] == [(3, "number"), (4, "reason"), (5, "expires_at")]
+    _, listed = await api.call("GET", "/api/dnc", supervisor, params={"number": "13911110001"})
+    assert listed["entries"] == []  # nothing half-listed
+    good = "电话,原因,到期,备注\n13911110001,,,监管名单\n+86 139 1111 0002,complaint,2099-01-01,\n"
+    status, report = await send(good, True, "gb18030")
+    assert status == 200 and (report["valid"], report["imported"]) == (2, 0)
+    status, report = await send(good, False, "gb18030")
+    assert status == 200 and report["imported"] == 2
+    _, listed = await api.call("GET", "/api/dnc", supervisor, params={"number": "13911110002"})
+    assert [(e["reason"], e["source"], e["expires_at"][:10]) for e in listed["entries"]] == [("complaint", "import", "2099-01-01")]
+    agent = await api.login("agent1001")
+    async with api.http.post(f"{api.base}/api/dnc-import", data=good.encode(), headers={**headers, "Authorization": f"Bearer {agent}"}) as r:
+        assert r.status == 403
+    assert [e.detail["imported"] for e in await _audit(migrated_url, "dnc.imported")] == [2]

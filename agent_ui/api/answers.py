@@ -150,7 +150,7 @@ class DncEntry(Answer):
     reason: Literal["opt_out", "complaint", "regulator", "wrong_number", "other"]
     note: str
     customer_id: int | None
-    source: Literal["card", "import", "api"]
+    source: Literal["card", "record_form", "import", "api"]
     added_by: str | None
     added_at: str
     expires_at: str | None

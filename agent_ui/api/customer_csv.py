@@ -35,7 +35,7 @@ class ImportQuery(BaseModel):
     dry_run: bool = Field(default=False, description="check every row and answer the report; write nothing")
 
 
-async def _upload(request: web.Request, limit_mb: int) -> bytes:
+async def read_upload(request: web.Request, limit_mb: int) -> bytes:
     """The request body, refused past ``limit_mb`` without reading it all."""
     limit = limit_mb * 1024 * 1024
     if request.content_length is not None and request.content_length > limit:
@@ -57,7 +57,7 @@ async def _upload(request: web.Request, limit_mb: int) -> bytes:
                 "imported in one transaction, or, if any row is rejected, none. Audited.")  # fmt: skip
 async def import_csv(request: web.Request, user: User, query: ImportQuery) -> web.Response:
     settings = _allowed(request, user, "import_customers")
-    data = await _upload(request, settings.crm.import_max_mb)
+    data = await read_upload(request, settings.crm.import_max_mb)
     async with request.app[SESSIONS]() as session, session.begin():
         try:
             report = await import_customers(session, data, dry_run=query.dry_run, default_region=settings.crm.default_region,

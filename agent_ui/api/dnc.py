@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, AwareIsoDateTime, RowId, actor, disclosure, endpoint, path_id
+from agent_ui.api.customer_csv import read_upload
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, dnc
@@ -107,7 +108,30 @@ async def remove_entry(request: web.Request, user: User) -> web.Response:
     return web.json_response(result)
 
 
+class DncImportQuery(BaseModel):
+    dry_run: bool = Field(default=False, description="check every row and answer the report; list nothing")
+
+
+@endpoint(Role.SUPERVISOR, Role.ADMIN, summary="List numbers from a CSV file (a regulator's or a partner's list), or check it (dry_run)",
+          query=DncImportQuery, upload="text/csv", answer=answers.ImportReport,
+          errors={413: "the file is over crm.import_max_mb", 422: "rows were rejected: nothing was listed (the report says which and why)"},
+          notes="Columns number, reason (default regulator), expires_at (a date or date-time; none: no end), note, or 电话, 原因, 到期, "
+                "备注. All rows are listed, or none. Audited.")  # fmt: skip
+async def import_entries(request: web.Request, user: User, query: DncImportQuery) -> web.Response:
+    settings = request.app[SETTINGS]
+    data = await read_upload(request, settings.crm.import_max_mb)
+    async with request.app[SESSIONS]() as session, session.begin():
+        try:
+            report = await dnc.import_list(session, data, region=settings.crm.default_region, added_by=user.id, dry_run=query.dry_run)
+        except dnc.ImportFileError as error:
+            raise json_error(400, str(error)) from None
+        if report.imported:
+            audit.record(session, actor(request, user), "dnc.imported", "dnc", None, rows=report.rows, imported=report.imported)
+    return web.json_response(report.as_dict(), status=422 if report.rejected_rows and not query.dry_run else 200)
+
+
 def routes(app: web.Application) -> None:
     app.router.add_get("/api/dnc", list_entries)
     app.router.add_post("/api/dnc", add_entry)
     app.router.add_delete("/api/dnc/{id}", remove_entry)
+    app.router.add_post("/api/dnc-import", import_entries)

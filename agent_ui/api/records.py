@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, check_disposition, own_call
-from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, disclosure, endpoint
+from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, actor, disclosure, endpoint
 from agent_ui.api.tasks import Reader as TaskReader
 from agent_ui.api.tickets import Reader, TicketDetails
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
-from crm.models import CallRecord, User
+from crm import audit, dnc
+from crm.models import Call, CallDirection, CallRecord, User
 from crm.tasks import store as tasks
 from crm.tickets import store as tickets
 from crm.tickets.lifecycle import TicketError
@@ -56,6 +57,7 @@ class RecordForm(BaseModel):
     feedback: str = Field(default="", max_length=5000)
     next_contact_at: AwareDatetime | None = None
     ticket: TicketDetails | None = Field(default=None, description="for the ticket the form opens (投诉, 报修, a work order)")
+    do_not_call: bool = Field(default=False, description="the customer asked not to be called again: the call's number goes on the do-not-call list")
 
 
 @endpoint(*EVERYONE, summary="A call's business record form (呼入/呼出业务记录表)", answer=answers.Record, path=CALL_PATH,
@@ -100,6 +102,8 @@ async def save(request: web.Request, user: User, body: RecordForm) -> web.Respon
             raise json_error(400, f"ticket.{error}") from None
         followups = TaskReader(request, user)
         promised = await tasks.from_record(session, followups.settings, call, record, actor=user)
+        if form.do_not_call:
+            await _opt_out(request, user, session, call)
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
         payload["tasks"] = await followups.json(session, promised)
         payload["number"] = disclosure(request, user).call_number(payload["number"], call.agent_id)
@@ -107,6 +111,20 @@ async def save(request: web.Request, user: User, body: RecordForm) -> web.Respon
     if (guard := request.app.get(DISPOSITIONS)) is not None:
         await guard.settled(call.agent_extension, call.linkedid)
     return web.json_response(payload)
+
+
+async def _opt_out(request: web.Request, user: User, session, call: Call) -> None:  # type: ignore[no-untyped-def]
+    """The customer's 勿扰 from the record form: the number of the call goes on the list (audited)."""
+    number = call.caller_number if call.direction == CallDirection.INBOUND else call.called_number
+    if not number:
+        raise json_error(400, "do_not_call: the call has no number to list")
+    try:
+        entry = await dnc.add(session, number, region=request.app[SETTINGS].crm.default_region, reason="opt_out", source="record_form",
+                              added_by=user.id, customer_id=call.customer_id, note=f"call {call.linkedid}")  # fmt: skip
+    except dnc.DncError as error:
+        raise json_error(400, f"do_not_call: {error}") from None
+    audit.record(session, actor(request, user), "dnc.added", "customer" if call.customer_id else "dnc", call.customer_id, entry_id=entry.id,
+                 reason=entry.reason, call_id=call.id)  # fmt: skip
 
 
 def routes(app: web.Application) -> None:

@@ -115,6 +115,7 @@ $("record-form").addEventListener("submit", async (event) => {
   }
   const ticket = recordTicketDetails();
   if (ticket) body.ticket = ticket;
+  if (form.do_not_call.checked) body.do_not_call = true;  // 勿扰: the call's number goes on the do-not-call list
   $("record-message").className = "";
   try {
     desk.record = await api("PUT", `/api/calls/${encodeURIComponent(record.call_id)}/record`, body);
