@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.settings import QaSettings
 from crm.models import Call, QaIntake
+from crm.recordings import leg_file
 from qa.analysis import analyse, load_legs
 from qa.scorecards import ScorecardDefinition
 from qa.store import definition_of, ensure_default_scorecard, latest_scorecard
@@ -67,9 +68,8 @@ def analyse_files(agent: str, customer: str, definition: dict[str, Any], lang: s
 
 def legs_of(call: Call, recordings_dir: Path) -> tuple[Path, Path] | None:
     """The agent's and the customer's recordings of a call, if it has both."""
-    agent = next((recordings_dir / r for r in call.recordings if r.endswith("-agent.wav")), None)
-    customer = next((recordings_dir / r for r in call.recordings if r.endswith("-caller.wav")), None)
-    return (agent, customer) if agent and customer else None
+    agent, customer = leg_file(call.recordings, "agent"), leg_file(call.recordings, "caller")
+    return (recordings_dir / agent, recordings_dir / customer) if agent and customer else None
 
 
 class QaWorker:

@@ -31,3 +31,14 @@ def test_package_imports_only_what_it_may(package: str) -> None:
     for path in (ROOT / package).rglob("*.py"):
         wrong = imported_packages(path) - ALLOWED[package] - {package}
         assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
+def test_recording_names_have_one_owner() -> None:
+    """How a call's recordings are named is crm/recordings.py's alone (issue 16): the call log, auto-QA,
+    the player and the sandbox's scripted calls ask it rather than spell the suffixes again."""
+    owner = ROOT / "crm" / "recordings.py"
+    for package in ALLOWED:
+        for path in (ROOT / package).rglob("*.py"):
+            if path != owner:
+                text = path.read_text()
+                assert not any(suffix in text for suffix in ("-agent.wav", "-caller.wav", "-mix.wav")), path.relative_to(ROOT)

@@ -29,6 +29,7 @@ from agent_ui.auth import json_error
 from agent_ui.recordings import recording_file
 from crm.access import Scope
 from crm.models import Calibration, Call, Evaluation, QaIntake, Role, Scorecard, User
+from crm.recordings import LEG_SUFFIXES, leg_file
 from qa import evaluations as flow
 from qa.reports import qa_report
 from qa.analysis import stereo_wav
@@ -39,7 +40,7 @@ from qa.store import definition_of, latest_scorecard, save_scorecard
 
 GRADERS = (Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 REVIEWERS = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
-LEGS = {"agent": "-agent.wav", "caller": "-caller.wav", "mix": "-mix.wav", "stereo": ""}
+LEGS = (*LEG_SUFFIXES, "stereo")  # stereo: the agent's and the caller's legs side by side, made here
 QUEUE_DAYS = 30
 EVALUATION_PATH = {"id": "the evaluation's id"}
 NO_SUCH_CALL = {404: "no such call (or not one you may see), scorecard or calibration"}
@@ -445,7 +446,7 @@ async def recording(request: web.Request, user: User) -> web.StreamResponse:
         call = await own_call(request, session, user)
     headers = {"Content-Type": "audio/wav", "Cache-Control": "private, max-age=3600"}
     if leg == "stereo":  # the player's: agent left, customer right, one waveform each
-        paths = [_leg_file(request, call, LEGS[side]) for side in ("agent", "caller")]
+        paths = [_leg_file(request, call, side) for side in ("agent", "caller")]
         if None in paths:
             raise json_error(404, "no such recording")
         try:
@@ -453,14 +454,14 @@ async def recording(request: web.Request, user: User) -> web.StreamResponse:
         except AudioError as error:
             raise json_error(404, str(error)) from None
         return web.Response(body=data, headers=headers)
-    path = _leg_file(request, call, LEGS[leg])
+    path = _leg_file(request, call, leg)
     if path is None:
         raise json_error(404, "no such recording")
     return web.FileResponse(path, headers=headers)
 
 
-def _leg_file(request: web.Request, call: Call, suffix: str):  # type: ignore[no-untyped-def]
-    relative = next((r for r in call.recordings if r.endswith(suffix)), None)
+def _leg_file(request: web.Request, call: Call, leg: str):  # type: ignore[no-untyped-def]
+    relative = leg_file(call.recordings, leg)
     return recording_file(request.app[SETTINGS], call.server, relative) if relative else None
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from crm.recordings import call_recordings
 from telephony.agents.interfaces import InterfacePattern
 from telephony.calls.bounds import bound_call, clipped
 from telephony.calls.state import CallPhase, CallSnapshot, Disposition
@@ -226,7 +227,7 @@ class CallTracker:
             return [self._emit(live, CallRouted, at)]
         if kind == "CCRecording" and event.get("Name"):
             base = event["Name"]
-            info.recordings = [f"{base}-caller.wav", f"{base}-agent.wav", f"{base}-mix.wav"]
+            info.recordings = call_recordings(base)
         elif kind == "CCHangup" and not live.any_hangup and live.requested_side is None:
             live.requested_side = "system"
         elif kind == "CCVoicemail" and event.get("Name"):

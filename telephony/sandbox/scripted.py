@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crm.recordings import LEG_SUFFIXES
 from telephony.sandbox.speech import PROMPTS, synthesize
 
 RATE = 8000
@@ -57,4 +58,4 @@ def scripted_call(folder: Path, script: str) -> tuple[Path, Path, dict[str, floa
         marks = {"rude_at": 2.0, "silence_from": 2.0 + len(rude) / RATE, "silence_s": 12.0}
     agent = np.concatenate(parts)
     customer = silence(len(agent) / RATE)
-    return write(folder / f"{script}-agent.wav", agent), write(folder / f"{script}-caller.wav", customer), marks
+    return write(folder / f"{script}{LEG_SUFFIXES['agent']}", agent), write(folder / f"{script}{LEG_SUFFIXES['caller']}", customer), marks
