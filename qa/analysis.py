@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.rules import auto_score, check, prefill
+from qa.rules import auto_score, check, coverage, not_assessed, prefill
 from qa.scorecards import ScorecardDefinition
 from qa.signals import AudioError, measure, read_wav, speech_segments
 from qa.transcribe import Transcriber
@@ -97,5 +97,7 @@ def analyse(
         "findings": [f.as_dict() for f in findings],
         "prefilled": filled,
         "auto_score": auto_score(scorecard, filled),
+        "auto_score_covers": coverage(scorecard, filled),  # share of the scorecard's points the auto score is over
+        "not_assessed": not_assessed(scorecard, lang, transcript),
         "flagged": any(not f.passed for f in findings),
     }

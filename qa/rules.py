@@ -1,6 +1,7 @@
 """Auto-QA rules: from the transcript and the signal metrics, pass or fail scorecard items, with the
-evidence (who, when, what) an inspector can jump to. A rule that needs the transcript is skipped
-without one. Phrase lists are per language (scorecard rules, zh and en)."""
+evidence (who, when, what) an inspector can jump to. A rule that needs the transcript is not
+assessed without one: never passed, listed apart, and the auto score says how much of the scorecard
+it covers. Phrase lists are per language (scorecard rules, zh and en)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,21 @@ def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] |
         evidence = [{"side": "agent", "start": round(s.start, 2), "end": round(s.end, 2), "text": ""} for s in metrics.agent_interruption_at] if over else []
         return Finding(rule.kind, rule.item, not over, f"{metrics.agent_interruptions} interruption(s) (limit {limit})", evidence)
     return None
+
+
+def not_assessed(scorecard: ScorecardDefinition, lang: str, transcript: list[Utterance] | None) -> list[dict[str, str]]:
+    """The rules that could not be checked, and why: word rules without a transcript."""
+    if transcript is not None:
+        return []
+    why = f"no transcript: no speech model for '{lang}' (qa.whisper_model_dir)"
+    return [{"rule": rule.kind, "item": rule.item, "why": why} for rule in scorecard.rules if rule.kind in TRANSCRIPT_RULES]
+
+
+def coverage(scorecard: ScorecardDefinition, filled: dict[str, dict[str, Any]]) -> float:
+    """The share of the scorecard's points the auto-QA decided (0–1): what its auto score is out of."""
+    items = scorecard.items()
+    total = sum(item.max_points for item in items.values())
+    return round(sum(items[code].max_points for code in filled) / total, 3) if total else 0.0
 
 
 def prefill(scorecard: ScorecardDefinition, findings: list[Finding]) -> dict[str, dict[str, Any]]:

@@ -32,7 +32,7 @@ def test_a_model_call_scores_above_a_bad_one_with_the_evidence_where_it_happened
     good = analyse(load_legs(good_agent, good_customer), DEFAULT_SCORECARD, "en", transcriber=transcriber)
     bad = analyse(load_legs(bad_agent, bad_customer), DEFAULT_SCORECARD, "en", transcriber=transcriber)
 
-    assert good["auto_score"] == 100.0 and not good["flagged"]
+    assert good["auto_score"] == 100.0 and not good["flagged"] and good["not_assessed"] == []
     assert bad["auto_score"] < 50 and bad["flagged"]
     assert all(f["passed"] for f in good["findings"])
     assert good["prefilled"]["opening.greeting"]["points"] == 2 and good["prefilled"]["closing.thanks"]["points"] == 2
@@ -55,6 +55,13 @@ def test_without_a_transcript_the_signal_rules_still_decide(tmp_path: Path) -> N
     assert set(findings(result)) == {"silence", "talk_over"}
     assert result["metrics"]["longest_silence_s"] == pytest.approx(marks["silence_s"], abs=0.6)
     assert result["auto_score"] == pytest.approx(100 * 6 / 8)  # talk-over kept its 6 points, dead air lost 2
+    # The word rules are not assessed, never passed: they are listed with why, and the score says what it covers.
+    assert {(n["rule"], n["item"]) for n in result["not_assessed"]} == {
+        (rule.kind, rule.item) for rule in DEFAULT_SCORECARD.rules if rule.kind in ("greeting", "closing", "disclosure", "forbidden")
+    }
+    assert all("no transcript" in n["why"] for n in result["not_assessed"])
+    total = sum(item.max_points for item in DEFAULT_SCORECARD.items().values())
+    assert result["auto_score_covers"] == pytest.approx(8 / total, abs=0.001)  # the 8 points of the two signal items
 
 
 def test_the_command_line_analyses_an_archive_recording_without_a_database(tmp_path: Path) -> None:

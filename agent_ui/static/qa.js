@@ -75,12 +75,16 @@ function seek(seconds) {
 function renderReview() {
   if (!qa.call) return;
   const findings = qa.auto?.findings || [];
+  const unchecked = (qa.auto?.not_assessed || []).map((n) => element("li", `? ${t(`qa.rule.${n.rule}`)} — ${t("qa.not_assessed")}: ${n.why}`, "not-assessed"));
   $("findings").replaceChildren(...findings.map((f) => {
     const at = f.evidence[0]?.start;
     const item = element("li", `${f.passed ? "✓" : "✗"} ${t(`qa.rule.${f.rule}`)}${at == null ? "" : ` @ ${clockText(at)}`} — ${f.detail}`, f.passed ? "passed" : "failed");
     if (at != null) item.addEventListener("click", () => seek(at));
     return item;
-  }));
+  }), ...unchecked);
+  const covers = qa.auto?.auto_score_covers;
+  $("auto-coverage").textContent = covers == null || qa.auto?.auto_score == null ? ""
+    : t("qa.auto_covers", { score: qa.auto.auto_score, share: Math.round(covers * 100) });
   const transcript = qa.auto?.transcript;
   $("transcript").replaceChildren(...(transcript ? transcript.map((u) => {
     const line = element("li", `${clockText(u.start)} ${t(`qa.side.${u.side}`)}: ${u.text}`);
