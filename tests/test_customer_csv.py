@@ -166,3 +166,10 @@ def test_the_command_line_dry_run_names_the_bad_rows_and_exits_1(tmp_path: Path,
     assert run(tmp_path, migrated_url, "customers", "import", str(good)).returncode == 0
     missing = run(tmp_path, migrated_url, "customers", "import", str(tmp_path / "nowhere.csv"))
     assert missing.returncode == 1 and "cannot read" in missing.stderr
+
+
+def test_a_row_with_several_problems_reports_them_all_at_once() -> None:
+    report = Report()
+    rows = read_rows("客户名称,电话,客户等级,年销售额\n,见名片,Z,很多\n".encode(), default_region="CN", queues=set(), report=report)
+    assert rows == [] and report.rejected_rows == 1
+    assert sorted(r.column for r in report.rejected) == ["annual_sales", "grade", "name", "phones"]

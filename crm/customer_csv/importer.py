@@ -148,23 +148,22 @@ def _check_row(line: int, cells: list[str], columns: list[Column | None], region
             problems.append((column.key, str(error)))
     owner = str(values.pop("owner", "") or "")
     phones: list[tuple[str, str]] = []
-    if not problems:
+    for number in values.get("phones", []):  # every problem of the row at once: the numbers too
         try:
-            form = NewCustomer.model_validate(values)
-        except ValidationError as error:
-            problems += [(".".join(str(p) for p in e["loc"]) or "row", e["msg"]) for e in error.errors()]
-        else:
-            if form.preferred_queue and form.preferred_queue not in queues:
-                problems.append(("preferred_queue", f"unknown queue {form.preferred_queue!r}"))
-            for number in form.phones:
-                try:
-                    key = normalize_phone(number, region)
-                except InvalidPhoneNumber:
-                    problems.append(("phones", f"{number[:40]!r} is not a phone number"))
-                    continue
-                if key not in {k for _, k in phones}:
-                    phones.append((number, key))
-            values = form.model_dump(exclude={"phones"})
+            key = normalize_phone(number, region)
+        except InvalidPhoneNumber:
+            problems.append(("phones", f"{number[:40]!r} is not a phone number"))
+            continue
+        if key not in {k for _, k in phones}:
+            phones.append((number, key))
+    try:
+        form = NewCustomer.model_validate(values)
+    except ValidationError as error:
+        problems += [(".".join(str(p) for p in e["loc"]) or "row", e["msg"]) for e in error.errors()]
+    else:
+        if form.preferred_queue and form.preferred_queue not in queues:
+            problems.append(("preferred_queue", f"unknown queue {form.preferred_queue!r}"))
+        values = form.model_dump(exclude={"phones"})
     if problems:
         report.rejected_rows += 1
         for column, reason in problems:
