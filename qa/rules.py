@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from qa.chinese import normalise
 from qa.scorecards import Rule, ScorecardDefinition
 from qa.signals import Metrics
 from qa.transcribe import Utterance
@@ -28,8 +30,9 @@ class Finding:
         return {"rule": self.rule, "item": self.item, "passed": self.passed, "detail": self.detail, "evidence": self.evidence}
 
 
+@lru_cache(maxsize=4096)  # every rule reads every utterance, and the phrases again for each
 def _normal(text: str) -> str:
-    return re.sub(r"[\s,.!?;:，。！？；：、'\"]+", " ", text.lower()).strip()
+    return re.sub(r"[\s,.!?;:，。！？；：、'\"]+", " ", normalise(text).lower()).strip()
 
 
 def _says(utterance: Utterance, phrases: list[str]) -> str | None:
