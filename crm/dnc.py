@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.customer_csv.importer import ImportFileError, Report, decode
+from crm.csv_files import ImportFileError, Report, decode
 from crm.db import utcnow
 from crm.models import DncEntry
 from crm.phones import InvalidPhoneNumber, normalize_phone

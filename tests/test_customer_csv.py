@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.customer_csv.columns import HeaderError, map_header
-from crm.customer_csv.importer import ImportFileError, Report, read_rows
+from crm.csv_files import ImportFileError, Report
+from crm.customer_csv.importer import read_rows
 from crm.db import create_engine, session_factory
 from crm.models import AuditEntry, Customer, CustomerPhone
 from tests.test_api import Api, api  # noqa: F401 - the fixture

@@ -16,7 +16,8 @@ from config import Settings
 from crm import audit
 from crm.access import moves_customer_data
 from crm.customer_csv import exporter
-from crm.customer_csv.importer import ImportFileError, import_customers
+from crm.csv_files import ImportFileError
+from crm.customer_csv.importer import import_customers
 from crm.db import utcnow
 from crm.models import CUSTOMER_TYPES, CustomerGrade, User
 

@@ -15,6 +15,7 @@ from agent_ui.api.customer_csv import read_upload
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, dnc
+from crm.csv_files import ImportFileError
 from crm.models import CustomerPhone, DncEntry, Role, User
 from crm.phones import InvalidPhoneNumber, normalize_phone
 from crm.privacy import Disclosure
@@ -123,7 +124,7 @@ async def import_entries(request: web.Request, user: User, query: DncImportQuery
     async with request.app[SESSIONS]() as session, session.begin():
         try:
             report = await dnc.import_list(session, data, region=settings.crm.default_region, added_by=user.id, dry_run=query.dry_run)
-        except dnc.ImportFileError as error:
+        except ImportFileError as error:
             raise json_error(400, str(error)) from None
         if report.imported:
             audit.record(session, actor(request, user), "dnc.imported", "dnc", None, rows=report.rows, imported=report.imported)

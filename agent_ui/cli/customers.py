@@ -23,7 +23,8 @@ from config import Settings
 from crm import audit, schema
 from crm.audit import Actor
 from crm.customer_csv import exporter
-from crm.customer_csv.importer import ImportFileError, Report, import_customers
+from crm.csv_files import ImportFileError, Report
+from crm.customer_csv.importer import import_customers
 from crm.db import open_engine, session_factory
 from crm.grade_rule import Regrading, regrade
 from crm.models import CUSTOMER_TYPES, CustomerGrade

@@ -14,7 +14,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer_csv.columns import Column, HeaderError, cell_value, map_header
+from crm.csv_files import ImportFileError, Report, decode
 from crm.customer_form import NewCustomer
 from crm.models import Customer, CustomerPhone, Role, User
 from crm.phones import InvalidPhoneNumber, normalize_phone
@@ -29,20 +30,8 @@ from crm.phones import InvalidPhoneNumber, normalize_phone
 CHUNK = 1000  # rows per INSERT and per look-up of numbers in the CRM
 MAX_COLUMNS = 64
 MAX_CELL = 10_000  # characters; the longest field (notes) takes 5,000
-MAX_REJECTED = 1000  # kept in a report; the count is always whole
 
 Progress = Callable[[str, int], None]  # (phase: read | compared | written, how many more rows)
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read: not text, no header, a broken CSV quote."""
-
-
-@dataclass(frozen=True)
-class Rejected:
-    line: int
-    column: str
-    reason: str
 
 
 @dataclass
@@ -53,42 +42,6 @@ class Candidate:
     fields: dict[str, Any]
     phones: list[tuple[str, str]]  # (as written, normalised)
     owner: str
-
-
-@dataclass
-class Report:
-    rows: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
-    rejected_rows: int = 0  # rows with at least one problem
-    imported: int = 0
-    dry_run: bool = False
-
-    @property
-    def valid(self) -> int:
-        return self.rows - self.rejected_rows
-
-    def reject(self, line: int, column: str, reason: str) -> None:
-        if len(self.rejected) < MAX_REJECTED:
-            self.rejected.append(Rejected(line, column, reason))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "rows": self.rows, "valid": self.valid, "rejected_rows": self.rejected_rows,
-                "imported": self.imported, "rejected": [vars(r) for r in self.rejected]}  # fmt: skip
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without the BOM Excel writes), else GB18030 (what Excel saves in China)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            raise ImportFileError("the file holds NUL characters: is it a spreadsheet (.xlsx) rather than a CSV?")
-        return text
-    raise ImportFileError("the file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8)")
 
 
 def read_rows(data: bytes, *, default_region: str, queues: set[str], report: Report, progress: Progress | None = None) -> list[Candidate]:
