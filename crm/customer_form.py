@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from crm.models import CustomerGrade
+from crm.models import CUSTOMER_TYPES, CustomerGrade
 
-CustomerType = Literal["existing", "target", "prospect", "partner"]  # crm.models.CUSTOMER_TYPES
+CustomerType = Literal[CUSTOMER_TYPES]  # type: ignore[valid-type]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Yuan = Annotated[int, Field(ge=0, le=10**15)]
 PhoneText = Annotated[str, StringConstraints(max_length=40)]  # as written: customer_phones.number

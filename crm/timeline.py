@@ -15,9 +15,6 @@ from crm.models import Call, CallRecord, CustomerChange, CustomerNote, Task, Tic
 from crm.privacy import Disclosure
 from crm.users import display_names
 
-KINDS = ("call", "ticket_opened", "ticket_closed", "task", "grade_change", "note")
-
-
 async def timeline(session: AsyncSession, customer_id: int, disclosure: Disclosure, *, before: datetime, limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` interactions earlier than ``before``, newest first."""
     items: list[dict[str, Any]] = []

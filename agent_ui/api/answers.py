@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm import dnc
+
 
 class Answer(BaseModel):
     # An answer may carry fields added after this model; clients ignore what they do not know.
@@ -147,10 +149,10 @@ class Timeline(Answer):
 class DncEntry(Answer):
     id: int
     number: str = Field(description="as the reader's role sees numbers")
-    reason: Literal["opt_out", "complaint", "regulator", "wrong_number", "other"]
+    reason: Literal[dnc.REASONS]  # type: ignore[valid-type]
     note: str
     customer_id: int | None
-    source: Literal["card", "record_form", "import", "api"]
+    source: Literal[dnc.SOURCES]  # type: ignore[valid-type]
     added_by: str | None
     added_at: str
     expires_at: str | None

@@ -312,9 +312,8 @@ async def update(request: web.Request, user: User, body: CustomerChanges) -> web
 
 def _check_whole(customer: Customer, fields: dict[str, Any]) -> None:
     """The customer as the edit leaves it must be a valid registration (no null where a value is due)."""
-    for field in ("name", "phones"):
-        if field in fields and fields[field] is None:
-            raise json_error(400, f"{field}: may not be null")
+    if "name" in fields and fields["name"] is None:
+        raise json_error(400, "name: may not be null")
     merged = {field: getattr(customer, field) for field in Registration.model_fields} | {k: v for k, v in fields.items() if k in Registration.model_fields}
     try:
         Registration.model_validate(merged)

@@ -22,7 +22,7 @@ from crm.privacy import Disclosure
 from crm.users import display_names
 
 LEADERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
-Reason = Literal["opt_out", "complaint", "regulator", "wrong_number", "other"]  # crm.dnc.REASONS
+Reason = Literal[dnc.REASONS]  # type: ignore[valid-type]
 
 
 class NewEntry(BaseModel):
