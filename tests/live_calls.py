@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -88,8 +89,21 @@ async def reset_agents(live: LiveStack, timeout: float = 15.0) -> None:
                 await bridge.control.unpause(extension)
         if time.monotonic() > deadline:
             states = {e: (a.state if (a := bridge.agents.get(e)) else None) for e in SIM_AGENTS}
-            raise AssertionError(f"agents not available: {states}")
+            await _hang_up_calls_of(live, [e for e, state in states.items() if state == AgentState.ON_CALL])
+            raise AssertionError(f"agents not available: {states} (their calls are hung up for the next test)")
         await asyncio.sleep(0.1)
+
+
+async def _hang_up_calls_of(live: LiveStack, extensions: list[str]) -> None:
+    """A test that failed may leave a call up; the tests after it start clean, so one failure is
+    reported once, not by every test behind it."""
+    channels = await live.admin.collect("CoreShowChannels")
+    stuck = {c.get("Linkedid") for c in channels for e in extensions if c.get("Channel", "").startswith(f"Local/{e}@")}
+    stuck |= {call.linkedid for call in live.service.bridge.live_calls() if call.agent in extensions}
+    for channel in channels:
+        if channel.get("Linkedid") in stuck:
+            with contextlib.suppress(Exception):
+                await live.admin.action("Hangup", Channel=channel.get("Channel", ""))
 
 
 async def next_event(

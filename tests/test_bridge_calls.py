@@ -280,6 +280,28 @@ async def test_customer_hanging_up_while_held_ends_the_agents_leg_too(live: Live
     assert bridge.find_call(linkedid) is None  # the agent is not left on the hold line
 
 
+async def test_customer_hanging_up_as_the_hold_starts_frees_the_agent(live: LiveStack) -> None:
+    """Atxfer dials the hold line by DTMF, a second or two: a customer gone before it is up must
+    not leave the agent's phone on a line that holds nobody."""
+    bridge = live.service.bridge
+    with live.service.bus.subscribe() as events:
+        task = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=30))
+        try:
+            answered = await next_event(events, lambda e: e.name == "call.answered")
+            agent, linkedid = answered.agent, answered.call.linkedid  # type: ignore[attr-defined]
+            holding = asyncio.create_task(bridge.call_control.hold(linkedid))
+            await asyncio.sleep(0.3)
+            await bridge.call_control.hang_up(linkedid)
+            ended = await next_event(events, of_call(linkedid, "call.ended"), timeout=10)
+            await next_event(events, agent_becomes(agent, AgentState.WRAP_UP), timeout=5)
+            with contextlib.suppress(CallControlError):
+                await holding
+        finally:
+            task.cancel()
+    assert (ended.call.disposition, ended.call.hangup_side) == ("answered", "caller")  # type: ignore[attr-defined]
+    assert bridge.find_call(linkedid) is None
+
+
 def _drain(subscription) -> list:  # type: ignore[no-untyped-def]
     events = []
     while subscription.pending():

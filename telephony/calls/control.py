@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from telephony.bridge import Bridge
 
 QUEUE_OR_AGENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-SETTLE_TIMEOUT_S = 3.0  # how long hold and resume wait for Asterisk to finish them
+SETTLE_TIMEOUT_S = 8.0  # how long hold and resume wait for Asterisk (Atxfer dials the hold line by DTMF: ~2 s idle)
 
 
 class CallControlError(Exception):

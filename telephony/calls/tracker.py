@@ -78,6 +78,7 @@ class _LiveCall:
     originate_failed: bool = False
     hold_line: dict[str, str] = field(default_factory=dict)  # uniqueid → name of the desktop's hold line channels
     agent_hung_up_on_hold: bool = False
+    hold_line_dropped: bool = False  # the bridge was asked to hang the hold line up: nobody is on hold
     agent_channel: str | None = None  # channel name of the agent's leg while answered
     customer_channel: str | None = None  # channel name of the customer's leg
 
@@ -158,6 +159,10 @@ class CallTracker:
             live.channels.add(uniqueid)
             if (event.get("Context"), event.get("Exten")) == (TRANSFER_CONTEXT, HOLD_LINE):
                 live.hold_line[uniqueid] = event.get("Channel", "")
+                if not live.customer_channels & live.channels:
+                    # The customer hung up while the hold was being set up (Atxfer takes a second
+                    # or two): the line would keep the agent's phone for hours, holding nobody.
+                    self._drop_hold_line(live)
             return []
         if uniqueid != linkedid:
             return []
@@ -528,9 +533,16 @@ class CallTracker:
             live.first_hangup_side = self._side(live, uniqueid)
         live.channels.discard(uniqueid)
         live.hold_line.pop(uniqueid, None)
+        if live.channels and live.channels <= live.hold_line.keys():
+            self._drop_hold_line(live)  # everybody else has gone: the line plays to nobody
         if live.channels:
             return []
         return [self._end(live, at)]
+
+    def _drop_hold_line(self, live: _LiveCall) -> None:
+        if live.hold_line and not live.hold_line_dropped:
+            live.hold_line_dropped = True
+            self._to_hang_up.append(min(live.hold_line.values()))  # Local ";1": its ";2" goes with it
 
     def _end(self, live: _LiveCall, at: datetime, *, lost: bool = False) -> CallEvent:
         info = live.info
