@@ -241,6 +241,7 @@ class Call(Base):
     recordings: Mapped[list[str]] = mapped_column(JSON, default=list)
     disposition_code: Mapped[str | None] = mapped_column(String(64))  # the agent's, from the desktop
     notes: Mapped[str] = mapped_column(Text, default="")
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)  # a campaign's dial
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -578,3 +579,79 @@ class DncEntry(Base):
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Campaign(Base):
+    """An outbound campaign (呼出任务): whom to call, when, how often, and what the agent says."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    call_type: Mapped[str] = mapped_column(String(32))  # crm.records.OUTBOUND_TYPES (呼出类型)
+    mode: Mapped[str] = mapped_column(String(16))  # preview | progressive
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | running | paused | stopped
+    queue: Mapped[str | None] = mapped_column(String(64))  # only this queue's members may join; none: any agent
+    caller_id: Mapped[str] = mapped_column(String(40), default="")
+    ring_s: Mapped[int] = mapped_column(Integer, default=30)  # how long a contact's phone rings before "no answer"
+    purpose: Mapped[str] = mapped_column(Text, default="")  # 呼出目的
+    script: Mapped[str] = mapped_column(Text, default="")
+    hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # crm.campaigns.plan.CallingHours
+    retry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # crm.campaigns.plan.RetryPlan
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CampaignContact(Base):
+    """One number of a campaign's list and where it stands: attempts so far, when it is next due,
+    how it ended."""
+
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "normalized", name="uq_campaign_contacts_number"),
+        Index("ix_campaign_contacts_due", "campaign_id", "status", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    number: Mapped[str] = mapped_column(String(40))  # as given
+    normalized: Mapped[str] = mapped_column(String(24))  # crm.phones.normalize_phone
+    zones: Mapped[list[str]] = mapped_column(JSON, default=list)  # the number's time zones (calling hours hold in all)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # crm.campaigns.plan.CONTACT_STATUSES
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # the final one, once done
+    reserved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # preview: the agent it is shown to
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CampaignAttempt(Base):
+    """One dial of a contact, written before the call is placed (so a restart never dials it twice)."""
+
+    __tablename__ = "campaign_attempts"
+    __table_args__ = (Index("ix_campaign_attempts_open", "campaign_id", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("campaign_contacts.id", ondelete="CASCADE"), index=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_extension: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # none while dialling; crm.campaigns.plan.OUTCOMES
+
+
+class CampaignAgent(Base):
+    """An agent who joined a campaign from the desktop: the dialler gives them its calls."""
+
+    __tablename__ = "campaign_agents"
+    __table_args__ = (UniqueConstraint("campaign_id", "user_id", name="uq_campaign_agents"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

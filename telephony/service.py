@@ -14,6 +14,7 @@ from crm.db import create_engine, session_factory
 from crm.models import User
 from telephony.bridge import Bridge
 from telephony.calllog.writer import CallLogWriter
+from telephony.campaigns.dialler import CampaignDialler
 from telephony.events import EventBus
 from telephony.phones.provision import Provisioner
 from telephony.routing.fastagi import FastAgiServer
@@ -46,6 +47,7 @@ class TelephonyService:
         first = settings.asterisk[0].name
         self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available, interfaces=self.bridge.patterns[first])
         self.agi = FastAgiServer(self.router)
+        self.campaigns = CampaignDialler(self.bridge, sessions, region=settings.crm.default_region)
         # The call log writes through its own engine: on SQLite a pooled connection shared with the
         # readers (web app, wallboard) could carry a read snapshot made stale by the writer's last
         # commit, and SQLite refuses a write from a stale snapshot ("database is locked").
@@ -63,6 +65,7 @@ class TelephonyService:
         self.calllog.start(self.bus)
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
         await self.bridge.start(timeout=10.0 if wait_for_asterisk else None)
+        self.campaigns.start()
 
     async def load_browser_phones(self) -> None:
         """Which agents' phone is the browser: their queue interface is PJSIP/<extension>."""
@@ -77,6 +80,7 @@ class TelephonyService:
                 pattern.use_browser_phone(extension)
 
     async def close(self) -> None:
+        await self.campaigns.close()
         await self.bridge.close()
         await self.agi.close()
         await self.calllog.close()

@@ -65,6 +65,8 @@ class CallSnapshot:
     offers: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[str] = field(default_factory=list)
+    campaign_id: int | None = None  # an outbound campaign's dial
+    dial_status: str | None = None  # outbound: the customer's Dial status (ANSWER, BUSY, ...); none: never dialled
     adopted: bool = False  # picked up from a snapshot after a reconnection: its early details are unknown here
 
     def copy(self) -> CallSnapshot:

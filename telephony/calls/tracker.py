@@ -69,7 +69,6 @@ class _LiveCall:
     in_queue: bool = False
     abandoned: bool = False
     queue_result: str | None = None
-    dial_result: str | None = None
     complete_reason: str | None = None
     first_hangup_side: str | None = None
     requested_side: str | None = None  # whose hang-up request came before any channel hung up
@@ -88,6 +87,8 @@ class ExpectedOutbound:
     agent: str
     number: str
     interface: str
+    campaign_id: int | None = None
+    customer_id: int | None = None
 
 
 class CallTracker:
@@ -131,9 +132,11 @@ class CallTracker:
         channels, self._to_hang_up = self._to_hang_up, []
         return channels
 
-    def expect_outbound(self, linkedid: str, *, agent: str, number: str, interface: str) -> None:
-        """A click-to-dial we are about to originate with ``ChannelId=linkedid``."""
-        self._expected[linkedid] = ExpectedOutbound(agent, number, interface)
+    def expect_outbound(
+        self, linkedid: str, *, agent: str, number: str, interface: str, campaign_id: int | None = None, customer_id: int | None = None
+    ) -> None:
+        """A click-to-dial or a campaign's dial we are about to originate with ``ChannelId=linkedid``."""
+        self._expected[linkedid] = ExpectedOutbound(agent, number, interface, campaign_id, customer_id)
 
     # Events ----------------------------------------------------------------------------------------
 
@@ -176,6 +179,8 @@ class CallTracker:
                 called_number=expected.number,
                 agent=expected.agent,
                 agent_interface=expected.interface,
+                campaign_id=expected.campaign_id,
+                customer_id=expected.customer_id,
             )
             live = _LiveCall(info, channels={uniqueid}, agent_channels={uniqueid}, agent_channel=event.get("Channel"))
         elif event.get("Context") == self._inbound_context:
@@ -240,7 +245,7 @@ class CallTracker:
         elif kind == "CCQueueResult":
             live.queue_result = event.get("Status") or None
         elif kind == "CCDialResult":
-            live.dial_result = event.get("Status") or None
+            live.info.dial_status = event.get("Status") or None
         elif kind == "CCOutbound" and info.direction != "outbound":
             info.direction = "outbound"
             info.called_number = event.get("Number") or info.called_number
@@ -377,7 +382,7 @@ class CallTracker:
         agent = live.direct_dials.pop(dest)
         status = event.get("DialStatus", "")
         if agent is None:  # click-to-dial: the customer's phone
-            live.dial_result = status
+            live.info.dial_status = status
             if status == "ANSWER":
                 return self._answer(live, at, live.info.agent, live.info.agent_interface)
             return []
@@ -562,7 +567,7 @@ class CallTracker:
             info.disposition = Disposition.FAILED if lost else self._unanswered_inbound(live)
         else:
             info.disposition = (
-                Disposition.FAILED if live.originate_failed else DIAL_DISPOSITIONS.get(live.dial_result or "", Disposition.NO_ANSWER)
+                Disposition.FAILED if live.originate_failed else DIAL_DISPOSITIONS.get(live.info.dial_status or "", Disposition.NO_ANSWER)
             )
         info.hangup_side = self._hangup_side(live, lost)
         return self._emit(live, CallEnded, at)
@@ -591,7 +596,7 @@ class CallTracker:
         if info.disposition == Disposition.ABANDONED:
             return "caller"
         if info.direction == "outbound" and info.answered_at is None:
-            return "agent" if live.dial_result is None else "system"
+            return "agent" if live.info.dial_status is None else "system"
         return "system"
 
     # Resynchronisation -----------------------------------------------------------------------------

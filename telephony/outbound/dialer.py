@@ -67,29 +67,49 @@ class Dialer:
 
     async def click_to_dial(self, agent: str, number: str, *, agent_name: str = "", server: str | None = None) -> str:
         """Ring ``agent``'s phone, then ``number``; return the new call's Linkedid."""
+        linkedid = f"cc-out-{uuid.uuid4().hex[:16]}"
+        await self._ring_agent_then(agent, number, linkedid, display=agent_name, server=server)
+        return linkedid
+
+    async def dial_for_campaign(
+        self, agent: str, number: str, *, linkedid: str, campaign_id: int, customer_id: int | None, caller_id: str = "",
+        ring_s: int = 30, server: str | None = None,
+    ) -> None:
+        """A campaign's call, as click-to-dial (the agent's phone first) with the Linkedid the campaign
+        wrote for this attempt, the campaign's own caller ID (``CC_CALLERID``) when it has one and its
+        ring time (``CC_RING_S``)."""
+        await self._ring_agent_then(
+            agent, number, linkedid, display=f"campaign {campaign_id}", server=server, campaign_id=campaign_id,
+            customer_id=customer_id, variables=[f"CC_RING_S={int(ring_s)}", *([f"CC_CALLERID={caller_id}"] if caller_id else [])],
+        )  # fmt: skip
+
+    async def _ring_agent_then(
+        self, agent: str, number: str, linkedid: str, *, display: str, server: str | None, campaign_id: int | None = None,
+        customer_id: int | None = None, variables: list[str] | None = None,
+    ) -> None:
         target = allowed_number(number, self._bridge.settings.dialing.allowed_numbers)
         server = server or self._bridge.settings.asterisk[0].name
         state = self._bridge.agents.get(agent)
         if state is not None and state.state in (AgentState.ON_CALL, AgentState.RINGING):
             raise DialError(f"agent {agent} is already on a call")
         interface = self._bridge.patterns[server].interface(agent)
-        linkedid = f"cc-out-{uuid.uuid4().hex[:16]}"
-        self._bridge.calls[server].expect_outbound(linkedid, agent=agent, number=target, interface=interface)
+        self._bridge.calls[server].expect_outbound(
+            linkedid, agent=agent, number=target, interface=interface, campaign_id=campaign_id, customer_id=customer_id
+        )
         try:
             await self._bridge.client(server).originate(
                 Channel=interface,
                 Context="cc-outbound",
                 Exten=target,
                 Priority="1",
-                CallerID=f'"{_quote_free(agent_name or target)}" <{target}>',
+                CallerID=f'"{_quote_free(display or target)}" <{target}>',
                 ChannelId=linkedid,
                 OtherChannelId=f"{linkedid}-2",
                 Timeout=str(RING_AGENT_MS),
-                Variable=[f"CC_AGENT={agent}"],
+                Variable=[f"CC_AGENT={agent}", *(variables or [])],
             )
         except AmiError as error:
             raise DialError(f"cannot place the call: {error}") from None
-        return linkedid
 
     async def spy(self, leader: str, agent: str, mode: str, *, server: str | None = None) -> str:
         """Ring the leader's phone and let them listen to, whisper to, or barge in on ``agent``'s call."""

@@ -1,0 +1,235 @@
+"""Campaigns, their contacts and attempts in the database: creating a campaign, loading numbers,
+agents joining, and the dialler's two steps — ``claim`` (the next due contact, written as an attempt
+*before* its call is placed) and ``finish`` (the attempt's outcome and the contact's next step by the
+retry plan) — with ``open_attempts`` to settle, after a restart, the attempts whose calls ended
+while nobody listened."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+from phonenumbers import timezone as number_zones
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm import dnc
+from crm.db import utcnow
+from crm.models import Call, Campaign, CampaignAgent, CampaignAttempt, CampaignContact, User
+from crm.phones import InvalidPhoneNumber, normalize_phone
+from crm.records import OUTBOUND_TYPES
+from crm.campaigns.plan import MODES, STATUSES, CallingHours, PlanError, RetryPlan
+
+CALLER_ID = re.compile(r"^\+?[0-9]{3,20}$")
+CLAIM_BATCH = 20  # due contacts looked at per claim (those outside their hours are moved on)
+NOT_DIALLED = "not_dialled"  # an attempt whose customer was never dialled (the agent's phone did not answer)
+# Allowed status changes: a stopped campaign is over; a draft starts by running.
+STATUS_CHANGES = {"draft": {"running", "stopped"}, "running": {"paused", "stopped"}, "paused": {"running", "stopped"}, "stopped": set()}
+
+
+class CampaignError(ValueError):
+    """The campaign, a contact or a change cannot be as asked; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A contact the dialler is to call now, its attempt already written."""
+
+    campaign_id: int
+    contact_id: int
+    customer_id: int | None
+    number: str
+    linkedid: str
+    caller_id: str
+    ring_s: int
+
+
+async def create(
+    session: AsyncSession, *, name: str, call_type: str, mode: str, queue: str | None, caller_id: str, purpose: str,
+    script: str, hours: dict | None, retry: dict | None, created_by: int | None, ring_s: int = 30,
+) -> Campaign:
+    name = name.strip()
+    if not name:
+        raise CampaignError("name: required")
+    if call_type not in OUTBOUND_TYPES:
+        raise CampaignError(f"call_type: one of {', '.join(OUTBOUND_TYPES)}")
+    if mode not in MODES:
+        raise CampaignError(f"mode: one of {', '.join(MODES)}")
+    if not 1 <= ring_s <= 120:
+        raise CampaignError("ring_s: 1 to 120 seconds")
+    if caller_id and not CALLER_ID.match(caller_id):
+        raise CampaignError("caller_id: digits, 3 to 20, a leading + allowed")
+    try:
+        hours_json, retry_json = CallingHours.from_json(hours).as_json(), RetryPlan.from_json(retry).as_json()
+    except PlanError as error:
+        raise CampaignError(str(error)) from None
+    if await session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
+        raise CampaignError(f"name: a campaign {name!r} exists")
+    campaign = Campaign(
+        name=name, call_type=call_type, mode=mode, status="draft", queue=queue or None, caller_id=caller_id, ring_s=ring_s, purpose=purpose,
+        script=script, hours=hours_json, retry=retry_json, created_by=created_by,
+    )  # fmt: skip
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+def change_status(campaign: Campaign, status: str) -> None:
+    if status not in STATUSES:
+        raise CampaignError(f"status: one of {', '.join(STATUSES)}")
+    if status != campaign.status and status not in STATUS_CHANGES[campaign.status]:
+        raise CampaignError(f"status: a {campaign.status} campaign cannot become {status}")
+    campaign.status = status
+
+
+def zones_of(normalized: str, fallback: str) -> list[str]:
+    """The time zones a number may ring in (a mobile's is its country's); unknown: the center's."""
+    try:
+        zones = number_zones.time_zones_for_number(phonenumbers.parse(normalized))
+    except phonenumbers.NumberParseException:
+        zones = ()
+    known = [z for z in zones if z != "Etc/Unknown"]
+    return sorted(known) or [fallback]
+
+
+@dataclass(frozen=True)
+class NewContact:
+    number: str
+    name: str = ""
+    customer_id: int | None = None
+
+
+async def add_contacts(
+    session: AsyncSession, campaign: Campaign, contacts: list[NewContact], *, region: str, fallback_zone: str
+) -> tuple[int, int]:
+    """Add the numbers not yet in the campaign; (added, already there). The caller has checked each
+    number (``normalize_phone``); one that is not is an error for the whole call."""
+    existing = set(await session.scalars(select(CampaignContact.normalized).where(CampaignContact.campaign_id == campaign.id)))
+    added = 0
+    now = utcnow()
+    for contact in contacts:
+        try:
+            key = normalize_phone(contact.number, region)
+        except InvalidPhoneNumber:
+            raise CampaignError(f"number: {contact.number[:40]!r} is not a phone number") from None
+        if key in existing:
+            continue
+        existing.add(key)
+        session.add(CampaignContact(
+            campaign_id=campaign.id, customer_id=contact.customer_id, name=contact.name[:200], number=contact.number.strip()[:40],
+            normalized=key, zones=zones_of(key, fallback_zone), status="pending", next_at=now,
+        ))  # fmt: skip
+        added += 1
+    await session.flush()
+    return added, len(contacts) - added
+
+
+async def join(session: AsyncSession, campaign: Campaign, user: User) -> None:
+    if campaign.status == "stopped":
+        raise CampaignError("the campaign is stopped")
+    found = await session.scalar(select(CampaignAgent).where(CampaignAgent.campaign_id == campaign.id, CampaignAgent.user_id == user.id))
+    if found is None:
+        session.add(CampaignAgent(campaign_id=campaign.id, user_id=user.id))
+        await session.flush()
+
+
+async def leave(session: AsyncSession, campaign: Campaign, user: User) -> None:
+    await session.execute(delete(CampaignAgent).where(CampaignAgent.campaign_id == campaign.id, CampaignAgent.user_id == user.id))
+
+
+async def dialling_agents(session: AsyncSession, mode: str = "progressive") -> dict[int, list[str]]:
+    """Running campaigns of ``mode`` → the extensions of the agents who joined them."""
+    rows = await session.execute(
+        select(Campaign.id, User.extension)
+        .join(CampaignAgent, CampaignAgent.campaign_id == Campaign.id)
+        .join(User, User.id == CampaignAgent.user_id)
+        .where(Campaign.status == "running", Campaign.mode == mode, User.extension.is_not(None), User.active.is_(True))
+        .order_by(Campaign.id, CampaignAgent.joined_at, CampaignAgent.id)
+    )
+    joined: dict[int, list[str]] = {}
+    for campaign_id, extension in rows:
+        joined.setdefault(campaign_id, []).append(extension)
+    return joined
+
+
+async def claim(
+    session: AsyncSession, campaign_id: int, agent: str, *, linkedid: str, region: str, now: datetime | None = None
+) -> Claim | None:
+    """The next contact of a running campaign that may be called now by ``agent``: due, within its
+    calling hours (one outside them is moved to when they open), not on the do-not-call list (one
+    listed is done as ``dnc``, never dialled). Its attempt is written with ``linkedid``; the caller
+    commits before placing the call."""
+    now = now or utcnow()
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != "running":
+        return None
+    hours = CallingHours.from_json(campaign.hours)
+    while True:
+        due = list(await session.scalars(
+            select(CampaignContact)
+            .where(CampaignContact.campaign_id == campaign_id, CampaignContact.status == "pending", CampaignContact.next_at <= now)
+            .order_by(CampaignContact.next_at, CampaignContact.id)
+            .limit(CLAIM_BATCH)
+            .with_for_update(skip_locked=True)
+        ))  # fmt: skip
+        if not due:
+            return None
+        for contact in due:
+            if not hours.open_at(now, contact.zones):
+                contact.next_at = hours.next_open(now, contact.zones) or now + timedelta(days=1)
+                continue
+            if await dnc.blocking(session, contact.normalized, region) is not None:
+                contact.status, contact.outcome = "done", "dnc"
+                continue
+            contact.status, contact.attempts, contact.last_outcome = "dialling", contact.attempts + 1, None
+            session.add(CampaignAttempt(campaign_id=campaign_id, contact_id=contact.id, linkedid=linkedid, agent_extension=agent, started_at=now))
+            await session.flush()
+            return Claim(campaign_id, contact.id, contact.customer_id, contact.number, linkedid, campaign.caller_id, campaign.ring_s)
+        await session.flush()
+
+
+async def finish(
+    session: AsyncSession, linkedid: str, outcome: str | None, *, now: datetime | None = None, asked_for: datetime | None = None
+) -> CampaignContact | None:
+    """Settle the attempt ``linkedid``: ``outcome`` one of plan.OUTCOMES, or None when the customer
+    was never dialled (the attempt does not count: the contact is due again at once). Returns the
+    contact, or None for an attempt unknown or already settled."""
+    now = now or utcnow()
+    attempt = await session.scalar(select(CampaignAttempt).where(CampaignAttempt.linkedid == linkedid).with_for_update())
+    if attempt is None or attempt.outcome is not None:
+        return None
+    contact = await session.get(CampaignContact, attempt.contact_id, with_for_update=True)
+    campaign = await session.get(Campaign, attempt.campaign_id)
+    if contact is None or campaign is None:
+        return None
+    attempt.ended_at, attempt.outcome = now, outcome or NOT_DIALLED
+    if outcome is None:
+        contact.status, contact.attempts, contact.next_at = "pending", max(0, contact.attempts - 1), now
+        await session.flush()
+        return contact
+    ended_this_way = await session.scalar(
+        select(func.count()).select_from(CampaignAttempt).where(CampaignAttempt.contact_id == contact.id, CampaignAttempt.outcome == outcome)
+    ) or 0  # fmt: skip
+    contact.last_outcome = outcome
+    after = RetryPlan.from_json(campaign.retry).next_attempt(
+        outcome, ended_this_way=ended_this_way, attempts=contact.attempts, now=now, asked_for=asked_for
+    )
+    if after is None:
+        contact.status, contact.outcome = "done", outcome
+    else:
+        contact.status, contact.next_at = "pending", after
+    await session.flush()
+    return contact
+
+
+async def open_attempts(session: AsyncSession) -> list[tuple[str, str | None]]:
+    """Attempts still dialling: (linkedid, its call's disposition in the call log, None when the
+    call never reached it)."""
+    rows = await session.execute(
+        select(CampaignAttempt.linkedid, Call.disposition)
+        .outerjoin(Call, Call.linkedid == CampaignAttempt.linkedid)
+        .where(CampaignAttempt.outcome.is_(None))
+    )
+    return [(linkedid, disposition) for linkedid, disposition in rows]
