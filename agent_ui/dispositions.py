@@ -33,8 +33,9 @@ STORED_WAIT_S = 5.0  # how long a call's row may take to reach the database befo
 
 
 def needs_disposition(call: CallSnapshot) -> bool:
-    """Calls an agent must code: those they talked on, and every click-to-dial attempt they made."""
-    return bool(call.agent) and (call.answered_at is not None or call.direction == "outbound")
+    """Calls an agent must code: those they talked on, and every click-to-dial attempt they made. A
+    campaign's unanswered attempt is the dialler's, coded by its outcome (no answer, busy)."""
+    return bool(call.agent) and (call.answered_at is not None or (call.direction == "outbound" and call.campaign_id is None))
 
 
 class DispositionGuard:

@@ -224,12 +224,18 @@ async def finish(
     return contact
 
 
-async def open_attempts(session: AsyncSession) -> list[tuple[str, str | None]]:
-    """Attempts still dialling: (linkedid, its call's disposition in the call log, None when the
-    call never reached it)."""
+@dataclass(frozen=True)
+class OpenAttempt:
+    linkedid: str
+    started_at: datetime
+    disposition: str | None  # its call's, in the call log; None when not (yet) there
+
+
+async def open_attempts(session: AsyncSession) -> list[OpenAttempt]:
+    """Attempts still dialling, with what the call log knows of their calls."""
     rows = await session.execute(
-        select(CampaignAttempt.linkedid, Call.disposition)
+        select(CampaignAttempt.linkedid, CampaignAttempt.started_at, Call.disposition)
         .outerjoin(Call, Call.linkedid == CampaignAttempt.linkedid)
         .where(CampaignAttempt.outcome.is_(None))
     )
-    return [(linkedid, disposition) for linkedid, disposition in rows]
+    return [OpenAttempt(*row) for row in rows]

@@ -46,6 +46,8 @@ DIAL_DISPOSITIONS = {
     "CANCEL": Disposition.NO_ANSWER,
 }
 UNKNOWN_CALLER = {"", "<unknown>", "unknown", "anonymous"}
+# Linkedids we choose when placing a call (Originate's ChannelId): click-to-dial's and campaigns'.
+OUTBOUND_LINKEDIDS = ("cc-out-", "cc-camp-")
 
 AmiEvent = Mapping[str, str]
 
@@ -640,18 +642,22 @@ class CallTracker:
     def _adopt(self, linkedid: str, channels: list[AmiEvent], at: datetime) -> list[CallEvent]:
         queued = [c for c in channels if c.get("Application") == "Queue"]
         ours = queued or [c for c in channels if c.get("Context", "").startswith("cc-")]
-        if not ours:
+        outbound = linkedid.startswith(OUTBOUND_LINKEDIDS) or any(c.get("Context") == "cc-outbound" for c in channels)
+        if not ours and not outbound:
             return []
-        first = next((c for c in channels if c.get("Uniqueid") == linkedid), ours[0])
+        first = next((c for c in channels if c.get("Uniqueid") == linkedid), (ours or channels)[0])
         duration = _duration_s(first.get("Duration", ""))
-        direction = "outbound" if any(c.get("Context") == "cc-outbound" for c in channels) else "inbound"
         info = CallSnapshot(
-            linkedid=linkedid, server=self.server, direction=direction, started_at=at - timedelta(seconds=duration), adopted=True
-        )
+            linkedid=linkedid, server=self.server, direction="outbound" if outbound else "inbound",
+            started_at=at - timedelta(seconds=duration), adopted=True,
+        )  # fmt: skip
         live = _LiveCall(info, channels={c.get("Uniqueid", "") for c in channels})
+        self._calls[linkedid] = live
+        if outbound:
+            self._adopt_outbound(live, first, channels, at)
+            return [self._emit(live, CallStarted, at)]
         live.customer_channels = {first.get("Uniqueid", "")} | {c.get("Uniqueid", "") for c in queued}
         self._take_caller(live, first)
-        self._calls[linkedid] = live
         events: list[CallEvent] = [self._emit(live, CallStarted, at)]
         if queued:
             info.queue = info.entry_queue = queued[0].get("ApplicationData", "").split(",")[0] or None
@@ -663,6 +669,25 @@ class CallTracker:
                 info.queued_at, info.phase = at, CallPhase.QUEUED
                 events.append(self._emit(live, CallQueued, at, queue=info.queue or "", position=0))
         return events
+
+
+    def _adopt_outbound(self, live: _LiveCall, agent_leg: AmiEvent, channels: list[AmiEvent], at: datetime) -> None:
+        """Our click-to-dial or campaign call (its first channel, the agent's phone, has the Linkedid
+        we chose): still ringing the agent, dialling the customer, or talking. Followed from here
+        as if it had been placed now, so its Dial's end still tells how it went."""
+        info, linkedid = live.info, live.info.linkedid
+        live.agent_channels = {agent_leg.get("Uniqueid", "")}
+        live.agent_channel = agent_leg.get("Channel") or None
+        live.customer_channels = {c.get("Uniqueid", "") for c in channels} - {linkedid, f"{linkedid}-2"}
+        info.agent = self._agents.extension_of_channel(agent_leg.get("Channel"))
+        info.agent_interface = self._agents.interface(info.agent) if info.agent else None
+        if agent_leg.get("Context") == "cc-outbound":
+            info.called_number = agent_leg.get("Exten") or None
+            if agent_leg.get("BridgeId"):  # the customer answered: they are talking
+                info.answered_at, info.phase, info.dial_status = at, CallPhase.ANSWERED, "ANSWER"
+            else:  # the customer's phone is ringing: the Dial's end says how it went
+                live.direct_dials = dict.fromkeys(live.customer_channels)
+                info.offered_at = at
 
 
 def _int(value: str | None, default):  # type: ignore[no-untyped-def]

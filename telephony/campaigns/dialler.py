@@ -3,9 +3,11 @@ sees available gets the campaign's next due contact — one call per agent, neve
 free agents. The attempt is committed before the call is placed; when the call ends its outcome
 settles the attempt and the contact's next step (crm/campaigns/store.finish).
 
-Restart-safe: every ``RECOVER_S`` (and first at start) the attempts the database still holds as
-dialling whose call the bridge does not have are settled from the call log — or as failed when
-Asterisk never had the call — so none is forgotten and none is dialled again for that attempt.
+Restart-safe: every ``RECOVER_S`` (and first once the bridge has its snapshot) the attempts the
+database still holds as dialling whose call is up neither in the bridge nor in Asterisk's channel
+list are settled from the call log — or as failed when Asterisk never had the call — so none is
+forgotten and none is dialled again for that attempt. A call still up after a restart is adopted
+by the bridge (or waited for) and settles when it ends.
 """
 
 from __future__ import annotations
@@ -22,18 +24,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.campaigns import store
 from crm.campaigns.plan import outcome_from_log, outcome_of
+from crm.db import utcnow
+from telephony.ami import AmiError
 from telephony.events import CallEnded, Consumer, DomainEvent
-from telephony.outbound.dialer import DialError, NotDialable
+from telephony.outbound.dialer import CAMPAIGN, DialError, NotDialable
 
 if TYPE_CHECKING:
     from telephony.bridge import Bridge
 
 log = logging.getLogger(__name__)
 
-LINKEDID_PREFIX = "cc-camp-"  # a campaign call is known by its Linkedid, also after a restart
+LINKEDID_PREFIX = CAMPAIGN  # a campaign call is known by its Linkedid, also after a restart
 TICK_S = 0.5
 RECOVER_S = 10.0
-IN_FLIGHT_S = 40.0  # an attempt this young may still be on its way to Asterisk: never settled by recovery
+IN_FLIGHT_S = 5.0  # an attempt this young may be between its commit and its Originate (here or in another process)
 AGENT_BACKOFF_S = 5.0  # an agent whose call could not be placed waits this long for the next
 
 
@@ -121,12 +125,9 @@ class CampaignDialler:
         if not call.linkedid.startswith(LINKEDID_PREFIX):
             return
         placed = self._calls.pop(call.linkedid, None)
-        if call.adopted or placed is None:  # followed since a reconnection: only the call log's facts
-            outcome = outcome_from_log(call.disposition)
-        else:
-            outcome = outcome_of(call.disposition, call.dial_status)
-            if outcome is None:  # the agent did not take the call: not the contact's attempt
-                self._backoff[placed[0]] = time.monotonic() + AGENT_BACKOFF_S
+        outcome = outcome_of(call.disposition, call.dial_status)  # also for a call adopted after a restart
+        if outcome is None and placed is not None:  # the agent did not take the call: not the contact's attempt
+            self._backoff[placed[0]] = time.monotonic() + AGENT_BACKOFF_S
         await self._settle(call.linkedid, outcome)
 
     async def _settle(self, linkedid: str, outcome: str | None) -> None:
@@ -134,21 +135,41 @@ class CampaignDialler:
             await store.finish(session, linkedid, outcome)
 
     async def recover(self) -> int:
-        """Settle the attempts the database holds as dialling whose call is not live here; how many.
-        Not before every server's first snapshot: until then a live call may not be known yet."""
+        """Settle the attempts the database holds as dialling whose call is not live anywhere; how
+        many. An attempt younger than ``IN_FLIGHT_S`` may not have reached Asterisk yet, and a call
+        the bridge does not follow (placed before a restart, still ringing its agent at the
+        snapshot) may still be up: Asterisk's own channel list is asked before anything is settled."""
         if self._bridge.resyncs < len(self._bridge.clients):
             return 0
         async with self._sessions() as session:
             open_attempts = await store.open_attempts(session)
+        now, clock = utcnow(), time.monotonic()
+        candidates = [
+            attempt for attempt in open_attempts
+            if self._bridge.find_call(attempt.linkedid) is None
+            and (now - attempt.started_at).total_seconds() >= IN_FLIGHT_S
+            and clock - self._calls.get(attempt.linkedid, ("", 0.0))[1] >= IN_FLIGHT_S
+        ]  # fmt: skip
+        if not candidates:
+            return 0
+        try:
+            up = await self._linkedids_in_asterisk()
+        except (AmiError, TimeoutError) as error:
+            log.warning("campaign dialler: cannot list Asterisk's channels (%s); recovery waits", error)
+            return 0
         settled = 0
-        now = time.monotonic()
-        for linkedid, disposition in open_attempts:
-            placed = self._calls.get(linkedid)
-            if self._bridge.find_call(linkedid) is not None or (placed is not None and now - placed[1] < IN_FLIGHT_S):
+        for attempt in candidates:
+            if attempt.linkedid in up:
                 continue
-            self._calls.pop(linkedid, None)
-            await self._settle(linkedid, outcome_from_log(disposition))
+            self._calls.pop(attempt.linkedid, None)
+            await self._settle(attempt.linkedid, outcome_from_log(attempt.disposition))
             settled += 1
         if settled:
             log.info("campaign dialler: %d attempt(s) settled from the call log", settled)
         return settled
+
+    async def _linkedids_in_asterisk(self) -> set[str]:
+        up: set[str] = set()
+        for client in self._bridge.clients.values():
+            up |= {channel.get("Linkedid", "") for channel in await client.collect("CoreShowChannels")}
+        return up

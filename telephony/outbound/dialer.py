@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from telephony.agents.state import AgentState
 from telephony.ami import AmiError
+from telephony.calls.tracker import OUTBOUND_LINKEDIDS
 
 if TYPE_CHECKING:
     from telephony.bridge import Bridge
 
+CLICK_TO_DIAL, CAMPAIGN = OUTBOUND_LINKEDIDS  # the Linkedid prefixes of the calls placed here
 SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
 DIALABLE = re.compile(r"^[0-9]{3,20}$")
 RING_AGENT_MS = 30_000
@@ -67,7 +69,7 @@ class Dialer:
 
     async def click_to_dial(self, agent: str, number: str, *, agent_name: str = "", server: str | None = None) -> str:
         """Ring ``agent``'s phone, then ``number``; return the new call's Linkedid."""
-        linkedid = f"cc-out-{uuid.uuid4().hex[:16]}"
+        linkedid = f"{CLICK_TO_DIAL}{uuid.uuid4().hex[:16]}"
         await self._ring_agent_then(agent, number, linkedid, display=agent_name, server=server)
         return linkedid
 
