@@ -7,7 +7,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import pages
-from agent_ui.api import agents, audit, call_control, calls, customer_changes, customer_csv, customers, dnc, me, meta, openapi, phone, qa, records, reports, tasks, tickets, wallboard
+from agent_ui.api import agents, audit, call_control, calls, campaigns, customer_changes, customer_csv, customers, dnc, me, meta, openapi, phone, qa, records, reports, tasks, tickets, wallboard
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, refuse_nul
 from agent_ui.api.contract import Contract, describe
@@ -91,7 +91,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         return response
 
     app.router.add_post("/api/logout", handle_logout)
-    resources = (customers, customer_csv, customer_changes, dnc, audit, calls, records, tickets, tasks, call_control, me, phone, agents,
+    resources = (customers, customer_csv, customer_changes, dnc, campaigns, audit, calls, records, tickets, tasks, call_control, me, phone, agents,
                  wallboard, reports, qa, meta, openapi, pages)  # fmt: skip
     for resource in resources:
         resource.routes(app)

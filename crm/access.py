@@ -27,6 +27,10 @@ author alone, whatever the reader's role.
 Customer import and export (handbook §6: no copying without approval): the roles the settings name
 (privacy.import_customers, privacy.export_customers; supervisors and admins by default).
 
+Outbound campaigns: supervisors and admins create them and load their lists; leaders too start,
+pause, resume and stop them and read their figures (a team leader's agent rows: their team's);
+agents and leaders with a phone join those they may serve (a campaign naming a queue: its members).
+
 Every answer fails closed: a role this module does not name sees nothing.
 """
 
@@ -79,6 +83,30 @@ class Scope:
         """Rows whose agent (``column``) is this user or, for a leader, one of the team."""
         own = column == self.user_id
         return or_(own, column.in_(self._team_members())) if self.leads_a_team else own
+
+    # Outbound campaigns ---------------------------------------------------------------------------
+
+    def runs_campaigns(self) -> bool:
+        """Create a campaign and load its numbers (主管)."""
+        return self.whole_center
+
+    def steers_campaigns(self) -> bool:
+        """Start, pause, resume and stop a campaign, and read its figures."""
+        return self.whole_center or self.role == Role.TEAM_LEADER
+
+    def joins_campaign(self, campaign_queue: str | None, own_queues: set[str]) -> bool:
+        """Take a campaign's calls: someone with a phone who serves its queue, when it names one."""
+        return (
+            self.role in (Role.AGENT, Role.TEAM_LEADER)
+            and self.extension is not None
+            and (campaign_queue is None or campaign_queue in own_queues)
+        )
+
+    def campaign_agents(self) -> ColumnElement[bool]:
+        """A WHERE clause on ``users``: whose rows of a campaign's figures this user reads."""
+        if self.whole_center:
+            return true()
+        return User.team_id == self.team_id if self.leads_a_team else false()
 
     # Calls and their recordings, record forms, transcripts and auto-QA -------------------------------
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from agent_ui.app import create_app
 from agent_ui.recordings import recordings_dir
 from crm.demo_data import DEMO_PASSWORD
-from crm.models import Call, CallDirection, CustomerPhone, DncEntry, QaIntake, User
+from crm.models import Call, CallDirection, Campaign, CustomerPhone, DncEntry, QaIntake, User
 from crm.users import add_user
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.store import ensure_default_scorecard
@@ -46,6 +46,7 @@ WHOLE_CENTER = frozenset({"supervisor", "admin"})
 SEES_THE_TICKET = frozenset({"agent1001", "leader", "supervisor", "qa", "admin"})  # opened by 1001
 HANDLES_THE_TICKET = SEES_THE_TICKET - {"qa"}
 SEES_THE_TASK = frozenset({"agent1001", "leader", "supervisor", "admin"})  # agent1001's own follow-up
+CAMPAIGN_SEEN = LEADERS | {"agent1003"}
 PUBLIC = {("get", "/api/health"), ("post", "/api/login"), ("get", "/api/openapi.json"), ("get", "/api/docs")}
 
 
@@ -65,6 +66,7 @@ class Subject:
     ticket: int = 0
     task: int = 0
     change: int = 0
+    campaign: int = 0  # paused, of the sales queue: agent1003 serves it, agent1001 does not
     dnc: dict[str, int] = field(default_factory=dict)  # an entry per user: whoever may, takes their own off the list
 
 
@@ -110,6 +112,16 @@ OFFLINE: list[Row] = [
     Row("DELETE", "/api/dnc/{dnc}", WHOLE_CENTER),
     Row("POST", "/api/dnc-import?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # no number column: 400 past the gate
     Row("GET", "/api/reports/customer-regions", LEADERS),
+    Row("GET", "/api/campaigns", STAFF, sees=lambda a, s: any(c["id"] == s.campaign for c in a["campaigns"]), sees_subject=CAMPAIGN_SEEN),
+    Row("POST", "/api/campaigns", WHOLE_CENTER, lambda u: {"name": f"授权 {u}", "call_type": "survey"}),
+    Row("GET", "/api/campaigns/{campaign}", CAMPAIGN_SEEN),
+    Row("POST", "/api/campaigns/{campaign}/status", LEADERS, {"status": "paused"}),  # as it is: it stays paused
+    Row("POST", "/api/campaigns/{campaign}/segment", WHOLE_CENTER, {}),  # no condition: 400 past the gate
+    Row("POST", "/api/campaigns/{campaign}/contact-file?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # no number column: 400
+    Row("POST", "/api/campaigns/{campaign}/join", frozenset({"agent1003"})),
+    Row("POST", "/api/campaigns/{campaign}/leave", frozenset({"agent1003"})),
+    Row("GET", "/api/reports/campaigns?format=csv", LEADERS),
+    Row("GET", "/api/reports/campaign-agents?campaign={campaign}", LEADERS),
     Row("GET", "/api/reports/at-risk-customers?format=csv", LEADERS),
     Row("GET", "/api/calls?limit=500", EVERYONE, sees=_calls, sees_subject=SEES_THE_CALL),
     Row("GET", "/api/calls/{call}", SEES_THE_CALL),
@@ -203,6 +215,10 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
         await session.flush()
         session.add(QaIntake(call_id=call.id, state="done", auto_score=55.0, flagged=True, review_reasons=["flagged"]))
         SUBJECT.call, SUBJECT.linkedid = call.id, call.linkedid
+        campaign = Campaign(name=f"授权 {uuid.uuid4().hex[:8]}", call_type="follow_up", mode="progressive", status="paused", queue="sales")
+        session.add(campaign)
+        await session.flush()
+        SUBJECT.campaign = campaign.id
         SUBJECT.customer_phone = await session.scalar(select(CustomerPhone.id).where(CustomerPhone.customer_id == SUBJECT.customer))
         for n, user in enumerate(USERS):
             number = f"1391239{n:04d}"

@@ -177,6 +177,43 @@ class ImportReport(Answer):
     rejected: list[RejectedRow] = Field(description="each problem with its line and column (the first 1,000)")
 
 
+class CampaignHours(Answer):
+    start: str = Field(description="HH:MM, the contact's local time")
+    end: str
+    days: list[int] = Field(description="ISO weekdays, 1 Monday to 7 Sunday")
+
+
+class Campaign(Answer):
+    id: int
+    name: str
+    call_type: str = Field(description="呼出类型: follow_up, survey, telemarketing, notice, complaint_reply, collection")
+    mode: Literal["preview", "progressive"]
+    status: Literal["draft", "running", "paused", "stopped"]
+    queue: str | None = Field(description="only this queue's members may join; none: any agent")
+    caller_id: str
+    ring_s: int
+    purpose: str
+    script: str
+    hours: CampaignHours
+    retry: dict[str, Any] = Field(description="retries: per outcome (no_answer, busy, failed, callback) attempts and gap_min; max_attempts")
+    joined: bool = Field(description="the reader has joined it")
+    agents: list[str] = Field(description="extensions of the agents who joined it")
+    created_at: str
+
+
+class Campaigns(Answer):
+    campaigns: list[Campaign]
+
+
+class ContactsLoaded(Answer):
+    added: int
+    already_there: int = Field(description="numbers the campaign had (a number is one contact, however written)")
+
+
+class CampaignContactsReport(ImportReport):
+    already_there: int = Field(default=0, description="valid rows whose number the campaign had")
+
+
 class AuditEntry(Answer):
     id: int
     at: str

@@ -12,16 +12,18 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.agents import LEADERS
-from agent_ui.api.common import SESSIONS, endpoint
+from agent_ui.api.common import SESSIONS, RowId, endpoint
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
+from crm.campaigns.figures import agent_rows, campaign_rows
 from crm.customer_reports import at_risk_report, region_report
 from crm.kpis import thresholds_by_queue
 from crm.access import Scope
-from crm.models import User
+from crm.models import Campaign, User
 from crm.reports import Period, ReportError, agent_report, csv_rows, queue_report
 from crm.spreadsheet import spreadsheet_safe
 from crm.teams import load_directory
@@ -155,7 +157,36 @@ async def at_risk_customers(request: web.Request, user: User, query: SnapshotQue
     return table_response(query.format, "at-risk-customers", {"at": datetime.now(UTC).isoformat()}, rows)
 
 
+@endpoint(*LEADERS, summary="Outbound campaigns' figures: records, dialled, connected, 接通率 against the 60% standard, outcomes, reached, "
+          "attempts per contact, talk time", query=SnapshotQuery, answer=answers.Report, also=("text/csv",),
+          notes="A row per campaign, newest first. connect_rate: connected attempts over dialled ones (docs/kpis.md).")  # fmt: skip
+async def campaigns(request: web.Request, user: User, query: SnapshotQuery) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        rows = await campaign_rows(session)
+    return table_response(query.format, "campaigns", {"at": datetime.now(UTC).isoformat()}, rows)
+
+
+class CampaignAgentsQuery(BaseModel):
+    campaign: RowId = Field(description="the campaign's id")
+    format: Literal["json", "csv"] = "json"
+
+
+@endpoint(*LEADERS, summary="One campaign's figures by agent: calls, connected, talk time, and how many of each result code",
+          query=CampaignAgentsQuery, answer=answers.Report, also=("text/csv",), errors={404: "no such campaign"},
+          notes="Team leaders: their team's agents. A code:<code> column per result code the agents gave.")  # fmt: skip
+async def campaign_agents(request: web.Request, user: User, query: CampaignAgentsQuery) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        if await session.get(Campaign, query.campaign) is None:
+            raise json_error(404, "no such campaign")
+        scope = Scope.of(user)
+        allowed = None if scope.whole_center else list(await session.scalars(select(User.id).where(scope.campaign_agents())))
+        rows = await agent_rows(session, query.campaign, allowed)
+    return table_response(query.format, f"campaign-{query.campaign}-agents", {"at": datetime.now(UTC).isoformat()}, rows)
+
+
 def routes(app: web.Application) -> None:
+    app.router.add_get("/api/reports/campaigns", campaigns)
+    app.router.add_get("/api/reports/campaign-agents", campaign_agents)
     app.router.add_get("/api/reports/queues", queues)
     app.router.add_get("/api/reports/agents", agents)
     app.router.add_get("/api/reports/tickets", tickets)
