@@ -633,7 +633,7 @@ class CampaignAttempt(Base):
     """One dial of a contact, written before the call is placed (so a restart never dials it twice)."""
 
     __tablename__ = "campaign_attempts"
-    __table_args__ = (Index("ix_campaign_attempts_open", "campaign_id", "outcome"),)
+    __table_args__ = (Index("ix_campaign_attempts_open", "ended_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -642,7 +642,7 @@ class CampaignAttempt(Base):
     agent_extension: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    outcome: Mapped[str | None] = mapped_column(String(16))  # none while dialling; crm.campaigns.plan.OUTCOMES
+    outcome: Mapped[str | None] = mapped_column(String(16))  # none while dialling (a callback asked for during the call: set); plan.OUTCOMES
 
 
 class CampaignAgent(Base):

@@ -47,7 +47,7 @@ class TelephonyService:
         first = settings.asterisk[0].name
         self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available, interfaces=self.bridge.patterns[first])
         self.agi = FastAgiServer(self.router)
-        self.campaigns = CampaignDialler(self.bridge, sessions, region=settings.crm.default_region)
+        self.campaigns = CampaignDialler(self.bridge, sessions)
         # The call log writes through its own engine: on SQLite a pooled connection shared with the
         # readers (web app, wallboard) could carry a read snapshot made stale by the writer's last
         # commit, and SQLite refuses a write from a stale snapshot ("database is locked").

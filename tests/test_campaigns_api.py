@@ -112,7 +112,7 @@ async def test_the_figures_count_the_attempts_and_the_agents_codes(api: Api, mig
             at = now + timedelta(seconds=wave)
             for outcome in outcomes:
                 n += 1
-                claim = await store.claim(session, campaign.id, "1004", linkedid=f"cc-camp-fig-{n}", region="CN", now=at)
+                claim = await store.claim(session, campaign.id, "1004", linkedid=f"cc-camp-fig-{n}", now=at)
                 assert claim is not None
                 answered = outcome == "connected"
                 session.add(Call(linkedid=claim.linkedid, direction=CallDirection.OUTBOUND, campaign_id=campaign.id, agent_id=agent.id,
@@ -135,3 +135,45 @@ async def test_the_figures_count_the_attempts_and_the_agents_codes(api: Api, mig
     assert (mine["extension"], mine["connected"], mine["code:paid"] + mine["code:promise"]) == ("1004", 8, 8)
     _, theirs = await api.call("GET", "/api/reports/campaign-agents", leader, params={"campaign": str(row["campaign_id"])})
     assert theirs["rows"] == []  # 1004 is in team B, not the leader's
+
+
+async def test_a_callback_asked_for_on_the_record_form_redials_the_contact_then(api: Api, migrated_url: str) -> None:
+    """下次联系时间 on a campaign call's outbound record: the contact is due again at that time (no
+    personal task: the campaign calls back), not while the call is still up, and as often as the plan's
+    callbacks allow."""
+    engine = create_engine(migrated_url)
+    async with session_factory(engine)() as session, session.begin():
+        campaign = await store.create(session, name="回访 callback", call_type="follow_up", mode="progressive", queue=None, caller_id="",
+                                      purpose="", script="", hours={"start": "00:00", "end": "23:59"}, created_by=None,
+                                      retry={"retries": {"callback": {"attempts": 2, "gap_min": 0}}})  # fmt: skip
+        await store.add_contacts(session, campaign, [store.NewContact("13912340000", "周九")], region="CN", fallback_zone="Asia/Shanghai")
+        store.change_status(campaign, "running")
+        now = datetime.now(UTC)
+        agent = await session.scalar(select(User).where(User.extension == "1001"))
+        claim = await store.claim(session, campaign.id, "1001", linkedid="cc-camp-cb-1", now=now)
+        assert claim is not None
+        session.add(Call(linkedid=claim.linkedid, direction=CallDirection.OUTBOUND, campaign_id=campaign.id, agent_id=agent.id,
+                         agent_extension="1001", called_number=claim.number, started_at=now, answered_at=now))  # fmt: skip
+        contact_id = claim.contact_id
+    agent_token = await api.login("agent1001")
+    _, calls = await api.call("GET", "/api/me/calls", agent_token)
+    call_id = next(c["id"] for c in calls["calls"] if c["linkedid"] == "cc-camp-cb-1")
+    later = (now + timedelta(hours=3)).isoformat()
+    status, saved = await api.call("PUT", f"/api/calls/{call_id}/record", agent_token, json={
+        "disposition_code": "follow_up", "connect_status": "inconvenient", "next_contact_at": later, "feedback": "在开会，下午再打"})
+    assert status == 200, saved
+    assert saved["tasks"] == []  # the campaign calls back, not the agent's own list
+    async with session_factory(engine)() as session:
+        contact = await session.get(CampaignContact, contact_id)
+        assert (contact.status, contact.last_outcome) == ("dialling", "callback")  # the call is still up
+    async with session_factory(engine)() as session, session.begin():
+        await store.finish(session, "cc-camp-cb-1", "connected", now=now + timedelta(minutes=2))  # the call ends
+    async with session_factory(engine)() as session:
+        contact = await session.get(CampaignContact, contact_id)
+        assert (contact.status, contact.outcome, contact.attempts) == ("pending", None, 1)
+        assert abs((contact.next_at - (now + timedelta(hours=3))).total_seconds()) < 1
+        assert await store.claim(session, contact.campaign_id, "1002", linkedid="cc-camp-cb-2", now=now + timedelta(hours=1)) is None
+        again = await store.claim(session, contact.campaign_id, "1002", linkedid="cc-camp-cb-2", now=now + timedelta(hours=3, seconds=1))
+        assert again is not None and again.contact_id == contact_id
+        await session.rollback()
+    await engine.dispose()

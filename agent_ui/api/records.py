@@ -19,6 +19,7 @@ from agent_ui.api.tickets import Reader, TicketDetails
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, dnc
+from crm.campaigns import store as campaigns
 from crm.models import Call, CallDirection, CallRecord, User
 from crm.tasks import store as tasks
 from crm.tickets import store as tickets
@@ -102,6 +103,8 @@ async def save(request: web.Request, user: User, body: RecordForm) -> web.Respon
             raise json_error(400, f"ticket.{error}") from None
         followups = TaskReader(request, user)
         promised = await tasks.from_record(session, followups.settings, call, record, actor=user)
+        if call.campaign_id is not None and record.next_contact_at is not None:
+            await campaigns.call_back(session, call.linkedid, record.next_contact_at)
         if form.do_not_call:
             await _opt_out(request, user, session, call)
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)

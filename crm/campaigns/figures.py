@@ -55,7 +55,8 @@ async def campaign_rows(session: AsyncSession, campaign_ids: list[int] | None = 
     for campaign in campaigns:
         c = contacts.get(campaign.id)
         by_outcome = outcomes.get(campaign.id, {})
-        dialled, connected = sum(by_outcome.values()), by_outcome.get("connected", 0)
+        dialled = sum(by_outcome.values())
+        connected = by_outcome.get("connected", 0) + by_outcome.get("callback", 0)  # a callback was asked for on an answered call
         contacts_dialled = int(c.contacts_dialled or 0) if c else 0
         rate = _rate(connected, dialled)
         rows.append({

@@ -155,39 +155,53 @@ async def dialling_agents(session: AsyncSession, mode: str = "progressive") -> d
 
 
 async def claim(
-    session: AsyncSession, campaign_id: int, agent: str, *, linkedid: str, region: str, now: datetime | None = None
+    session: AsyncSession, campaign_id: int, agent: str, *, linkedid: str, now: datetime | None = None
 ) -> Claim | None:
-    """The next contact of a running campaign that may be called now by ``agent``: due, within its
-    calling hours (one outside them is moved to when they open), not on the do-not-call list (one
-    listed is done as ``dnc``, never dialled). Its attempt is written with ``linkedid``; the caller
-    commits before placing the call."""
+    """:func:`claim_for` one agent."""
+    claims = await claim_for(session, campaign_id, [(agent, linkedid)], now=now)
+    return claims[0] if claims else None
+
+
+async def claim_for(
+    session: AsyncSession, campaign_id: int, callers: list[tuple[str, str]], *, now: datetime | None = None
+) -> list[Claim]:
+    """The next contacts of a running campaign for these free agents — (agent, the Linkedid its call
+    will have) each — one contact each, at most: due, within their calling hours (one outside them is
+    moved to when they open), not on the do-not-call list (one listed is done as ``dnc``, never
+    dialled). Each claim's attempt is written; the caller commits before placing the calls. A few
+    queries for all the agents, however many: the dialler's tick is one transaction per campaign."""
     now = now or utcnow()
     campaign = await session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status != "running":
-        return None
+    if campaign is None or campaign.status != "running" or not callers:
+        return []
     hours = CallingHours.from_json(campaign.hours)
-    while True:
+    waiting = list(callers)
+    claims: list[Claim] = []
+    while waiting:
         due = list(await session.scalars(
             select(CampaignContact)
             .where(CampaignContact.campaign_id == campaign_id, CampaignContact.status == "pending", CampaignContact.next_at <= now)
             .order_by(CampaignContact.next_at, CampaignContact.id)
-            .limit(CLAIM_BATCH)
+            .limit(len(waiting) + CLAIM_BATCH)
             .with_for_update(skip_locked=True)
         ))  # fmt: skip
         if not due:
-            return None
+            break
+        listed = await dnc.listed(session, [c.normalized for c in due])
         for contact in due:
+            if not waiting:
+                break
             if not hours.open_at(now, contact.zones):
                 contact.next_at = hours.next_open(now, contact.zones) or now + timedelta(days=1)
-                continue
-            if await dnc.blocking(session, contact.normalized, region) is not None:
+            elif contact.normalized in listed:
                 contact.status, contact.outcome = "done", "dnc"
-                continue
-            contact.status, contact.attempts, contact.last_outcome = "dialling", contact.attempts + 1, None
-            session.add(CampaignAttempt(campaign_id=campaign_id, contact_id=contact.id, linkedid=linkedid, agent_extension=agent, started_at=now))
-            await session.flush()
-            return Claim(campaign_id, contact.id, contact.customer_id, contact.number, linkedid, campaign.caller_id, campaign.ring_s)
+            else:
+                agent, linkedid = waiting.pop(0)
+                contact.status, contact.attempts, contact.last_outcome = "dialling", contact.attempts + 1, None
+                session.add(CampaignAttempt(campaign_id=campaign_id, contact_id=contact.id, linkedid=linkedid, agent_extension=agent, started_at=now))
+                claims.append(Claim(campaign_id, contact.id, contact.customer_id, contact.number, linkedid, campaign.caller_id, campaign.ring_s))
         await session.flush()
+    return claims
 
 
 async def finish(
@@ -198,12 +212,18 @@ async def finish(
     contact, or None for an attempt unknown or already settled."""
     now = now or utcnow()
     attempt = await session.scalar(select(CampaignAttempt).where(CampaignAttempt.linkedid == linkedid).with_for_update())
-    if attempt is None or attempt.outcome is not None:
+    if attempt is None or attempt.ended_at is not None:
         return None
     contact = await session.get(CampaignContact, attempt.contact_id, with_for_update=True)
     campaign = await session.get(Campaign, attempt.campaign_id)
     if contact is None or campaign is None:
         return None
+    if attempt.outcome == "callback":  # asked for during the call: its next step is set already
+        attempt.ended_at = now
+        if contact.status == "dialling":
+            contact.status = "pending"
+        await session.flush()
+        return contact
     attempt.ended_at, attempt.outcome = now, outcome or NOT_DIALLED
     if outcome is None:
         contact.status, contact.attempts, contact.next_at = "pending", max(0, contact.attempts - 1), now
@@ -224,6 +244,34 @@ async def finish(
     return contact
 
 
+async def call_back(session: AsyncSession, linkedid: str, at: datetime, *, now: datetime | None = None) -> CampaignContact | None:
+    """The customer asked to be called at ``at`` (the outbound record form's 下次联系时间): the
+    attempt ``linkedid`` ends as ``callback`` — whether its call has ended yet or not — and the
+    contact is due then, while the plan's callbacks last. None when the call is no campaign's."""
+    now = now or utcnow()
+    attempt = await session.scalar(select(CampaignAttempt).where(CampaignAttempt.linkedid == linkedid).with_for_update())
+    if attempt is None:
+        return None
+    contact = await session.get(CampaignContact, attempt.contact_id, with_for_update=True)
+    campaign = await session.get(Campaign, attempt.campaign_id)
+    if contact is None or campaign is None or attempt.outcome not in (None, "connected", "callback"):
+        return contact
+    call_over = attempt.outcome is not None
+    attempt.outcome = "callback"  # its ended_at stays empty while the call is up: finish() ends it
+    await session.flush()
+    callbacks = await session.scalar(
+        select(func.count()).select_from(CampaignAttempt).where(CampaignAttempt.contact_id == contact.id, CampaignAttempt.outcome == "callback")
+    ) or 0  # fmt: skip
+    after = RetryPlan.from_json(campaign.retry).next_attempt("callback", ended_this_way=callbacks, attempts=contact.attempts, now=now, asked_for=at)
+    contact.last_outcome = "callback"
+    if after is None:
+        contact.status, contact.outcome = "done", "callback"
+    else:  # not due before the call is over
+        contact.status, contact.outcome, contact.next_at = "pending" if call_over else "dialling", None, after
+    await session.flush()
+    return contact
+
+
 @dataclass(frozen=True)
 class OpenAttempt:
     linkedid: str
@@ -232,10 +280,10 @@ class OpenAttempt:
 
 
 async def open_attempts(session: AsyncSession) -> list[OpenAttempt]:
-    """Attempts still dialling, with what the call log knows of their calls."""
+    """Attempts whose calls have not been seen to end, with what the call log knows of them."""
     rows = await session.execute(
         select(CampaignAttempt.linkedid, CampaignAttempt.started_at, Call.disposition)
         .outerjoin(Call, Call.linkedid == CampaignAttempt.linkedid)
-        .where(CampaignAttempt.outcome.is_(None))
+        .where(CampaignAttempt.ended_at.is_(None))
     )
     return [OpenAttempt(*row) for row in rows]

@@ -69,10 +69,11 @@ async def open_task(session: AsyncSession, settings: TaskSettings, opening: Open
 
 
 async def from_record(session: AsyncSession, settings: TaskSettings, call: Call, record: CallRecord, *, actor: User) -> list[Task]:
-    """The record form's promises: 下次联系时间 (next_contact_at) is a callback, 是否需回复 with its
-    回复时限 a reply. Saving the form again moves an open one's due time; one of each per call."""
+    """The record form's promises: 下次联系时间 (next_contact_at) is a callback (on a campaign's call the
+    campaign calls the contact back: crm.campaigns.store.call_back), 是否需回复 with its 回复时限 a
+    reply. Saving the form again moves an open one's due time; one of each per call."""
     wanted = []
-    if record.next_contact_at is not None:
+    if record.next_contact_at is not None and call.campaign_id is None:  # a campaign redials its contact itself
         wanted.append((CALLBACK, record.next_contact_at, record.feedback or record.purpose))
     if record.reply_needed:
         wanted.append((REPLY, record.reply_deadline, record.summary))

@@ -42,10 +42,9 @@ AGENT_BACKOFF_S = 5.0  # an agent whose call could not be placed waits this long
 
 
 class CampaignDialler:
-    def __init__(self, bridge: Bridge, sessions: Callable[[], AsyncSession], *, region: str) -> None:
+    def __init__(self, bridge: Bridge, sessions: Callable[[], AsyncSession]) -> None:
         self._bridge = bridge
         self._sessions = sessions
-        self._region = region
         self._calls: dict[str, tuple[str, float]] = {}  # linkedid → (agent, monotonic time placed)
         self._backoff: dict[str, float] = {}  # agent → not before (monotonic)
         self._task: asyncio.Task[None] | None = None
@@ -81,7 +80,8 @@ class CampaignDialler:
             await asyncio.sleep(TICK_S)
 
     async def tick(self) -> int:
-        """Give each free joined agent a call; how many calls were placed."""
+        """Give each free joined agent a call: per campaign, one transaction claims the contacts of all
+        its free agents, then their calls are placed together. How many were placed."""
         if not any(client.connected for client in self._bridge.clients.values()):
             return 0
         async with self._sessions() as session:
@@ -90,33 +90,32 @@ class CampaignDialler:
         placed = 0
         now = time.monotonic()
         for campaign_id, agents in joined.items():
-            for agent in agents:
-                if agent in busy or self._backoff.get(agent, 0.0) > now or not self._bridge.agents.is_available(agent):
-                    continue
-                if not await self._place(campaign_id, agent):
-                    break  # nothing due in this campaign now
-                busy.add(agent)
-                placed += 1
+            free = [a for a in agents if a not in busy and self._backoff.get(a, 0.0) <= now and self._bridge.agents.is_available(a)]
+            if not free:
+                continue
+            callers = [(agent, f"{LINKEDID_PREFIX}{uuid.uuid4().hex[:16]}") for agent in free]
+            async with self._sessions() as session, session.begin():
+                claims = await store.claim_for(session, campaign_id, callers)
+            agent_of = dict((linkedid, agent) for agent, linkedid in callers)
+            for claim in claims:
+                self._calls[claim.linkedid] = (agent_of[claim.linkedid], time.monotonic())
+                busy.add(agent_of[claim.linkedid])
+            results = await asyncio.gather(*(self._place(agent_of[claim.linkedid], claim) for claim in claims))
+            placed += sum(results)
         return placed
 
-    async def _place(self, campaign_id: int, agent: str) -> bool:
-        linkedid = f"{LINKEDID_PREFIX}{uuid.uuid4().hex[:16]}"
-        async with self._sessions() as session, session.begin():
-            claim = await store.claim(session, campaign_id, agent, linkedid=linkedid, region=self._region)
-        if claim is None:
-            return False
-        self._calls[linkedid] = (agent, time.monotonic())
+    async def _place(self, agent: str, claim: store.Claim) -> bool:
         try:
             await self._bridge.dialer.dial_for_campaign(
-                agent, claim.number, linkedid=linkedid, campaign_id=campaign_id, customer_id=claim.customer_id, caller_id=claim.caller_id,
-                ring_s=claim.ring_s,
+                agent, claim.number, linkedid=claim.linkedid, campaign_id=claim.campaign_id, customer_id=claim.customer_id,
+                caller_id=claim.caller_id, ring_s=claim.ring_s,
             )
         except DialError as error:
-            log.warning("campaign %d: contact %d not dialled: %s", campaign_id, claim.contact_id, error)
-            self._calls.pop(linkedid, None)
+            log.warning("campaign %d: contact %d not dialled: %s", claim.campaign_id, claim.contact_id, error)
+            self._calls.pop(claim.linkedid, None)
             self._backoff[agent] = time.monotonic() + AGENT_BACKOFF_S
-            await self._settle(linkedid, "failed" if isinstance(error, NotDialable) else None)
-            return True
+            await self._settle(claim.linkedid, "failed" if isinstance(error, NotDialable) else None)
+            return False
         self.placed += 1
         return True
 

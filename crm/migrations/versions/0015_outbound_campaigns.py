@@ -91,7 +91,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('campaign_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_attempts_contact_id'), ['contact_id'], unique=False)
-        batch_op.create_index('ix_campaign_attempts_open', ['campaign_id', 'outcome'], unique=False)
+        batch_op.create_index('ix_campaign_attempts_open', ['ended_at'], unique=False)
 
     with op.batch_alter_table('calls', schema=None) as batch_op:
         batch_op.add_column(sa.Column('campaign_id', sa.Integer(), nullable=True))
