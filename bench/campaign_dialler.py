@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
+from bench.databases import on_both
 from bench.report import Section
-from crm import schema
 from crm.db import create_engine, session_factory
 from crm.models import Campaign, CampaignAgent, CampaignAttempt, CampaignContact, DncEntry, Role, User
 from telephony.campaigns.dialler import CampaignDialler
@@ -187,22 +185,5 @@ async def run(postgres_admin_url: str | None, make_database, quick: bool = False
                f"list), all free at each of {ticks} ticks. A decision claims a contact and commits its attempt before the call."),  # fmt: skip
         header=["database", "contacts", "dialler", "decisions", "seconds", "decisions/s"],
     )
-    with tempfile.TemporaryDirectory() as scratch:
-
-        async def fresh_sqlite() -> str:
-            url = f"sqlite+aiosqlite:///{Path(scratch) / 'dialler.db'}"
-            await asyncio.to_thread(schema.upgrade, url)
-            return url
-
-        await run_one("SQLite", fresh_sqlite, contacts, ticks, section)
-    if postgres_admin_url:
-
-        async def fresh_postgres() -> str:
-            url = await make_database()
-            await asyncio.to_thread(schema.upgrade, url)
-            return url
-
-        await run_one("PostgreSQL", fresh_postgres, contacts, ticks, section)
-    else:
-        section.notes.append("- PostgreSQL: not measured (no CALLCENTER_BENCH_POSTGRES_URL).")
+    await on_both(section, postgres_admin_url, make_database, lambda kind, fresh: run_one(kind, fresh, contacts, ticks, section))
     return section

@@ -13,17 +13,15 @@ import csv
 import io
 import random
 import sqlite3
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bench.databases import on_both
 from bench.report import Section
-from crm import schema
 from crm.customer_csv.importer import import_customers
 from crm.customer_form import NewCustomer
 from crm.db import create_engine, session_factory
@@ -177,23 +175,5 @@ async def run(postgres_admin_url: str | None, make_database, quick: bool = False
                "with a second number), into an empty CRM. Seconds for the whole file and rows per second."),  # fmt: skip
         header=["database", "rows", "import", "seconds", "rows/s"],
     )
-    with tempfile.TemporaryDirectory() as scratch:
-        made = iter(range(10))
-
-        async def fresh_sqlite() -> str:
-            url = f"sqlite+aiosqlite:///{Path(scratch) / f'import{next(made)}.db'}"
-            await asyncio.to_thread(schema.upgrade, url)
-            return url
-
-        await run_one("SQLite", fresh_sqlite, data, count, section)
-    if postgres_admin_url:
-
-        async def fresh_postgres() -> str:
-            url = await make_database()
-            await asyncio.to_thread(schema.upgrade, url)
-            return url
-
-        await run_one("PostgreSQL", fresh_postgres, data, count, section)
-    else:
-        section.notes.append("- PostgreSQL: not measured (no CALLCENTER_BENCH_POSTGRES_URL).")
+    await on_both(section, postgres_admin_url, make_database, lambda kind, fresh: run_one(kind, fresh, data, count, section))
     return section
