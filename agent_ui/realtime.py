@@ -70,6 +70,7 @@ def call_payload(call: CallSnapshot, now: datetime | None = None) -> dict[str, A
         "answered_at": call.answered_at.isoformat() if call.answered_at else None,
         "hold_count": call.hold_count,
         "disposition": call.disposition.value if call.disposition else None,
+        "campaign_id": call.campaign_id,  # an outbound campaign's call: the desktop shows its script
     }
 
 

@@ -587,7 +587,7 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # the record form's 任务/活动名称 holds it
     call_type: Mapped[str] = mapped_column(String(32))  # crm.records.OUTBOUND_TYPES (呼出类型)
     mode: Mapped[str] = mapped_column(String(16))  # preview | progressive
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | running | paused | stopped

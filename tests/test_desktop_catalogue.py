@@ -17,6 +17,7 @@ from agent_ui.pages import page
 from agent_ui.wallboard.board import ALERT_KINDS
 from qa.scorecards import Rule
 from config.tickets import SEVERITIES
+from crm.campaigns.plan import MODES, STATUSES
 from crm.records import CONNECT_STATUSES, HANDLING, OUTBOUND_TYPES
 from telephony.agents.state import AgentState
 from telephony.calls.state import Disposition
@@ -82,6 +83,7 @@ def used_keys() -> set[str]:
     keys |= {f"qa.col.{c}" for c in ("agent", "team", "week", "item", "evaluations", "average", "lowest", "fatal", "disputed", "max_points", "points", "lost", "lost_share")}
     keys |= {f"tickets.deadline_{d}" for d in ("on_time", "due_soon", "overdue", "responded", "closed")}
     keys |= {f"tickets.severity_{s}" for s in SEVERITIES}
+    keys |= {f"campaigns.status.{s}" for s in STATUSES} | {f"campaigns.mode.{m}" for m in MODES}
     keys |= {f"tickets.event_{k}" for k in TicketEvent.model_fields["kind"].annotation.__args__}
     return keys
 

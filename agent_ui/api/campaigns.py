@@ -55,7 +55,7 @@ class Retry(BaseModel):
 class NewCampaign(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=100)
     call_type: Literal[OUTBOUND_TYPES] = Field(description="呼出类型")  # type: ignore[valid-type]
     mode: Literal[MODES] = "progressive"  # type: ignore[valid-type]
     queue: str | None = Field(default=None, max_length=64, description="only this queue's members may join")

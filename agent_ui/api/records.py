@@ -20,7 +20,7 @@ from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, dnc
 from crm.campaigns import store as campaigns
-from crm.models import Call, CallDirection, CallRecord, User
+from crm.models import Call, CallDirection, CallRecord, Campaign, User
 from crm.tasks import store as tasks
 from crm.tickets import store as tickets
 from crm.tickets.lifecycle import TicketError
@@ -68,6 +68,9 @@ async def read_record(request: web.Request, user: User) -> web.Response:
         call = await own_call(request, session, user)
         record = await session.scalar(select(CallRecord).where(CallRecord.call_id == call.id))
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
+        if record is None and call.campaign_id is not None and (campaign := await session.get(Campaign, call.campaign_id)) is not None:
+            # 呼出业务记录表 of a campaign's call: its 任务/活动名称, 呼出类型 and 呼出目的, as the campaign says
+            payload.update(campaign=campaign.name, call_type=campaign.call_type, purpose=campaign.purpose)
         payload["number"] = disclosure(request, user).call_number(payload["number"], call.agent_id)
         payload["tickets"] = await Reader(request, user).summaries(session, await tickets.tickets_of_call(session, call.id))
         return web.json_response(payload)

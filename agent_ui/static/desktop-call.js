@@ -27,6 +27,7 @@ function renderCall() {
   $("pop-queue").textContent = call.queue || "";
   $("pop-wait").textContent = call.wait_s == null ? "" : t("pop.seconds", { seconds: Math.round(call.wait_s) });
   renderCard(call.customer || { new: true, phones: callerPhones(otherNumber(call)) });
+  renderCampaignOfCall(call);
 }
 
 function renderCard(card) {

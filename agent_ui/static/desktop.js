@@ -157,6 +157,7 @@ async function start() {
   if (desk.agent.call_id) adoptCall(desk.agent.call_id);
   desk.me = await api("GET", "/api/me");
   startTasks();
+  startCampaigns();
   if (desk.me.phone_type === "webrtc") {  // the browser is the agent's phone
     $("phone").hidden = false;
     desk.phone = await import("/static/softphone.js");

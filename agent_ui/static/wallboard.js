@@ -206,6 +206,7 @@ async function start() {
   await loadLanguage(ui.lang);
   const me = await api("GET", "/api/me");
   startCustomerFiles(me.may);
+  startCampaignFigures();
   if (me.phone_type === "webrtc") {  // the leader listens in through the browser
     $("phone").hidden = false;
     (await import("/static/softphone.js")).startPhone();

@@ -51,8 +51,8 @@ async def create(
     script: str, hours: dict | None, retry: dict | None, created_by: int | None, ring_s: int = 30,
 ) -> Campaign:
     name = name.strip()
-    if not name:
-        raise CampaignError("name: required")
+    if not 1 <= len(name) <= 100:
+        raise CampaignError("name: 1 to 100 characters")
     if call_type not in OUTBOUND_TYPES:
         raise CampaignError(f"call_type: one of {', '.join(OUTBOUND_TYPES)}")
     if mode not in MODES:
