@@ -7,28 +7,19 @@ from __future__ import annotations
 
 import random
 
-import pytest
 from sqlalchemy import select
 
-from agent_ui.app import create_app
 from crm.models import CallRecord, Campaign, CampaignContact
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
 from tests.conftest import LiveStack
-from tests.live_calls import reset_agents, stored_call
+from tests.live_calls import stored_call
+from tests.test_desktop_browser import desktop  # noqa: F401 - the fixture: the app on the live stack, agents reset
 from tests.test_wallboard import post
-from tests.web import running
 
 
-@pytest.fixture
-async def pages(live: LiveStack):  # type: ignore[no-untyped-def]
-    await reset_agents(live)
-    async with running(create_app(live.service.settings, live.service.engine, live.service)) as url:
-        yield url
-    await reset_agents(live)
-
-
-async def test_an_agent_works_a_campaign_from_the_desktop_and_a_leader_pauses_it(live: LiveStack, pages: str) -> None:
+async def test_an_agent_works_a_campaign_from_the_desktop_and_a_leader_pauses_it(live: LiveStack, desktop: str) -> None:
+    pages = desktop
     numbers = [f"139{random.randrange(10**8):08d}" for _ in range(2)]
     for number in numbers:
         await live.admin.action("DBPut", Family=f"simcallee/{number}", Key="mode", Val="answer")

@@ -9,18 +9,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
-from agent_ui.app import create_app
 from crm.db import create_engine, session_factory
 from crm.demo_data import DEMO_PASSWORD
 from crm.models import AuditEntry, DncEntry
 from crm.phones import normalize_phone
 from tests.conftest import LiveStack
-from tests.live_calls import reset_agents, stored_call, unknown_number
+from tests.live_calls import stored_call, unknown_number
 from tests.test_api import Api, api  # noqa: F401 - the fixture
-from tests.web import running
+from tests.test_desktop_browser import desktop  # noqa: F401 - the fixture
 
 
 async def _audit(migrated_url: str, action: str) -> list[AuditEntry]:
@@ -82,14 +80,6 @@ async def test_an_expired_entry_no_longer_stops_a_call(api: Api, migrated_url: s
         entry.expires_at = datetime.now(UTC) - timedelta(minutes=1)
     await engine.dispose()
     assert (await api.call("POST", "/api/me/dial", agent, json={"number": "15500001111"}))[0] == 503
-
-
-@pytest.fixture
-async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
-    await reset_agents(live)
-    async with running(create_app(live.service.settings, live.service.engine, live.service)) as url:
-        yield url
-    await reset_agents(live)
 
 
 async def test_click_to_dial_places_no_call_to_a_listed_number_until_overridden(live: LiveStack, desktop: str) -> None:
