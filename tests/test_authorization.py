@@ -22,7 +22,7 @@ from sqlalchemy import select
 from agent_ui.app import create_app
 from agent_ui.recordings import recordings_dir
 from crm.demo_data import DEMO_PASSWORD
-from crm.models import Call, CallDirection, Campaign, CustomerPhone, DncEntry, QaIntake, User
+from crm.models import Call, CallDirection, Campaign, CampaignContact, CustomerPhone, DncEntry, QaIntake, User
 from crm.users import add_user
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.store import ensure_default_scorecard
@@ -67,6 +67,8 @@ class Subject:
     task: int = 0
     change: int = 0
     campaign: int = 0  # paused, of the sales queue: agent1003 serves it, agent1001 does not
+    preview_dial: int = 0  # contacts of a running preview campaign held for agent1003: this one's number is on the DNC list
+    preview_skip: int = 0
     dnc: dict[str, int] = field(default_factory=dict)  # an entry per user: whoever may, takes their own off the list
 
 
@@ -119,6 +121,9 @@ OFFLINE: list[Row] = [
     Row("POST", "/api/campaigns/{campaign}/segment", WHOLE_CENTER, {}),  # no condition: 400 past the gate
     Row("POST", "/api/campaigns/{campaign}/contact-file?dry_run=true", WHOLE_CENTER, {"not": "a CSV"}),  # no number column: 400
     Row("POST", "/api/campaigns/{campaign}/join", frozenset({"agent1003"})),
+    Row("POST", "/api/campaigns/{campaign}/next", frozenset({"agent1003"})),  # joined; not a running preview campaign: 409
+    Row("POST", "/api/campaign-contacts/{preview_dial}/dial", frozenset({"agent1003"})),  # listed: 409, no call placed
+    Row("POST", "/api/campaign-contacts/{preview_skip}/skip", frozenset({"agent1003"}), {"reason": "not_now"}),
     Row("POST", "/api/campaigns/{campaign}/leave", frozenset({"agent1003"})),
     Row("GET", "/api/reports/campaigns?format=csv", LEADERS),
     Row("GET", "/api/reports/campaign-agents?campaign={campaign}", LEADERS),
@@ -219,6 +224,15 @@ async def world(live: LiveStack, tmp_path):  # type: ignore[no-untyped-def]
         session.add(campaign)
         await session.flush()
         SUBJECT.campaign = campaign.id
+        preview = Campaign(name=f"授权预览 {uuid.uuid4().hex[:8]}", call_type="survey", mode="preview", status="running", queue="sales")
+        session.add(preview)
+        await session.flush()
+        holder = await session.scalar(select(User.id).where(User.username == "agent1003"))
+        held = [CampaignContact(campaign_id=preview.id, number=n, normalized=f"+86{n}", zones=["Asia/Shanghai"], status="reserved",
+                                reserved_by=holder) for n in ("13912399990", "13912399991")]  # fmt: skip
+        session.add_all([*held, DncEntry(normalized="+8613912399990", number="13912399990", reason="other", source="api")])
+        await session.flush()
+        SUBJECT.preview_dial, SUBJECT.preview_skip = held[0].id, held[1].id
         SUBJECT.customer_phone = await session.scalar(select(CustomerPhone.id).where(CustomerPhone.customer_id == SUBJECT.customer))
         for n, user in enumerate(USERS):
             number = f"1391239{n:04d}"

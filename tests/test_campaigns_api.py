@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from crm import dnc
 from crm.campaigns import store
 from crm.db import create_engine, session_factory
 from crm.models import AuditEntry, Call, CallDirection, Campaign, CampaignContact, User
@@ -176,4 +177,47 @@ async def test_a_callback_asked_for_on_the_record_form_redials_the_contact_then(
         again = await store.claim(session, contact.campaign_id, "1002", linkedid="cc-camp-cb-2", now=now + timedelta(hours=3, seconds=1))
         assert again is not None and again.contact_id == contact_id
         await session.rollback()
+    await engine.dispose()
+
+
+async def test_preview_holds_a_contact_for_its_agent_and_dialling_checks_the_list_again(api: Api, migrated_url: str) -> None:
+    supervisor, leader = await api.login("supervisor"), await api.login("leader")
+    agent3, agent4 = await api.login("agent1003"), await api.login("agent1004")
+    status, created = await api.call("POST", "/api/campaigns", supervisor, json={**SURVEY, "name": "预览", "mode": "preview",
+                                                                                 "hours": {"start": "00:00", "end": "23:59"}})  # fmt: skip
+    cid = created["campaigns"][0]["id"]
+    engine = create_engine(migrated_url)
+    async with session_factory(engine)() as session, session.begin():
+        campaign = await session.get(Campaign, cid)
+        await store.add_contacts(session, campaign, [store.NewContact(n) for n in ("13922220001", "13922220002", "13922220003")],
+                                 region="CN", fallback_zone="Asia/Shanghai")  # fmt: skip
+    assert (await api.call("POST", f"/api/campaigns/{cid}/next", agent3))[0] == 404  # not joined
+    await api.call("POST", f"/api/campaigns/{cid}/status", leader, json={"status": "running"})
+    for token in (agent3, agent4):
+        assert (await api.call("POST", f"/api/campaigns/{cid}/join", token))[0] == 200
+    _, first = await api.call("POST", f"/api/campaigns/{cid}/next", agent3)
+    _, again = await api.call("POST", f"/api/campaigns/{cid}/next", agent3)
+    _, other = await api.call("POST", f"/api/campaigns/{cid}/next", agent4)
+    assert first["contact"]["id"] == again["contact"]["id"] != other["contact"]["id"]  # held for 1003 until dialled or skipped
+    assert first["contact"]["number"] == "139****0001" and first["script"].startswith("您好")
+    held = first["contact"]["id"]
+    assert (await api.call("POST", f"/api/campaign-contacts/{held}/dial", agent4))[0] == 404  # not 1004's
+    assert (await api.call("POST", f"/api/campaign-contacts/{held}/dial", agent3))[0] == 503  # past the hold: no telephony here
+    status, refused = await api.call("POST", f"/api/campaign-contacts/{held}/skip", agent3, json={"reason": "bored"})
+    assert status == 400
+    status, skipped = await api.call("POST", f"/api/campaign-contacts/{held}/skip", agent3, json={"reason": "not_now"})
+    assert status == 200 and skipped["contact"]["status"] == "pending"  # due again in an hour, for anyone
+
+    # Listed while shown: dialling it finds it on the list, ends it as dnc, and places nothing.
+    _, second = await api.call("POST", f"/api/campaigns/{cid}/next", agent3)
+    async with session_factory(engine)() as session, session.begin():
+        await dnc.add(session, "13922220003", region="CN", reason="opt_out", source="api", added_by=None)
+        user = await session.scalar(select(User).where(User.username == "agent1003"))
+        assert await store.dial_previewed(session, second["contact"]["id"], user, linkedid="cc-camp-none") is None
+    async with session_factory(engine)() as session, session.begin():
+        contact = await session.get(CampaignContact, second["contact"]["id"])
+        assert (contact.status, contact.outcome) == ("done", "dnc")
+        # A contact held by an agent who went away is free again after half an hour.
+        freed = await store.release_stale(session, now=datetime.now(UTC) + timedelta(minutes=31))
+    assert freed == 1  # 1004's
     await engine.dispose()

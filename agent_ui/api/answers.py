@@ -205,6 +205,23 @@ class Campaigns(Answer):
     campaigns: list[Campaign]
 
 
+class CampaignContact(Answer):
+    id: int
+    campaign_id: int
+    name: str
+    number: str | None = Field(description="as the reader's role sees it (masked for agents); dialled by the contact's id")
+    customer_id: int | None
+    attempts: int
+    last_outcome: str | None
+    status: Literal["pending", "reserved", "dialling", "done"]
+
+
+class CampaignPreview(Answer):
+    campaign_id: int
+    script: str
+    contact: CampaignContact | None = Field(description="null: no contact is due now")
+
+
 class ContactsLoaded(Answer):
     added: int
     already_there: int = Field(description="numbers the campaign had (a number is one contact, however written)")

@@ -5,6 +5,7 @@ may do what is decided by crm.access (Scope.runs_campaigns, steers_campaigns, jo
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from aiohttp import web
@@ -12,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlalchemy import select
 
 from agent_ui.api import answers
-from agent_ui.api.common import SESSIONS, STAFF, actor, endpoint, path_id
+from agent_ui.api.common import SESSIONS, STAFF, actor, disclosure, endpoint, path_id
+from agent_ui.api.me import _bridge, _extension
 from agent_ui.api.customer_csv import read_upload
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
@@ -24,6 +26,7 @@ from crm.campaigns.plan import MODES, RETRIED, STATUSES
 from crm.csv_files import ImportFileError
 from crm.models import Campaign, CampaignAgent, CustomerGrade, Queue, QueueMembership, Role, User
 from crm.records import OUTBOUND_TYPES
+from telephony.outbound.dialer import CAMPAIGN, DialError
 
 RUNNERS = (Role.SUPERVISOR, Role.ADMIN)
 STEERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
@@ -258,7 +261,94 @@ async def leave(request: web.Request, user: User) -> web.Response:
     return web.json_response(result)
 
 
+class SkipBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Literal[store.SKIP_REASONS] = Field(description="wrong_number 号码错误, duplicate 重复, not_now 稍后再打 (due again in an hour), other")  # type: ignore[valid-type]
+
+
+def _contact_json(contact, shown) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {"id": contact.id, "campaign_id": contact.campaign_id, "name": contact.name, "number": shown.phone(contact.number),
+            "customer_id": contact.customer_id, "attempts": contact.attempts, "last_outcome": contact.last_outcome,
+            "status": contact.status}  # fmt: skip
+
+
+async def _joined(session, campaign_id: int, user: User) -> Campaign:  # type: ignore[no-untyped-def]
+    campaign = await session.get(Campaign, campaign_id)
+    member = campaign is not None and await session.scalar(
+        select(CampaignAgent.id).where(CampaignAgent.campaign_id == campaign.id, CampaignAgent.user_id == user.id))  # fmt: skip
+    if not member:
+        raise json_error(404, "no such campaign joined")
+    return campaign  # type: ignore[return-value]
+
+
+@endpoint(*JOINERS, summary="Preview mode: the next contact to call, held for me until I dial or skip it", answer=answers.CampaignPreview,
+          path={"id": "the campaign's id"}, errors={404: "no such campaign joined", 409: "the campaign is not a running preview campaign"},
+          notes="The contact I hold already, else the next one due in its calling hours and not on the do-not-call list; "
+                "contact is null when none is due. A contact held 30 minutes without a dial or a skip is freed.")  # fmt: skip
+async def next_contact(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session, session.begin():
+        campaign = await _joined(session, path_id(request), user)
+        try:
+            contact = await store.preview_next(session, campaign, user)
+        except store.CampaignError as error:
+            raise json_error(409, str(error)) from None
+        shown = disclosure(request, user)
+        return web.json_response({"campaign_id": campaign.id, "script": campaign.script,
+                                  "contact": _contact_json(contact, shown) if contact else None})  # fmt: skip
+
+
+@endpoint(*JOINERS, summary="Preview mode: dial the contact I hold (my phone first, then the contact)", answer=answers.Dialled, status=202,
+          path={"id": "the contact's id"}, errors={404: "no such contact held for you", 409: "the number is on the do-not-call list, "
+          "the campaign is not running, or Asterisk refused the call (the contact stays held)", 503: "telephony is not running"})  # fmt: skip
+async def dial_contact(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        try:
+            await store.held_by(session, path_id(request), user)  # whoever does not hold it learns nothing more
+        except LookupError as error:
+            raise json_error(404, str(error)) from None
+        except store.CampaignError as error:
+            raise json_error(409, str(error)) from None
+    extension, bridge = _extension(user), _bridge(request)
+    linkedid = f"{CAMPAIGN}{uuid.uuid4().hex[:16]}"
+    async with request.app[SESSIONS]() as session, session.begin():
+        try:
+            claim = await store.dial_previewed(session, path_id(request), user, linkedid=linkedid)
+        except LookupError as error:
+            raise json_error(404, str(error)) from None
+        except store.CampaignError as error:
+            raise json_error(409, str(error)) from None
+    if claim is None:
+        raise json_error(409, "the number is on the do-not-call list: it is not dialled")
+    try:
+        await bridge.dialer.dial_for_campaign(extension, claim.number, linkedid=linkedid, campaign_id=claim.campaign_id,
+                                              customer_id=claim.customer_id, caller_id=claim.caller_id, ring_s=claim.ring_s)  # fmt: skip
+    except DialError as error:  # nothing was placed: the attempt does not count, the contact is due again
+        async with request.app[SESSIONS]() as session, session.begin():
+            await store.finish(session, linkedid, None)
+        raise json_error(409, str(error)) from None
+    return web.json_response({"call_id": linkedid}, status=202)
+
+
+@endpoint(*JOINERS, summary="Preview mode: skip the contact I hold, with why", body=SkipBody, answer=answers.CampaignPreview,
+          path={"id": "the contact's id"}, errors={404: "no such contact held for you"}, notes="Audited with the reason.")  # fmt: skip
+async def skip_contact(request: web.Request, user: User, body: SkipBody) -> web.Response:
+    async with request.app[SESSIONS]() as session, session.begin():
+        try:
+            contact = await store.skip_previewed(session, path_id(request), user, body.reason)
+        except LookupError as error:
+            raise json_error(404, str(error)) from None
+        except store.CampaignError as error:
+            raise json_error(409, str(error)) from None
+        audit.record(session, actor(request, user), "campaign.contact_skipped", "campaign", contact.campaign_id, contact_id=contact.id,
+                     reason=body.reason, customer_id=contact.customer_id)  # fmt: skip
+        return web.json_response({"campaign_id": contact.campaign_id, "script": "", "contact": _contact_json(contact, disclosure(request, user))})
+
+
 def routes(app: web.Application) -> None:
+    app.router.add_post("/api/campaigns/{id}/next", next_contact)
+    app.router.add_post("/api/campaign-contacts/{id}/dial", dial_contact)
+    app.router.add_post("/api/campaign-contacts/{id}/skip", skip_contact)
     app.router.add_get("/api/campaigns", list_campaigns)
     app.router.add_post("/api/campaigns", create)
     app.router.add_get("/api/campaigns/{id}", get_campaign)

@@ -18,7 +18,7 @@ RETRIED = ("no_answer", "busy", "failed", "callback")
 # A contact's own end, beside the outcomes: never dialled because listed, skipped by the agent
 # (preview), or its attempts used up.
 FINAL = (*OUTCOMES, "dnc", "skipped")
-CONTACT_STATUSES = ("pending", "dialling", "done")
+CONTACT_STATUSES = ("pending", "reserved", "dialling", "done")  # reserved: shown to an agent (preview), or being claimed
 
 _STEP = timedelta(minutes=5)
 _HORIZON = timedelta(days=8)

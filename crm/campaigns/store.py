@@ -166,42 +166,131 @@ async def claim_for(
     session: AsyncSession, campaign_id: int, callers: list[tuple[str, str]], *, now: datetime | None = None
 ) -> list[Claim]:
     """The next contacts of a running campaign for these free agents — (agent, the Linkedid its call
-    will have) each — one contact each, at most: due, within their calling hours (one outside them is
-    moved to when they open), not on the do-not-call list (one listed is done as ``dnc``, never
-    dialled). Each claim's attempt is written; the caller commits before placing the calls. A few
-    queries for all the agents, however many: the dialler's tick is one transaction per campaign."""
+    will have) each — one contact each, at most (see :func:`_ready`). Each claim's attempt is
+    written; the caller commits before placing the calls. A few queries for all the agents, however
+    many: the dialler's tick is one transaction per campaign."""
     now = now or utcnow()
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != "running" or not callers:
         return []
+    contacts = await _ready(session, campaign, len(callers), now)
+    claims = [_attempt(session, campaign, contact, agent, linkedid, now) for (agent, linkedid), contact in zip(callers, contacts, strict=False)]
+    await session.flush()
+    return claims
+
+
+async def _ready(session: AsyncSession, campaign: Campaign, wanted: int, now: datetime) -> list[CampaignContact]:
+    """Up to ``wanted`` contacts that may be called now, locked: due, within their calling hours (one
+    outside them is moved to when they open), not on the do-not-call list (one listed is done as
+    ``dnc``, never dialled)."""
     hours = CallingHours.from_json(campaign.hours)
-    waiting = list(callers)
-    claims: list[Claim] = []
-    while waiting:
+    ready: list[CampaignContact] = []
+    while len(ready) < wanted:
         due = list(await session.scalars(
             select(CampaignContact)
-            .where(CampaignContact.campaign_id == campaign_id, CampaignContact.status == "pending", CampaignContact.next_at <= now)
+            .where(CampaignContact.campaign_id == campaign.id, CampaignContact.status == "pending", CampaignContact.next_at <= now)
             .order_by(CampaignContact.next_at, CampaignContact.id)
-            .limit(len(waiting) + CLAIM_BATCH)
+            .limit(wanted - len(ready) + CLAIM_BATCH)
             .with_for_update(skip_locked=True)
         ))  # fmt: skip
         if not due:
             break
         listed = await dnc.listed(session, [c.normalized for c in due])
         for contact in due:
-            if not waiting:
-                break
             if not hours.open_at(now, contact.zones):
                 contact.next_at = hours.next_open(now, contact.zones) or now + timedelta(days=1)
             elif contact.normalized in listed:
                 contact.status, contact.outcome = "done", "dnc"
-            else:
-                agent, linkedid = waiting.pop(0)
-                contact.status, contact.attempts, contact.last_outcome = "dialling", contact.attempts + 1, None
-                session.add(CampaignAttempt(campaign_id=campaign_id, contact_id=contact.id, linkedid=linkedid, agent_extension=agent, started_at=now))
-                claims.append(Claim(campaign_id, contact.id, contact.customer_id, contact.number, linkedid, campaign.caller_id, campaign.ring_s))
+            elif len(ready) < wanted:
+                contact.status = "reserved"  # taken: the next query passes it over
+                ready.append(contact)
         await session.flush()
-    return claims
+    return ready
+
+
+def _attempt(session: AsyncSession, campaign: Campaign, contact: CampaignContact, agent: str, linkedid: str, now: datetime) -> Claim:
+    contact.status, contact.attempts, contact.last_outcome, contact.reserved_by = "dialling", contact.attempts + 1, None, None
+    session.add(CampaignAttempt(campaign_id=campaign.id, contact_id=contact.id, linkedid=linkedid, agent_extension=agent, started_at=now))
+    return Claim(campaign.id, contact.id, contact.customer_id, contact.number, linkedid, campaign.caller_id, campaign.ring_s)
+
+
+# Preview mode: the agent sees the next contact first, then dials it or skips it ---------------------
+
+SKIP_REASONS = ("wrong_number", "duplicate", "not_now", "other")  # 号码错误, 重复, 稍后再打, 其他
+NOT_NOW_MIN = 60  # a contact skipped "not now" is due again this much later
+RESERVATION_MIN = 30  # a previewed contact nobody dialled or skipped is free again after this
+
+
+async def preview_next(session: AsyncSession, campaign: Campaign, user: User, *, now: datetime | None = None) -> CampaignContact | None:
+    """The contact shown to ``user`` in a running preview campaign: the one they hold already, or the
+    next ready one, now held for them (``reserved``) until they dial or skip it."""
+    now = now or utcnow()
+    if campaign.status != "running" or campaign.mode != "preview":
+        raise CampaignError("the campaign is not a running preview campaign")
+    held = await session.scalar(select(CampaignContact).where(
+        CampaignContact.campaign_id == campaign.id, CampaignContact.status == "reserved", CampaignContact.reserved_by == user.id))  # fmt: skip
+    if held is not None:
+        return held
+    ready = await _ready(session, campaign, 1, now)
+    if not ready:
+        return None
+    ready[0].reserved_by, ready[0].updated_at = user.id, now
+    await session.flush()
+    return ready[0]
+
+
+async def held_by(session: AsyncSession, contact_id: int, user: User) -> tuple[Campaign, CampaignContact]:
+    contact = await session.get(CampaignContact, contact_id, with_for_update=True)
+    if contact is None or contact.status != "reserved" or contact.reserved_by != user.id:
+        raise LookupError("no such contact held for you: ask for the next one")
+    campaign = await session.get(Campaign, contact.campaign_id)
+    if campaign is None or campaign.status != "running":
+        raise CampaignError("the campaign is not running")
+    return campaign, contact
+
+
+async def dial_previewed(
+    session: AsyncSession, contact_id: int, user: User, *, linkedid: str, now: datetime | None = None
+) -> Claim | None:
+    """The agent dials the contact they previewed: checked against the do-not-call list again (it may
+    have been listed meanwhile: then it is done as ``dnc`` and None is returned), then its attempt is
+    written; the caller commits, then places the call."""
+    now = now or utcnow()
+    campaign, contact = await held_by(session, contact_id, user)
+    if await dnc.listed(session, [contact.normalized]):
+        contact.status, contact.outcome, contact.reserved_by = "done", "dnc", None
+        await session.flush()
+        return None
+    claim = _attempt(session, campaign, contact, user.extension or "", linkedid, now)
+    await session.flush()
+    return claim
+
+
+async def skip_previewed(session: AsyncSession, contact_id: int, user: User, reason: str, *, now: datetime | None = None) -> CampaignContact:
+    """The agent skips the contact they previewed: ``not_now`` makes it due an hour later (for
+    anyone); the other reasons end it as ``skipped``."""
+    now = now or utcnow()
+    if reason not in SKIP_REASONS:
+        raise CampaignError(f"reason: one of {', '.join(SKIP_REASONS)}")
+    _, contact = await held_by(session, contact_id, user)
+    contact.reserved_by = None
+    if reason == "not_now":
+        contact.status, contact.next_at = "pending", now + timedelta(minutes=NOT_NOW_MIN)
+    else:
+        contact.status, contact.outcome, contact.last_outcome = "done", "skipped", reason
+    await session.flush()
+    return contact
+
+
+async def release_stale(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """Previewed contacts held longer than ``RESERVATION_MIN`` (the agent went away) are free again."""
+    now = now or utcnow()
+    stale = list(await session.scalars(select(CampaignContact).where(
+        CampaignContact.status == "reserved", CampaignContact.updated_at < now - timedelta(minutes=RESERVATION_MIN))))  # fmt: skip
+    for contact in stale:
+        contact.status, contact.reserved_by = "pending", None
+    await session.flush()
+    return len(stale)
 
 
 async def finish(

@@ -140,7 +140,8 @@ class CampaignDialler:
         snapshot) may still be up: Asterisk's own channel list is asked before anything is settled."""
         if self._bridge.resyncs < len(self._bridge.clients):
             return 0
-        async with self._sessions() as session:
+        async with self._sessions() as session, session.begin():
+            await store.release_stale(session)  # previewed contacts whose agent went away
             open_attempts = await store.open_attempts(session)
         now, clock = utcnow(), time.monotonic()
         candidates = [
