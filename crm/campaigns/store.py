@@ -293,9 +293,7 @@ async def release_stale(session: AsyncSession, *, now: datetime | None = None) -
     return len(stale)
 
 
-async def finish(
-    session: AsyncSession, linkedid: str, outcome: str | None, *, now: datetime | None = None, asked_for: datetime | None = None
-) -> CampaignContact | None:
+async def finish(session: AsyncSession, linkedid: str, outcome: str | None, *, now: datetime | None = None) -> CampaignContact | None:
     """Settle the attempt ``linkedid``: ``outcome`` one of plan.OUTCOMES, or None when the customer
     was never dialled (the attempt does not count: the contact is due again at once). Returns the
     contact, or None for an attempt unknown or already settled."""
@@ -318,18 +316,7 @@ async def finish(
         contact.status, contact.attempts, contact.next_at = "pending", max(0, contact.attempts - 1), now
         await session.flush()
         return contact
-    ended_this_way = await session.scalar(
-        select(func.count()).select_from(CampaignAttempt).where(CampaignAttempt.contact_id == contact.id, CampaignAttempt.outcome == outcome)
-    ) or 0  # fmt: skip
-    contact.last_outcome = outcome
-    after = RetryPlan.from_json(campaign.retry).next_attempt(
-        outcome, ended_this_way=ended_this_way, attempts=contact.attempts, now=now, asked_for=asked_for
-    )
-    if after is None:
-        contact.status, contact.outcome = "done", outcome
-    else:
-        contact.status, contact.next_at = "pending", after
-    await session.flush()
+    await _next_step(session, campaign, contact, outcome, now)
     return contact
 
 
@@ -347,18 +334,29 @@ async def call_back(session: AsyncSession, linkedid: str, at: datetime, *, now: 
         return contact
     call_over = attempt.outcome is not None
     attempt.outcome = "callback"  # its ended_at stays empty while the call is up: finish() ends it
-    await session.flush()
-    callbacks = await session.scalar(
-        select(func.count()).select_from(CampaignAttempt).where(CampaignAttempt.contact_id == contact.id, CampaignAttempt.outcome == "callback")
+    await _next_step(session, campaign, contact, "callback", now, asked_for=at, call_over=call_over)
+    return contact
+
+
+async def _next_step(
+    session: AsyncSession, campaign: Campaign, contact: CampaignContact, outcome: str, now: datetime, *,
+    asked_for: datetime | None = None, call_over: bool = True,
+) -> None:
+    """The contact's next step by the campaign's retry plan, its attempt having ended with ``outcome``:
+    done, or due again (not before its call is over)."""
+    await session.flush()  # the attempt's outcome counts
+    ended_this_way = await session.scalar(
+        select(func.count()).select_from(CampaignAttempt).where(CampaignAttempt.contact_id == contact.id, CampaignAttempt.outcome == outcome)
     ) or 0  # fmt: skip
-    after = RetryPlan.from_json(campaign.retry).next_attempt("callback", ended_this_way=callbacks, attempts=contact.attempts, now=now, asked_for=at)
-    contact.last_outcome = "callback"
+    after = RetryPlan.from_json(campaign.retry).next_attempt(
+        outcome, ended_this_way=ended_this_way, attempts=contact.attempts, now=now, asked_for=asked_for
+    )
+    contact.last_outcome = outcome
     if after is None:
-        contact.status, contact.outcome = "done", "callback"
-    else:  # not due before the call is over
+        contact.status, contact.outcome = "done", outcome
+    else:
         contact.status, contact.outcome, contact.next_at = "pending" if call_over else "dialling", None, after
     await session.flush()
-    return contact
 
 
 @dataclass(frozen=True)

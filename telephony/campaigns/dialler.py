@@ -49,7 +49,6 @@ class CampaignDialler:
         self._backoff: dict[str, float] = {}  # agent → not before (monotonic)
         self._task: asyncio.Task[None] | None = None
         self._consumer: Consumer | None = None
-        self.placed = 0  # calls placed since start (the benchmark and the tests read it)
 
     def start(self) -> None:
         self._consumer = Consumer(self._bridge.bus, [CallEnded], self._on_ended, name="campaign-dialler-ended")
@@ -116,7 +115,6 @@ class CampaignDialler:
             self._backoff[agent] = time.monotonic() + AGENT_BACKOFF_S
             await self._settle(claim.linkedid, "failed" if isinstance(error, NotDialable) else None)
             return False
-        self.placed += 1
         return True
 
     async def _on_ended(self, event: DomainEvent) -> None:
