@@ -533,8 +533,12 @@ class CallTracker:
             # Also when the hold line was still ringing: then Asterisk reports no transfer to it.
             self._hung_up_on_hold(live, live.customer_channel)
         elif live.hold_line and uniqueid in live.customer_channels:
-            # The customer left while held: the agent would stay on the silent hold line.
+            # The customer left while held: the agent would stay on the silent hold line. Asterisk
+            # sometimes hangs the agent's phone up with the line, sometimes leaves it up alone in
+            # the transfer's bridge, depending on which of the customer's channels goes first.
             self._to_hang_up.extend(live.hold_line.values())
+            if live.agent_channel:
+                self._to_hang_up.append(live.agent_channel)
             live.hold_line.clear()
         if live.first_hangup_side is None and live.info.answered_at is not None:
             live.first_hangup_side = self._side(live, uniqueid)
