@@ -104,6 +104,18 @@ def test_agent_hanging_up_on_a_customer_held_from_the_desktop_ends_the_call() ->
     assert "call.transferred" not in replay.call_event_names()
 
 
+def test_customer_hanging_up_while_held_from_the_desktop_puts_the_agents_phone_down() -> None:
+    """Asterisk sometimes leaves the agent's phone alone in the transfer's bridge once the customer
+    and the hold line have gone (one run in eight in the sandbox): the tracker puts it down."""
+    events = load("hold_then_customer_hangs_up")
+    replay = Replay("hold_then_customer_hangs_up")
+    (agent_phone,) = {e["DestChannel"] for e in events if e["Event"] == "AgentConnect"}
+    hold_line = {e["Channel"] for e in events if e["Event"] == "Newchannel" and e.get("Exten") == "*8"}
+    assert set(replay.calls.take_hang_ups()) == hold_line | {agent_phone}
+    call = replay.ended
+    assert (call.disposition, call.hangup_side, call.hold_count) == ("answered", "caller", 1)
+
+
 def test_blind_transfer_to_the_senior_queue() -> None:
     replay = Replay("blind_transfer")
     call = replay.ended
