@@ -141,6 +141,12 @@ class QueueSettings(_Section):
     out_of_hours: Literal["message", "voicemail"] = Field(
         default="voicemail", description="Out of hours: the closed message only, or the message and a voicemail."
     )
+    callback_after_s: int = Field(
+        default=0, ge=0, le=3600,
+        description="Offer a callback that keeps the caller's place (key 1: this number, 2: another) after this long in the queue, and as often again; 0: never.",
+    )  # fmt: skip
+    callback_attempts: int = Field(default=3, ge=1, le=10, description="Calls to a callback's number before it is given up.")
+    callback_retry_s: int = Field(default=300, ge=10, le=86400, description="Wait before calling a callback's number again after no answer or busy.")
 
     @field_validator("dids")
     @classmethod

@@ -242,6 +242,7 @@ class Call(Base):
     disposition_code: Mapped[str | None] = mapped_column(String(64))  # the agent's, from the desktop
     notes: Mapped[str] = mapped_column(Text, default="")
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)  # a campaign's dial
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("queue_callbacks.id", ondelete="SET NULL", name="fk_calls_callback_id"), index=True)  # a queue callback's call
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -655,3 +656,28 @@ class CampaignAgent(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class QueueCallback(Base):
+    """A caller who left a queue asking to be called back, keeping their place (docs/callbacks.md):
+    one per call that asked (``requested_linkedid``), so it is never called twice for one request."""
+
+    __tablename__ = "queue_callbacks"
+    __table_args__ = (Index("ix_queue_callbacks_status", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL", name="fk_queue_callbacks_customer_id"))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    waiting_since: Mapped[datetime] = mapped_column(UtcDateTime)  # when the caller joined the queue: the place kept
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # crm.callbacks.store.STATUSES
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    retry_s: Mapped[int] = mapped_column(Integer, default=300)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # a retry: not before
+    linkedid: Mapped[str | None] = mapped_column(String(64), unique=True)  # the attempt under way: its call
+    outcome: Mapped[str | None] = mapped_column(String(16))  # the last attempt's
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

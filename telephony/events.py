@@ -98,6 +98,15 @@ class CallTransferred(CallEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CallbackRequested(CallEvent):
+    """A waiting caller pressed for a callback (cc-queue-exit): the call ends; the callback keeps its place."""
+
+    name: ClassVar[str] = "call.callback_requested"
+    number: str
+    position: int | None  # the caller's place when they left (QUEUEPOSITION)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallEnded(CallEvent):
     name: ClassVar[str] = "call.ended"
 

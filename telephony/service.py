@@ -13,6 +13,7 @@ from config.settings import Settings
 from crm.db import create_engine, session_factory
 from crm.models import User
 from telephony.bridge import Bridge
+from telephony.callbacks.service import CallbackService
 from telephony.calllog.writer import CallLogWriter
 from telephony.campaigns.dialler import CampaignDialler
 from telephony.events import EventBus
@@ -48,6 +49,7 @@ class TelephonyService:
         self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available, interfaces=self.bridge.patterns[first])
         self.agi = FastAgiServer(self.router)
         self.campaigns = CampaignDialler(self.bridge, sessions)
+        self.callbacks = CallbackService(self.bridge, sessions, settings.queues)
         # The call log writes through its own engine: on SQLite a pooled connection shared with the
         # readers (web app, wallboard) could carry a read snapshot made stale by the writer's last
         # commit, and SQLite refuses a write from a stale snapshot ("database is locked").
@@ -66,6 +68,7 @@ class TelephonyService:
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
         await self.bridge.start(timeout=10.0 if wait_for_asterisk else None)
         self.campaigns.start()
+        self.callbacks.start()
 
     async def load_browser_phones(self) -> None:
         """Which agents' phone is the browser: their queue interface is PJSIP/<extension>."""
@@ -81,6 +84,7 @@ class TelephonyService:
 
     async def close(self) -> None:
         await self.campaigns.close()
+        await self.callbacks.close()
         await self.bridge.close()
         await self.agi.close()
         await self.calllog.close()

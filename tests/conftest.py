@@ -61,6 +61,8 @@ TEST_QUEUES = [
     QueueSettings(name="board", dids=["4994"], ring_timeout_s=3, wrapup_s=1, short_abandon_s=3),
     # The browser-phone tests' queue: the browser agent first, a simulated one behind it when a test adds one.
     QueueSettings(name="browser", dids=["4993"], strategy="linear", ring_timeout_s=8, wrapup_s=1),
+    # The queue-callback tests' queue: no member until a test adds one.
+    QueueSettings(name="callback", dids=["4992"], ring_timeout_s=3, wrapup_s=1, callback_after_s=30, callback_retry_s=10),
 ]
 TEST_AGENTS = [
     SimulatedAgent(extension="1001", name="Agent 1001", language="zh", queues=["support", "rna"]),

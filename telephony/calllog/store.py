@@ -17,7 +17,7 @@ CALL_COLUMNS = (
     "server", "direction", "did", "caller_number", "caller_name", "called_number", "queue", "entry_queue", "priority",
     "route", "agent_extension", "agent_id", "agent_interface", "started_at", "queued_at", "offered_at",
     "answered_at", "ended_at", "wait_s", "talk_s", "hold_s", "hold_count", "disposition", "hangup_side",
-    "offers", "transfers", "recordings", "campaign_id",
+    "offers", "transfers", "recordings", "campaign_id", "callback_id",
 )  # fmt: skip
 
 

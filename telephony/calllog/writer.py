@@ -55,7 +55,7 @@ def call_record(event: CallEvent) -> dict[str, Any]:
     data = call.as_dict()
     data["agent_extension"] = data.pop("agent")
     data["disposition"] = call.disposition.value if call.disposition else None
-    for transient in ("phase", "position", "preferred_agent", "held_since"):
+    for transient in ("phase", "position", "preferred_agent", "held_since", "waiting_since"):
         data.pop(transient)
     return {"kind": "call", "data": data}
 

@@ -27,6 +27,7 @@ class Disposition(enum.StrEnum):
     NO_ANSWER = "no_answer"  # outbound: the agent or the customer did not pick up
     BUSY = "busy"
     FAILED = "failed"
+    CALLBACK = "callback"  # inbound: the caller left the queue asking to be called back (docs/callbacks.md)
 
 
 @dataclass
@@ -66,6 +67,8 @@ class CallSnapshot:
     transfers: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[str] = field(default_factory=list)
     campaign_id: int | None = None  # an outbound campaign's dial
+    callback_id: int | None = None  # a queue callback's call (queue_callbacks.id)
+    waiting_since: datetime | None = None  # a queue callback's: when its caller joined the queue
     dial_status: str | None = None  # outbound: the customer's Dial status (ANSWER, BUSY, ...); none: never dialled
     adopted: bool = False  # picked up from a snapshot after a reconnection: its early details are unknown here
 

@@ -22,6 +22,7 @@ from telephony.calls.bounds import bound_call, clipped
 from telephony.calls.state import CallPhase, CallSnapshot, Disposition
 from telephony.events import (
     CallAnswered,
+    CallbackRequested,
     CallEnded,
     CallEvent,
     CallHeld,
@@ -79,6 +80,7 @@ class _LiveCall:
     originate_failed: bool = False
     hold_line: dict[str, str] = field(default_factory=dict)  # uniqueid → name of the desktop's hold line channels
     agent_hung_up_on_hold: bool = False
+    callback_requested: bool = False
     hold_line_dropped: bool = False  # the bridge was asked to hang the hold line up: nobody is on hold
     agent_channel: str | None = None  # channel name of the agent's leg while answered
     customer_channel: str | None = None  # channel name of the customer's leg
@@ -91,6 +93,16 @@ class ExpectedOutbound:
     interface: str
     campaign_id: int | None = None
     customer_id: int | None = None
+
+
+@dataclass
+class ExpectedCallback:
+    callback_id: int
+    number: str
+    queue: str
+    customer_id: int | None
+    waiting_since: datetime
+    priority: int = 0
 
 
 class CallTracker:
@@ -107,7 +119,7 @@ class CallTracker:
         self._inbound_context = inbound_context
         self._clock = clock
         self._calls: dict[str, _LiveCall] = {}
-        self._expected: dict[str, ExpectedOutbound] = {}
+        self._expected: dict[str, ExpectedOutbound | ExpectedCallback] = {}
         self._to_hang_up: list[str] = []
 
     # Reading ---------------------------------------------------------------------------------------
@@ -139,6 +151,13 @@ class CallTracker:
     ) -> None:
         """A click-to-dial or a campaign's dial we are about to originate with ``ChannelId=linkedid``."""
         self._expected[linkedid] = ExpectedOutbound(agent, number, interface, campaign_id, customer_id)
+
+    def expect_callback(
+        self, linkedid: str, *, callback_id: int, number: str, queue: str, customer_id: int | None, waiting_since: datetime,
+        priority: int = 0,
+    ) -> None:
+        """A queue callback's stand-in we are about to originate with ``ChannelId=linkedid``."""
+        self._expected[linkedid] = ExpectedCallback(callback_id, number, queue, customer_id, waiting_since, priority)
 
     # Events ----------------------------------------------------------------------------------------
 
@@ -172,7 +191,14 @@ class CallTracker:
         if uniqueid != linkedid:
             return []
         expected = self._expected.pop(linkedid, None)
-        if expected is not None:
+        if isinstance(expected, ExpectedCallback):
+            info = CallSnapshot(
+                linkedid=linkedid, server=self.server, direction="outbound", started_at=at, called_number=expected.number,
+                queue=expected.queue, customer_id=expected.customer_id, callback_id=expected.callback_id,
+                waiting_since=expected.waiting_since, priority=expected.priority, entry_queue=expected.queue,
+            )  # fmt: skip
+            live = _LiveCall(info, channels={uniqueid}, customer_channels={uniqueid}, customer_channel=event.get("Channel"))
+        elif expected is not None:
             info = CallSnapshot(
                 linkedid=linkedid,
                 server=self.server,
@@ -248,6 +274,10 @@ class CallTracker:
             live.queue_result = event.get("Status") or None
         elif kind == "CCDialResult":
             live.info.dial_status = event.get("Status") or None
+        elif kind == "CCCallbackRequest" and info.direction == "inbound" and event.get("Number"):
+            live.callback_requested = True
+            position = _int(event.get("Position"), None)
+            return [self._emit(live, CallbackRequested, at, number=event["Number"], position=position)]
         elif kind == "CCOutbound" and info.direction != "outbound":
             info.direction = "outbound"
             info.called_number = event.get("Number") or info.called_number
@@ -338,8 +368,8 @@ class CallTracker:
                 offer["result"] = "cancelled"
         if info.answered_at is None:
             info.answered_at = at
-            waited_from = info.queued_at or info.started_at
-            info.wait_s = round((at - waited_from).total_seconds(), 3) if info.direction == "inbound" else None
+            waited_from = info.waiting_since or info.queued_at or info.started_at
+            info.wait_s = round((at - waited_from).total_seconds(), 3) if info.direction == "inbound" or info.callback_id else None
         info.agent, info.agent_interface = agent or info.agent, interface or info.agent_interface
         info.phase = CallPhase.ANSWERED
         return [self._emit(live, CallAnswered, at, agent=info.agent, interface=info.agent_interface)]
@@ -357,7 +387,8 @@ class CallTracker:
             return []
         dest = event.get("DestUniqueid", "")
         if live.info.direction == "outbound":
-            if event.get("Uniqueid") in live.agent_channels:
+            dialler = event.get("Uniqueid")
+            if dialler in live.agent_channels or (live.info.callback_id is not None and dialler == live.info.linkedid):
                 live.direct_dials[dest] = None
                 live.customer_channels.add(dest)
                 live.customer_channel = event.get("DestChannel") or live.customer_channel
@@ -385,7 +416,7 @@ class CallTracker:
         status = event.get("DialStatus", "")
         if agent is None:  # click-to-dial: the customer's phone
             live.info.dial_status = status
-            if status == "ANSWER":
+            if status == "ANSWER" and live.info.callback_id is None:  # a callback's agent answered first
                 return self._answer(live, at, live.info.agent, live.info.agent_interface)
             return []
         if status == "ANSWER":
@@ -568,6 +599,11 @@ class CallTracker:
             talk = (at - info.answered_at).total_seconds() - info.hold_s
             info.talk_s = round(max(0.0, talk), 3)
             info.disposition = Disposition.ANSWERED
+            if info.callback_id is not None and info.dial_status != "ANSWER":  # the agent took it; the number did not answer
+                info.disposition = DIAL_DISPOSITIONS.get(info.dial_status or "", Disposition.NO_ANSWER)
+        elif live.callback_requested:
+            info.wait_s = round((at - (info.queued_at or info.started_at)).total_seconds(), 3)
+            info.disposition = Disposition.CALLBACK
         elif info.direction == "inbound":
             info.wait_s = round((at - (info.queued_at or info.started_at)).total_seconds(), 3)
             info.disposition = Disposition.FAILED if lost else self._unanswered_inbound(live)

@@ -204,3 +204,10 @@ async def wait_for_recordings(recordings_dir: Path, linkedid: str, timeout: floa
         if len(files) >= 3 or time.monotonic() > deadline:
             return files
         await asyncio.sleep(0.1)
+
+
+async def press_keys(client: AmiClient, caller_channel: str, digits: str) -> None:
+    """The simulated caller presses ``digits`` on their phone: DTMF sent out of their channel."""
+    for digit in digits:
+        await client.action("PlayDTMF", Channel=caller_channel, Digit=digit, Duration="120")
+        await asyncio.sleep(0.2)

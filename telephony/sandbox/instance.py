@@ -181,7 +181,7 @@ class Sandbox:
             "ari_secret": self.ari_secret(),
             "agi_host": settings.agi.host,
             "agi_port": settings.agi.port,
-            "queue_sections": render.queue_sections(settings.queues),
+            "queue_sections": render.queue_sections(settings.queues, self.inside("sounds")),
             "did_extensions": render.did_extensions(settings.queues),
             "phone_extensions": render.phone_extensions(settings.sandbox.agents),
             "outbound_dial": "Local/${EXTEN}@sim-callee/n",

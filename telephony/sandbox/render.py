@@ -39,9 +39,15 @@ def render_all(target: Path, values: dict[str, object]) -> None:
         (target / name).write_text(render(text, values), encoding="utf-8")
 
 
-def queue_sections(queues: list[QueueSettings]) -> str:
+def queue_sections(queues: list[QueueSettings], sounds_dir: str) -> str:
     sections = []
     for queue in queues:
+        # A key pressed in the queue leaves it for cc-queue-exit (1: call me back, 2: on another number).
+        callback = [
+            "context = cc-queue-exit",
+            f"periodic-announce = {sounds_dir}/callback-offer",
+            f"periodic-announce-frequency = {queue.callback_after_s}",
+        ] if queue.callback_after_s else []  # fmt: skip
         sections.append(
             "\n".join(
                 [
@@ -62,6 +68,7 @@ def queue_sections(queues: list[QueueSettings]) -> str:
                     "reportholdtime = no",
                     "memberdelay = 0",
                     f"servicelevel = {queue.service_level_s}",
+                    *callback,
                 ]
             )
         )

@@ -26,7 +26,15 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "closed-en": ("en", "We are closed."),
     "closed-voicemail-zh": ("cmn", "请留言。"),
     "closed-voicemail-en": ("en", "Please leave a message."),
+    "callback-offer-zh": ("cmn", "如需保留您的排队位置并由我们回电到本号码,请按1;回电到其他号码,请按2。"),
+    "callback-offer-en": ("en", "To keep your place and be called back on this number, press 1. For another number, press 2."),
+    "callback-number-zh": ("cmn", "请输入回电号码,以井号键结束。"),
+    "callback-number-en": ("en", "Please key in the number, then the hash key."),
+    "callback-confirm-zh": ("cmn", "好的,轮到您时我们会给您回电,再见。"),
+    "callback-confirm-en": ("en", "We will call you back when it is your turn. Goodbye."),
 }
+# Prompts app_queue plays itself (a periodic announcement is one file): both languages in one.
+JOINED: dict[str, tuple[str, ...]] = {"callback-offer": ("callback-offer-zh", "callback-offer-en")}
 
 
 def check_tools() -> None:
@@ -55,6 +63,10 @@ def install_prompts(sounds_dir: Path) -> None:
         target = sounds_dir / f"{name}.wav"
         if not target.exists():
             synthesize(text, voice, target)
+    for name, parts in JOINED.items():
+        target = sounds_dir / f"{name}.wav"
+        if not target.exists():
+            subprocess.run(["sox", *(str(sounds_dir / f"{part}.wav") for part in parts), str(target)], check=True, capture_output=True)
 
 
 def install_music_on_hold(moh_dir: Path) -> None:

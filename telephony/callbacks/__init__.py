@@ -1,0 +1,1 @@
+"""Queue callbacks that keep the caller's place (docs/callbacks.md)."""

@@ -1,0 +1,84 @@
+"""Queue callbacks on the sandbox (docs/callbacks.md): a caller who presses 1 leaves the queue and is
+called back when their turn comes — not before those who waited longer, not after those who came later."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from sqlalchemy import select
+
+from crm.models import Call, QueueCallback
+from telephony.events import CallEvent
+from telephony.sandbox.calls import place_call, press_keys
+from tests.conftest import LiveStack
+from tests.live_calls import next_event, of_call, reset_agents, stored_call, unknown_number
+
+QUEUE, DID, AGENT = "callback", "4992", "1004"
+
+
+@contextlib.asynccontextmanager
+async def only_agent_paused(live: LiveStack):  # type: ignore[no-untyped-def]
+    """1004, paused, is the callback queue's only member until the test unpauses it."""
+    await reset_agents(live)
+    interface = live.service.bridge.patterns["default"].interface(AGENT)
+    await live.admin.action("QueueAdd", Queue=QUEUE, Interface=interface, Paused="true", MemberName=AGENT)
+    try:
+        yield lambda: live.admin.action("QueuePause", Queue=QUEUE, Interface=interface, Paused="false")
+    finally:
+        await live.admin.action("QueueRemove", Queue=QUEUE, Interface=interface)
+
+
+def in_queue(e) -> bool:  # type: ignore[no-untyped-def]
+    return isinstance(e, CallEvent) and e.call.queue == QUEUE
+
+
+async def test_a_callback_is_offered_at_the_callers_place_and_placed_once(live: LiveStack) -> None:
+    bridge = live.service.bridge
+    numbers = [unknown_number() for _ in range(3)]
+    await live.admin.action("DBPut", Family=f"simcallee/{numbers[1]}", Key="talk", Val="2")  # the called-back customer
+    originated = live.service.callbacks.originated
+    async with only_agent_paused(live) as unpause:
+        with bridge.bus.subscribe() as events, live.admin.events(["Newchannel"]) as channels:
+            calls = []
+            for number in numbers:
+                calls.append(asyncio.create_task(place_call(live.ami, did=DID, caller=number, talk_seconds=2)))
+                await next_event(events, lambda e: e.name == "call.queued" and e.call.caller_number == number)  # type: ignore[attr-defined]
+            first, second, third = [next(c.linkedid for c in bridge.live_calls() if c.caller_number == n) for n in numbers]
+            await press_keys(live.ami, bridge.calls["default"].channels(second)[0], "1")
+            asked = await next_event(events, of_call(second, "call.callback_requested"))
+            # The stand-in joins while the caller still hears the goodbye.
+            stand_in = await next_event(events, lambda e: e.name == "call.queued" and e.call.callback_id is not None)  # type: ignore[attr-defined]
+            ended = await next_event(events, of_call(second, "call.ended"), timeout=20)
+            assert stand_in.position == 2  # type: ignore[attr-defined]  # behind the first caller, ahead of the third
+            await unpause()
+            answered = []
+            while len(answered) < 3:
+                event = await next_event(events, lambda e: e.name == "call.answered" and in_queue(e), timeout=30)
+                answered.append(event)
+            await asyncio.gather(*calls)
+            callback_call = await stored_call(live, answered[1].call.linkedid)  # type: ignore[attr-defined]
+            stand_ins = [e for e in _drain(channels) if "@cc-callback-queue" in e.get("Channel", "") and e.get("Channel", "").endswith(";1")]
+    assert asked.number == numbers[1]  # type: ignore[attr-defined]  # the number they called from
+    assert ended.call.disposition == "callback"  # type: ignore[attr-defined]  # not an abandon
+    order = [e.call.linkedid if e.call.callback_id is None else "callback" for e in answered]  # type: ignore[attr-defined]
+    assert order == [first, "callback", third]
+    callback = answered[1].call  # type: ignore[attr-defined]
+    assert callback.agent == AGENT and callback.called_number == numbers[1]
+    assert callback.waiting_since == ended.call.queued_at  # type: ignore[attr-defined]  # the pop's waited time runs from here
+    assert live.service.callbacks.originated - originated == 1 and len(stand_ins) == 1
+    async with live.sessions() as session:
+        request = await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == second))
+        rows = list(await session.scalars(select(Call).where(Call.callback_id == request.id)))
+    assert (request.status, request.attempts, request.outcome, request.number) == ("done", 1, "answered", numbers[1])
+    assert [row.linkedid for row in rows] == [callback_call.linkedid]
+    assert (callback_call.disposition, callback_call.called_number, callback_call.queue) == ("answered", numbers[1], QUEUE)
+    original = await stored_call(live, second)
+    assert original.disposition == "callback"
+
+
+def _drain(stream) -> list:  # type: ignore[no-untyped-def]
+    events = []
+    while stream.pending():
+        events.append(stream.get_nowait())
+    return events
