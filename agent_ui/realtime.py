@@ -54,7 +54,7 @@ def agent_room(extension: str) -> str:
 
 def call_payload(call: CallSnapshot, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    waited_from = call.queued_at or call.started_at
+    waited_from = call.waiting_since or call.queued_at or call.started_at  # a callback: since its caller queued
     return {
         "call_id": call.linkedid,
         "direction": call.direction,
@@ -71,6 +71,7 @@ def call_payload(call: CallSnapshot, now: datetime | None = None) -> dict[str, A
         "hold_count": call.hold_count,
         "disposition": call.disposition.value if call.disposition else None,
         "campaign_id": call.campaign_id,  # an outbound campaign's call: the desktop shows its script
+        "callback": call.callback_id is not None,  # a queue callback: wait_s runs from when its caller joined the queue
     }
 
 

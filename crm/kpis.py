@@ -16,6 +16,7 @@ from typing import Any
 from config.settings import QueueSettings
 
 ANSWERED, ABANDONED, NO_AGENT, OUT_OF_HOURS = "answered", "abandoned", "no_agent", "out_of_hours"
+CALLBACK = "callback"  # the caller left the queue asking to be called back (docs/callbacks.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class QueueSums(_Sums):
     abandoned: int = 0
     short_abandoned: int = 0
     no_agent: int = 0
+    callbacks: int = 0  # callers who left asking to be called back: neither answered nor abandoned
     answered_in_sl: int = 0
     wait_s: float = 0.0  # of answered calls
     handled: int = 0  # answered and ended: the calls whose handle time is known
@@ -126,6 +128,8 @@ def queue_contribution(facts: CallFacts, limits: Thresholds) -> QueueSums:
         sums.short_abandoned = int((facts.wait_s or 0.0) < limits.short_abandon_s)
     elif facts.disposition == NO_AGENT:
         sums.no_agent = 1
+    elif facts.disposition == CALLBACK:
+        sums.callbacks = 1
     return sums
 
 
@@ -155,6 +159,7 @@ def queue_figures(sums: QueueSums, longest_talk_s: float = 0.0) -> dict[str, Any
         "abandoned": sums.abandoned,
         "short_abandoned": sums.short_abandoned,
         "no_agent": sums.no_agent,
+        "callbacks": sums.callbacks,
         "transferred": sums.transferred,
         "service_level": _ratio(sums.answered_in_sl, resolved, 4),
         "abandon_rate": _ratio(sums.abandoned, sums.offered, 4),

@@ -233,7 +233,7 @@ class Call(Base):
     hold_s: Mapped[float] = mapped_column(Float, default=0.0)
     hold_count: Mapped[int] = mapped_column(Integer, default=0)
     wrapup_s: Mapped[float | None] = mapped_column(Float)
-    # answered | abandoned | no_agent | out_of_hours | no_answer | busy | failed
+    # answered | abandoned | no_agent | out_of_hours | no_answer | busy | failed | callback
     disposition: Mapped[str | None] = mapped_column(String(32))
     hangup_side: Mapped[str | None] = mapped_column(String(16))  # caller | agent | system
     offers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # every ring, answered or not

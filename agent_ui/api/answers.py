@@ -524,6 +524,8 @@ class QueueStats(Answer):
     offered: int
     answered: int
     abandoned: int
+    callbacks: int = Field(description="callers who left asking to be called back (docs/callbacks.md): not abandons")
+    callbacks_waiting: int = Field(description="callbacks holding a caller's place in the queue now")
     service_level: float | None
     required_agents: int | None = Field(description="Erlang C: agents needed for the target now")
 

@@ -24,7 +24,8 @@ function renderCall() {
   $("transfer-form").hidden = !["answered", "held"].includes(call.status);
   $("transfer-complete").hidden = !call.consulting;
   $("pop-caller").textContent = [otherNumber(call), call.caller_name].filter(Boolean).join(" ");
-  $("pop-queue").textContent = call.queue || "";
+  // A queue callback: the customer asked to be called back; the wait runs from when they joined the queue.
+  $("pop-queue").textContent = [call.queue, call.callback ? t("pop.callback") : ""].filter(Boolean).join(" · ");
   $("pop-wait").textContent = call.wait_s == null ? "" : t("pop.seconds", { seconds: Math.round(call.wait_s) });
   renderCard(call.customer || { new: true, phones: callerPhones(otherNumber(call)) });
   renderCampaignOfCall(call);

@@ -58,7 +58,7 @@ const QUEUE_STATES = ["available", "ringing", "on_call", "wrap_up", "paused", "l
 
 function renderQueues() {
   for (const q of board.queues.values()) {
-    const row = rowFor($("queue-rows"), q.queue, 17, (made) => {
+    const row = rowFor($("queue-rows"), q.queue, 18, (made) => {
       made.dataset.queue = q.queue;
       for (const c of [...made.cells].slice(1)) c.className = "number";
     });
@@ -71,13 +71,14 @@ function renderQueues() {
       count(q.offered),
       count(q.answered),
       q.short_abandoned ? `${q.abandoned} (${q.short_abandoned})` : String(q.abandoned),
+      q.callbacks_waiting ? `${q.callbacks} (${q.callbacks_waiting})` : String(q.callbacks ?? 0),
       q.service_level == null ? "–" : `${(q.service_level * 100).toFixed(1)}%`,
       secondsText(q.asa_s),
       secondsText(q.aht_s),
       secondsText(q.longest_talk_s),
       `${q.required_agents ?? "–"} / ${q.agents.available}`,
     ]);
-    row.cells[12].classList.toggle("below-target", q.service_level != null && q.service_level < q.service_level_target);
+    row.cells[13].classList.toggle("below-target", q.service_level != null && q.service_level < q.service_level_target);
   }
 }
 

@@ -147,6 +147,10 @@ class Board:
     def waiting(self, queue: str) -> list[CallSnapshot]:
         return [c for c in self.calls.values() if c.queue == queue and c.phase in WAITING and c.direction == "inbound"]
 
+    def callbacks_waiting(self, queue: str) -> list[CallSnapshot]:
+        """Queue callbacks whose stand-in holds a caller's place in the queue (docs/callbacks.md)."""
+        return [c for c in self.calls.values() if c.queue == queue and c.phase in WAITING and c.callback_id is not None]
+
     def queue_stats(self, name: str, now: datetime) -> dict[str, Any]:
         queue = self._queues.get(name) or QueueSettings(name=name)
         waiting = self.waiting(name)
@@ -169,6 +173,7 @@ class Board:
             "waiting": len(waiting),
             "longest_wait_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
             "oldest_waiting_since": _iso(oldest),
+            "callbacks_waiting": len(self.callbacks_waiting(name)),
             "agents": dict(states),
             "paused_by_reason": dict(paused_by_reason),
             **figures,
