@@ -29,6 +29,18 @@ async def only_agent_paused(live: LiveStack):  # type: ignore[no-untyped-def]
         await live.admin.action("QueueRemove", Queue=QUEUE, Interface=interface)
 
 
+async def settled(live: LiveStack, requested_linkedid: str, timeout: float = 10.0) -> QueueCallback:
+    """The callback request once its last attempt is settled (the service settles it after the bus says the call ended)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with live.sessions() as session:
+            row = await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == requested_linkedid))
+        if row is not None and row.status in ("done", "failed"):
+            return row
+        assert asyncio.get_running_loop().time() < deadline, f"callback not settled: {row and row.status}"
+        await asyncio.sleep(0.1)
+
+
 def in_queue(e) -> bool:  # type: ignore[no-untyped-def]
     return isinstance(e, CallEvent) and e.call.queue == QUEUE
 
@@ -67,8 +79,8 @@ async def test_a_callback_is_offered_at_the_callers_place_and_placed_once(live: 
     assert callback.agent == AGENT and callback.called_number == numbers[1]
     assert callback.waiting_since == ended.call.queued_at  # type: ignore[attr-defined]  # the pop's waited time runs from here
     assert live.service.callbacks.originated - originated == 1 and len(stand_ins) == 1
+    request = await settled(live, second)
     async with live.sessions() as session:
-        request = await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == second))
         rows = list(await session.scalars(select(Call).where(Call.callback_id == request.id)))
     assert (request.status, request.attempts, request.outcome, request.number) == ("done", 1, "answered", numbers[1])
     assert [row.linkedid for row in rows] == [callback_call.linkedid]
@@ -82,3 +94,34 @@ def _drain(stream) -> list:  # type: ignore[no-untyped-def]
     while stream.pending():
         events.append(stream.get_nowait())
     return events
+
+
+async def test_a_callback_to_a_keyed_in_number_is_tried_again_after_busy(live: LiveStack) -> None:
+    """Key 2 and another number; the line is busy at the first attempt, so the callback waits the
+    queue's callback_retry_s (10 s here) and goes to the front of the queue again."""
+    bridge = live.service.bridge
+    caller, other = unknown_number(), unknown_number()
+    await live.admin.action("DBPut", Family=f"simcallee/{other}", Key="mode", Val="busy")
+    await live.admin.action("DBPut", Family=f"simcallee/{other}", Key="talk", Val="2")
+    async with only_agent_paused(live) as unpause:
+        with bridge.bus.subscribe() as events:
+            call = asyncio.create_task(place_call(live.ami, did=DID, caller=caller, talk_seconds=2))
+            queued = await next_event(events, lambda e: e.name == "call.queued" and e.call.caller_number == caller)  # type: ignore[attr-defined]
+            linkedid = queued.call.linkedid  # type: ignore[attr-defined]
+            channel = bridge.calls["default"].channels(linkedid)[0]
+            await press_keys(live.ami, channel, "2")
+            await asyncio.sleep(1.0)  # the prompt for the number starts
+            await press_keys(live.ami, channel, f"{other}#")
+            asked = await next_event(events, of_call(linkedid, "call.callback_requested"), timeout=10)
+            await unpause()
+            first = await next_event(events, lambda e: e.name == "call.ended" and e.call.callback_id is not None, timeout=30)  # type: ignore[attr-defined]
+            await live.admin.action("DBPut", Family=f"simcallee/{other}", Key="mode", Val="answer")
+            second = await next_event(events, lambda e: e.name == "call.ended" and e.call.callback_id is not None, timeout=40)  # type: ignore[attr-defined]
+            await call
+    assert asked.number == other  # type: ignore[attr-defined]
+    assert (first.call.disposition, first.call.agent, first.call.called_number) == ("busy", AGENT, other)  # type: ignore[attr-defined]
+    assert second.call.disposition == "answered"  # type: ignore[attr-defined]
+    gap = (second.call.started_at - first.call.ended_at).total_seconds()  # type: ignore[attr-defined]
+    assert gap >= 9.5  # the retry waited the queue's gap
+    request = await settled(live, linkedid)
+    assert (request.status, request.attempts, request.outcome, request.number) == ("done", 2, "answered", other)
