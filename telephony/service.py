@@ -47,9 +47,9 @@ class TelephonyService:
         self._sessions = sessions
         first = settings.asterisk[0].name
         self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available, interfaces=self.bridge.patterns[first])
-        self.agi = FastAgiServer(self.router)
         self.campaigns = CampaignDialler(self.bridge, sessions)
         self.callbacks = CallbackService(self.bridge, sessions, settings.queues)
+        self.agi = FastAgiServer(self.router, scripts={"callback": self.callbacks.agi_request})
         # The call log writes through its own engine: on SQLite a pooled connection shared with the
         # readers (web app, wallboard) could carry a read snapshot made stale by the writer's last
         # commit, and SQLite refuses a write from a stale snapshot ("database is locked").

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import signal
+import tomllib
+from pathlib import Path
 
 from sqlalchemy import select
 
+from config import Settings
+from crm.db import create_engine, session_factory
 from crm.models import Call, QueueCallback
 from telephony.events import CallEvent
 from telephony.sandbox.calls import place_call, press_keys
-from tests.conftest import LiveStack
+from tests.conftest import TEST_QUEUES, LiveStack
 from tests.live_calls import next_event, of_call, reset_agents, stored_call, unknown_number
+from tests.test_campaigns_restart import own_database, serve_config, start_serve  # noqa: F401 - own_database is a fixture
 
 QUEUE, DID, AGENT = "callback", "4992", "1004"
 
@@ -125,3 +132,93 @@ async def test_a_callback_to_a_keyed_in_number_is_tried_again_after_busy(live: L
     assert gap >= 9.5  # the retry waited the queue's gap
     request = await settled(live, linkedid)
     assert (request.status, request.attempts, request.outcome, request.number) == ("done", 2, "answered", other)
+
+
+async def test_serve_killed_while_a_callback_waits_calls_it_back_once(
+    live: LiveStack, own_database: str, sandbox_settings_: Settings, tmp_path: Path
+) -> None:
+    """`callcenter serve` is SIGKILLed while a callback's stand-in waits in the queue; started again,
+    it follows the stand-in it finds in Asterisk to its end: the customer is called once, the request
+    settles as done."""
+    numbers = [unknown_number() for _ in range(2)]
+    await live.admin.action("DBPut", Family=f"simcallee/{numbers[1]}", Key="talk", Val="2")
+    config = serve_config(tmp_path / "serve.toml", sandbox_settings_, own_database)
+    with config.open("a", encoding="utf-8") as toml:  # serve's queues as the sandbox has them (callbacks included)
+        for queue in TEST_QUEUES:
+            if queue.schedule is None:
+                keys = ("name", "dids", "strategy", "ring_timeout_s", "wrapup_s", "callback_after_s", "callback_retry_s")
+                toml.write("[[queues]]\n" + "".join(f"{key} = {json.dumps(getattr(queue, key))}\n" for key in keys))
+    engine = create_engine(own_database)
+    sessions = session_factory(engine)
+    # serve owns the callbacks in this test: the dialplan asks serve's FastAGI, not the test stack's
+    agi_url = (await live.admin.action("Getvar", Variable="CC_AGI_URL")).get("Value", "")
+    serve_agi = tomllib.loads(config.read_text(encoding="utf-8"))["agi"]["port"]
+    await live.admin.action("Setvar", Variable="CC_AGI_URL", Value=f"agi://127.0.0.1:{serve_agi}")
+    await live.service.callbacks.close()
+    process = await start_serve(config, tmp_path / "serve.log")
+    try:
+        await _serving(process, tmp_path / "serve.log", 1)
+        async with only_agent_paused(live) as unpause:
+            with live.admin.events(["Newchannel", "DialBegin"]) as placed:
+                calls = []
+                for number in numbers:
+                    calls.append(asyncio.create_task(place_call(live.ami, did=DID, caller=number, talk_seconds=2)))
+                    await asyncio.sleep(0.5)
+                second = await _linkedid_of(live, numbers[1])
+                await press_keys(live.ami, live.service.bridge.calls["default"].channels(second)[0], "1")
+                row = await _request_in(sessions, second, "calling", process, tmp_path)
+                process.send_signal(signal.SIGKILL)
+                await process.wait()
+                process = await start_serve(config, tmp_path / "serve.log")
+                await _serving(process, tmp_path / "serve.log", 2)
+                await asyncio.sleep(1)  # and has its snapshot
+                await unpause()
+                row = await _request_in(sessions, second, "done", process, tmp_path, timeout=60)
+                await asyncio.gather(*calls)
+                events = _drain(placed)
+        async with sessions() as session:
+            logged = list(await session.scalars(select(Call).where(Call.linkedid.like("cc-cb-%"))))
+    finally:
+        await live.admin.action("Setvar", Variable="CC_AGI_URL", Value=agi_url)
+        live.service.callbacks.start()
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+        await engine.dispose()
+    stand_ins = [e for e in events if e.get("Event") == "Newchannel" and e.get("Channel", "").startswith(f"Local/cb-{row.id}@")]
+    rung = [e for e in events if e.get("Event") == "DialBegin" and e.get("DialString", "").startswith(f"{numbers[1]}@")]
+    assert (row.attempts, row.outcome) == (1, "answered")
+    # the restarted serve knew the stand-in it found for the callback's call it is
+    assert [(c.callback_id, c.direction.value, c.disposition) for c in logged] == [(row.id, "outbound", "answered")]
+    assert len(stand_ins) == 2 and len(rung) == 1  # one stand-in (its two halves), the customer rung once
+
+
+async def _linkedid_of(live: LiveStack, number: str, timeout: float = 10.0) -> str:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = [c for c in live.service.bridge.live_calls() if c.caller_number == number and c.position is not None]
+        if found:
+            return found[0].linkedid
+        assert asyncio.get_running_loop().time() < deadline, f"{number} never queued"
+        await asyncio.sleep(0.1)
+
+
+async def _request_in(sessions, requested_linkedid: str, status: str, process, tmp_path: Path, timeout: float = 20.0) -> QueueCallback:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with sessions() as session:
+            row = await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == requested_linkedid))
+        if row is not None and row.status == status:
+            return row
+        assert process.returncode is None and asyncio.get_running_loop().time() < deadline, (
+            f"request {row and row.status}, not {status}\n" + (tmp_path / "serve.log").read_text()[-3000:]
+        )
+        await asyncio.sleep(0.2)
+
+
+async def _serving(process, log: Path, times: int, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Until serve's log says it is serving for the ``times``-th time (its FastAGI listens)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while log.read_text(encoding="utf-8", errors="replace").count("serving on http") < times:
+        assert process.returncode is None and asyncio.get_running_loop().time() < deadline, log.read_text()[-3000:]
+        await asyncio.sleep(0.2)

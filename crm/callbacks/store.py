@@ -46,6 +46,10 @@ async def add(session: AsyncSession, request: Request) -> QueueCallback | None:
     return row
 
 
+async def of_call(session: AsyncSession, requested_linkedid: str) -> QueueCallback | None:
+    return await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == requested_linkedid))
+
+
 async def due(session: AsyncSession, now: datetime | None = None) -> list[QueueCallback]:
     """Requests whose stand-in must be placed now, the longest waiting first."""
     now = now or utcnow()

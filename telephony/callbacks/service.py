@@ -1,8 +1,9 @@
-"""Queue callbacks: a waiting caller pressed for one (cc-queue-exit raised ``CCCallbackRequest``, the
-tracker a :class:`CallbackRequested`). The request is stored, then a stand-in joins the queue at the
-caller's place — behind everyone who was waiting before them, ahead of everyone who came after —
-with their priority. The agent who answers the stand-in sees "callback" and the waited time on the
-pop, and its other half dials the number (cc-callback). Flow and rules: docs/callbacks.md.
+"""Queue callbacks: a waiting caller pressed for one and cc-queue-exit asks our FastAGI
+(``/callback``, :meth:`CallbackService.agi_request`) to store the request; only once it is stored does
+the caller hear so and leave. Then a stand-in joins the queue at the caller's place — behind everyone
+who was waiting before them, ahead of everyone who came after — with their priority. The agent who
+answers the stand-in sees "callback" and the waited time on the pop, and its other half dials the
+number (cc-callback). Flow and rules: docs/callbacks.md.
 
 Each attempt's Linkedid is written before its stand-in is placed, and only a waiting request can
 start an attempt, so one request is never called twice at once, also with two processes or after a
@@ -18,7 +19,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,7 @@ from config.settings import QueueSettings
 from crm.callbacks import store
 from crm.db import utcnow
 from telephony.ami import AmiError
-from telephony.events import CallbackRequested, CallEnded, Consumer, DomainEvent
+from telephony.events import CallEnded, Consumer, DomainEvent
 
 if TYPE_CHECKING:
     from telephony.bridge import Bridge
@@ -59,15 +60,19 @@ class CallbackService:
         self._sessions = sessions
         self._queues = {queue.name: queue for queue in queues}
         self._placed: dict[str, float] = {}  # linkedid → monotonic time placed, by this process
+        self._placing: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()  # one placing pass at a time: the tick and a new request
         self._task: asyncio.Task[None] | None = None
         self._consumer: Consumer | None = None
         self.originated = 0  # stand-ins placed by this process
 
     def start(self) -> None:
-        self._consumer = Consumer(self._bridge.bus, [CallbackRequested, CallEnded], self._on_event, name="queue-callbacks")
+        self._consumer = Consumer(self._bridge.bus, [CallEnded], self._on_ended, name="queue-callbacks")
         self._task = asyncio.create_task(self._run(), name="queue-callbacks")
 
     async def close(self) -> None:
+        for task in list(self._placing):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -88,43 +93,65 @@ class CallbackService:
                 log.exception("queue callbacks: tick failed; again in %.1f s", TICK_S)
             await asyncio.sleep(TICK_S)
 
-    async def _on_event(self, event: DomainEvent) -> None:
-        if isinstance(event, CallbackRequested):
-            await self._requested(event)
-        elif isinstance(event, CallEnded) and event.call.callback_id is not None:
-            call = event.call
+    async def _on_ended(self, event: DomainEvent) -> None:
+        call = event.call  # type: ignore[attr-defined]
+        if call.callback_id is not None:
             outcome = OUTCOMES.get(call.disposition or "", "failed") if call.answered_at is not None else "no_agent"
             await self._settle(call.linkedid, outcome)
 
-    async def _requested(self, event: CallbackRequested) -> None:
-        call = event.call
-        queue = self._queues.get(call.queue or "")
+    async def agi_request(self, headers: dict[str, str]) -> dict[str, str]:
+        """``AGI(…/callback,<queue>,<number>,<priority>,<customer id>,<queued at: epoch>,<linkedid>)``:
+        store the request and answer ``CC_CALLBACK_ID``; nothing when it is refused, and the caller
+        goes back to the queue. Every argument is the dialplan's, but bounded and checked here."""
+        args = [headers.get(f"agi_arg_{n}", "").strip() for n in range(1, 7)]
+        queue_name, number, priority, customer, queued_at, linkedid = args
+        queue = self._queues.get(queue_name)
         if queue is None or not queue.callback_after_s:
-            log.warning("callback asked in queue %r, which offers none; ignored", call.queue)
-            return
-        if not NUMBER.match(event.number):
-            log.warning("callback of call %s: %r is not a number to call; ignored", call.linkedid, event.number[:40])
-            return
+            log.warning("callback asked in queue %r, which offers none", queue_name[:64])
+            return {}
+        if not NUMBER.match(number) or not 0 < len(linkedid) <= 64:
+            log.warning("callback refused: number %r, call %r", number[:40], linkedid[:64])
+            return {}
+        now = utcnow()
+        known = self._bridge.find_call(linkedid)  # the bridge's time of joining is the one it orders the queue by
+        since = (known.queued_at if known is not None else None) or _epoch(queued_at)
         request = store.Request(
-            requested_linkedid=call.linkedid, queue=queue.name, number=event.number, customer_id=call.customer_id,
-            priority=call.priority, waiting_since=call.queued_at or call.started_at, max_attempts=queue.callback_attempts,
-            retry_s=queue.callback_retry_s,
+            requested_linkedid=linkedid, queue=queue.name, number=number, customer_id=_int(customer),
+            priority=_int(priority) or 0, waiting_since=since if since and since <= now else now,
+            max_attempts=queue.callback_attempts, retry_s=queue.callback_retry_s,
         )  # fmt: skip
         async with self._sessions() as session, session.begin():
-            added = await store.add(session, request)
-        if added is not None:
-            await self.place_due()
+            row = await store.add(session, request) or await store.of_call(session, linkedid)
+            callback_id = row.id if row is not None else None
+        if callback_id is None:
+            return {}
+        self._spawn_placing()
+        return {"CC_CALLBACK_ID": str(callback_id)}
+
+    def _spawn_placing(self) -> None:
+        """Place the new stand-in now rather than at the next tick; the AGI answers meanwhile."""
+
+        async def place() -> None:
+            try:
+                await self.place_due()
+            except Exception:  # noqa: BLE001 - the tick places it again
+                log.exception("queue callbacks: placing failed; the next tick tries again")
+
+        task = asyncio.create_task(place())
+        self._placing.add(task)
+        task.add_done_callback(self._placing.discard)
 
     async def place_due(self) -> int:
         """Place the stand-ins of the requests that are due; how many."""
         if not any(client.connected for client in self._bridge.clients.values()):
             return 0
-        async with self._sessions() as session:
-            due = await store.due(session)
-        placed = 0
-        for row in due:
-            placed += await self._place(row)
-        return placed
+        async with self._lock:
+            async with self._sessions() as session:
+                due = await store.due(session)
+            placed = 0
+            for row in due:
+                placed += await self._place(row)
+            return placed
 
     async def _place(self, row: store.QueueCallback) -> bool:
         linkedid = attempt_linkedid(row.id, row.attempts + 1)
@@ -211,3 +238,14 @@ class CallbackService:
             await self._settle(row.linkedid, OUTCOMES.get(logged or "", "failed"))  # type: ignore[arg-type]
             settled += 1
         return settled
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
+def _epoch(value: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(value), UTC) if value else None
+    except (ValueError, OverflowError, OSError):
+        return None

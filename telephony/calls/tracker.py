@@ -12,6 +12,8 @@ it causes, so captured AMI streams replay in tests exactly as they happened.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +51,7 @@ DIAL_DISPOSITIONS = {
 UNKNOWN_CALLER = {"", "<unknown>", "unknown", "anonymous"}
 # Linkedids we choose when placing a call (Originate's ChannelId): click-to-dial's and campaigns'.
 OUTBOUND_LINKEDIDS = ("cc-out-", "cc-camp-")
+CALLBACK_LINKEDID = re.compile(r"^cc-cb-(\d+)-\d+$")  # a queue callback's stand-in: cc-cb-<callback id>-<attempt>
 
 AmiEvent = Mapping[str, str]
 
@@ -693,6 +696,8 @@ class CallTracker:
         )  # fmt: skip
         live = _LiveCall(info, channels={c.get("Uniqueid", "") for c in channels})
         self._calls[linkedid] = live
+        if (callback := CALLBACK_LINKEDID.match(linkedid)) is not None:
+            return self._adopt_callback(live, int(callback.group(1)), channels, at)
         if outbound:
             self._adopt_outbound(live, first, channels, at)
             return [self._emit(live, CallStarted, at)]
@@ -710,6 +715,39 @@ class CallTracker:
                 events.append(self._emit(live, CallQueued, at, queue=info.queue or "", position=0))
         return events
 
+
+    def _adopt_callback(self, live: _LiveCall, callback_id: int, channels: list[AmiEvent], at: datetime) -> list[CallEvent]:
+        """A queue callback's stand-in placed before a restart: still waiting in the queue, ringing its
+        agent, calling the number, or talking. Followed from here, so its end still settles the attempt."""
+        info, linkedid = live.info, live.info.linkedid
+        info.direction, info.callback_id = "outbound", callback_id
+        stand_in = {linkedid, f"{linkedid}-2"}
+        live.customer_channels = set(stand_in)
+        first = next((c for c in channels if c.get("Uniqueid") == linkedid), {})
+        live.customer_channel = first.get("Channel") or None
+        queued = next((c for c in channels if c.get("Uniqueid") == f"{linkedid}-2" and c.get("Application") == "Queue"), None)
+        if queued is not None:
+            info.queue = info.entry_queue = queued.get("ApplicationData", "").split(",")[0] or None
+        for channel in channels:
+            agent = self._agents.extension_of_channel(channel.get("Channel"))
+            if agent and channel.get("Uniqueid") not in stand_in:
+                live.agent_channels.add(channel.get("Uniqueid", ""))
+                live.agent_channel, info.agent, info.agent_interface = channel.get("Channel"), agent, self._agents.interface(agent)
+        events: list[CallEvent] = [self._emit(live, CallStarted, at)]
+        if info.agent is None:  # the stand-in still waits for its turn
+            live.in_queue = True
+            info.queued_at, info.phase = at, CallPhase.QUEUED
+            events.append(self._emit(live, CallQueued, at, queue=info.queue or "", position=0))
+            return events
+        info.answered_at, info.phase = at, CallPhase.ANSWERED
+        if first.get("Context") == "cc-callback":
+            info.called_number = first.get("Exten") or None
+            if first.get("Application") == "Dial" and first.get("BridgeId"):
+                info.dial_status = "ANSWER"  # the customer answered before the restart
+            else:
+                live.direct_dials = dict.fromkeys({c.get("Uniqueid", "") for c in channels} - stand_in - live.agent_channels)
+        events.append(self._emit(live, CallAnswered, at, agent=info.agent, interface=info.agent_interface))
+        return events
 
     def _adopt_outbound(self, live: _LiveCall, agent_leg: AmiEvent, channels: list[AmiEvent], at: datetime) -> None:
         """Our click-to-dial or campaign call (its first channel, the agent's phone, has the Linkedid

@@ -1,4 +1,5 @@
-"""A FastAGI server: Asterisk's ``AGI(agi://host:port/route,<DID>,<queue>)`` lands here.
+"""A FastAGI server: Asterisk's ``AGI(agi://host:port/route,<DID>,<queue>)`` lands here, and the
+other scripts it is given (``/callback``: docs/callbacks.md).
 
 The protocol is small: Asterisk sends ``agi_*: value`` lines and a blank line; we answer with
 ``SET VARIABLE`` commands, reading Asterisk's ``200 result=1`` after each, then close. Anything
@@ -21,10 +22,18 @@ HEADER_TIMEOUT_S = 2.0
 MAX_HEADER_LINES = 200
 
 
+# Another AGI script: the request's ``agi_*`` environment in, the channel variables to set out.
+AgiScript = Callable[[dict[str, str]], Awaitable[dict[str, str]]]
+
+
 class FastAgiServer:
-    def __init__(self, router: Router, *, on_decision: Callable[[dict[str, str], RouteDecision | None], Awaitable[None] | None] | None = None) -> None:
+    def __init__(
+        self, router: Router, *, on_decision: Callable[[dict[str, str], RouteDecision | None], Awaitable[None] | None] | None = None,
+        scripts: dict[str, AgiScript] | None = None,
+    ) -> None:
         self._router = router
         self._on_decision = on_decision
+        self._scripts = dict(scripts or {})
         self._server: asyncio.Server | None = None
         self.requests = 0
 
@@ -47,8 +56,12 @@ class FastAgiServer:
         try:
             headers = await asyncio.wait_for(read_headers(reader), HEADER_TIMEOUT_S)
             script = headers.get("agi_network_script", "").strip("/")
+            if script in self._scripts:
+                for name, value in (await self._scripts[script](headers)).items():
+                    await set_variable(reader, writer, name, value)
+                return
             if script != "route":
-                log.warning("FastAGI: unknown script %r", script)
+                log.warning("FastAGI: unknown script %r", script[:40])
                 return
             decision = await self._router.route(
                 did=headers.get("agi_arg_1", "") or headers.get("agi_dnid", ""),

@@ -102,6 +102,7 @@ def transfer_extensions(queues: list[QueueSettings]) -> str:
         lines += [
             f"exten => q-{queue.name},1,Set(CC_QUEUE={queue.name})",
             " same => n,Set(QUEUE_PRIO=${CC_PRIORITY})",
+            " same => n,Set(CC_QUEUED_AT=${STRFTIME(,,%s.%6q)})",
             f" same => n,Queue({queue.name},t,,,{queue.max_wait_s or ''})",
             " same => n,UserEvent(CCQueueResult,Status: ${QUEUESTATUS})",
             " same => n,Hangup()",
