@@ -71,3 +71,42 @@ async def test_a_reached_customer_ends_the_request(db_sessions) -> None:  # type
     async with db_sessions() as session:
         stored = await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == "call-2"))
     assert (stored.status, stored.attempts, stored.linkedid) == ("done", 1, None)
+
+
+class _Bridge:
+    """What the callback service reads of the bridge when it takes a request: no call known, no server up."""
+
+    clients: dict = {}
+
+    def find_call(self, linkedid: str) -> None:
+        return None
+
+
+def agi(*args: str) -> dict[str, str]:
+    return {f"agi_arg_{n}": value for n, value in enumerate(args, start=1)}
+
+
+async def test_the_agi_stores_a_request_once_and_refuses_bad_ones(db_sessions) -> None:  # type: ignore[no-untyped-def]
+    from config.settings import QueueSettings
+    from telephony.callbacks.service import CallbackService
+
+    queues = [QueueSettings(name="support", callback_after_s=60), QueueSettings(name="sales")]
+    service = CallbackService(_Bridge(), db_sessions, queues)  # type: ignore[arg-type]
+    stored = await service.agi_request(agi("support", "13800138000", "10", "", "1796600000.25", "sim-1-c"))
+    assert stored == await service.agi_request(agi("support", "13800138000", "10", "", "1796600000.25", "sim-1-c"))  # asked twice: one request
+    refused = [
+        agi("sales", "13800138000", "0", "", "", "sim-2-c"),  # the queue offers no callback
+        agi("nosuch", "13800138000", "0", "", "", "sim-3-c"),
+        agi("support", "1380013800012345678901", "0", "", "", "sim-4-c"),  # not a number to call
+        agi("support", "12;Dial(x)", "0", "", "", "sim-5-c"),
+        agi("support", "13800138000", "0", "", "", "x" * 65),  # no call id fits
+        agi("support", "13800138000", "0", "", "", ""),
+    ]
+    for headers in refused:
+        assert await service.agi_request(headers) == {}
+    async with db_sessions() as session:
+        rows = list(await session.scalars(select(QueueCallback)))
+    assert [(str(r.id), r.priority, r.waiting_since, r.status) for r in rows] == [
+        (stored["CC_CALLBACK_ID"], 10, datetime.fromtimestamp(1796600000.25, UTC), "waiting")
+    ]
+    await service.close()
