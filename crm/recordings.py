@@ -5,6 +5,9 @@ writes the caller's leg, the agent's leg and their mix as ``<name>-caller.wav``,
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
+
+from config import Settings, local_asterisk
 
 LEG_SUFFIXES = {"caller": "-caller.wav", "agent": "-agent.wav", "mix": "-mix.wav"}
 
@@ -18,3 +21,16 @@ def leg_file(recordings: Iterable[str], leg: str) -> str | None:
     """The recording of one leg (caller, agent or mix) among a call's files."""
     suffix = LEG_SUFFIXES[leg]
     return next((r for r in recordings if r.endswith(suffix)), None)
+
+
+def recordings_dir(settings: Settings, server: str) -> Path:
+    """Where a server's recordings can be read on this host (its ``recordings_dir`` setting, or the
+    local sandbox's folder)."""
+    return local_asterisk.recordings_dir(settings, server)
+
+
+def recording_file(settings: Settings, server: str, relative: str) -> Path | None:
+    """The file of one recording, if it is inside the server's folder and exists."""
+    folder = recordings_dir(settings, server).resolve()
+    path = (folder / relative).resolve()
+    return path if path.is_relative_to(folder) and path.is_file() else None

@@ -42,3 +42,21 @@ def test_recording_names_have_one_owner() -> None:
             if path != owner:
                 text = path.read_text()
                 assert not any(suffix in text for suffix in ("-agent.wav", "-caller.wav", "-mix.wav")), path.relative_to(ROOT)
+
+
+SANDBOX_USERS = {"agent_ui/cli/sandbox.py", "agent_ui/cli/demo.py"}  # the commands that run the sandbox
+
+
+def test_the_product_never_imports_the_sandbox() -> None:
+    """The sandbox (a chroot Asterisk, simulated callers) is for the demo and the tests: `serve`, the
+    recordings and everything else find a local Asterisk's folders and secrets through
+    config/local_asterisk.py, which the sandbox writes (issue 16)."""
+    for package in ALLOWED:
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative.startswith("telephony/sandbox/") or relative in SANDBOX_USERS:
+                continue
+            tree = ast.parse(path.read_text(), relative)
+            modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+            modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+            assert not any(m == "telephony.sandbox" or m.startswith("telephony.sandbox.") for m in modules), relative

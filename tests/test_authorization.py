@@ -20,7 +20,7 @@ import socketio
 from sqlalchemy import select
 
 from agent_ui.app import create_app
-from agent_ui.recordings import recordings_dir
+from crm.recordings import recordings_dir
 from crm.demo_data import DEMO_PASSWORD
 from crm.models import Call, CallDirection, Campaign, CampaignContact, CustomerPhone, DncEntry, QaIntake, User
 from crm.users import add_user

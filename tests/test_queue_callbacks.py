@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from config import Settings
 from crm.db import create_engine, session_factory
+from agent_ui.realtime import call_payload
 from crm.models import Call, QueueCallback
 from telephony.events import CallEvent
 from telephony.sandbox.calls import place_call, press_keys
@@ -71,10 +72,10 @@ async def test_a_callback_is_offered_at_the_callers_place_and_placed_once(live: 
             ended = await next_event(events, of_call(second, "call.ended"), timeout=20)
             assert stand_in.position == 2  # type: ignore[attr-defined]  # behind the first caller, ahead of the third
             await unpause()
-            answered = []
+            answered, pops = [], []
             while len(answered) < 3:
-                event = await next_event(events, lambda e: e.name == "call.answered" and in_queue(e), timeout=30)
-                answered.append(event)
+                event = await next_event(events, lambda e: e.name in ("call.answered", "call.offered") and in_queue(e), timeout=30)
+                (answered if event.name == "call.answered" else pops).append(event)
             await asyncio.gather(*calls)
             callback_call = await stored_call(live, answered[1].call.linkedid)  # type: ignore[attr-defined]
             stand_ins = [e for e in _drain(channels) if "@cc-callback-queue" in e.get("Channel", "") and e.get("Channel", "").endswith(";1")]
@@ -86,6 +87,9 @@ async def test_a_callback_is_offered_at_the_callers_place_and_placed_once(live: 
     assert callback.agent == AGENT and callback.called_number == numbers[1]
     assert callback.waiting_since == ended.call.queued_at  # type: ignore[attr-defined]  # the pop's waited time runs from here
     assert live.service.callbacks.originated - originated == 1 and len(stand_ins) == 1
+    (pop,) = [call_payload(e.call, now=e.at) for e in pops if e.call.callback_id is not None]  # type: ignore[attr-defined]
+    waited = (next(e.at for e in pops if e.call.callback_id is not None) - ended.call.queued_at).total_seconds()  # type: ignore[attr-defined]
+    assert pop["callback"] is True and pop["wait_s"] == round(waited, 1)  # the agent's pop: callback, waited since the caller queued
     request = await settled(live, second)
     async with live.sessions() as session:
         rows = list(await session.scalars(select(Call).where(Call.callback_id == request.id)))

@@ -20,6 +20,7 @@ from agent_ui.app_keys import DISPOSITIONS, SETTINGS, TELEPHONY
 from agent_ui.auth import json_error, user_summary
 from agent_ui.wallboard.board import agent_state_payload
 from crm.access import moves_customer_data
+from crm.kpis import AgentSums, CallFacts, agent_contribution, agent_figures
 from crm.models import Call, User
 from telephony.agents.control import AgentControlError
 from telephony.agents.state import AgentState
@@ -122,15 +123,16 @@ async def my_calls(request: web.Request, user: User) -> web.Response:
                 select(Call).where(Call.agent_id == user.id, Call.started_at >= midnight).order_by(Call.started_at.desc())
             )
         )
-    handled = [c for c in calls if c.answered_at is not None and c.ended_at is not None]
-    talk = sum(c.talk_s or 0 for c in handled)
-    handling = sum((c.talk_s or 0) + (c.hold_s or 0) + (c.wrapup_s or 0) for c in handled)
+    sums = AgentSums()
+    for call in calls:
+        sums.add(agent_contribution(CallFacts.from_call(call)))
+    figures = agent_figures(sums)  # the one KPI arithmetic (docs/kpis.md), as the wallboard's
     return web.json_response(
         {
             "since": midnight.isoformat(),
-            "calls_handled": len(handled),
-            "talk_s": round(talk, 1),
-            "average_handle_time_s": round(handling / len(handled), 1) if handled else None,
+            "calls_handled": figures["handled"],
+            "talk_s": figures["talk_s"],
+            "average_handle_time_s": figures["aht_s"],
             "calls": [call_json(c, disclosure(request, user)) for c in calls],
         }
     )

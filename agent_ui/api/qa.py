@@ -26,10 +26,9 @@ from agent_ui.api.common import EVERYONE, SESSIONS, IsoDateTime, RowId, endpoint
 from agent_ui.api.reports import table_response
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
-from agent_ui.recordings import recording_file
 from crm.access import Scope
 from crm.models import Calibration, Call, Evaluation, QaIntake, Role, Scorecard, User
-from crm.recordings import LEG_SUFFIXES, leg_file
+from crm.recordings import LEG_SUFFIXES, leg_file, recording_file
 from qa import evaluations as flow
 from qa.reports import qa_report
 from qa.analysis import stereo_wav

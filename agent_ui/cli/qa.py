@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent_ui.cli.errors import CommandError
-from agent_ui.recordings import recordings_dir
+from crm.recordings import recordings_dir
 from config import Settings
 from crm.db import open_engine, session_factory
 from qa.analysis import analyse, load_legs

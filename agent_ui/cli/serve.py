@@ -9,13 +9,12 @@ import asyncio
 from aiohttp import web
 
 from agent_ui.app import create_app
-from agent_ui.recordings import recordings_dir
+from crm.recordings import recordings_dir
 from agent_ui.cli.errors import CommandError
-from config import Settings
+from config import Settings, local_asterisk
 from crm import schema
 from crm.db import open_engine, session_factory
 from qa.worker import QaWorker
-from telephony.sandbox import Sandbox
 from telephony.service import TelephonyService
 
 
@@ -42,9 +41,11 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             await schema.check_up_to_date(engine)
         except schema.SchemaOutOfDate as error:
             raise CommandError(str(error)) from None
+        # A server configured without secrets is this data folder's own Asterisk (the sandbox's).
         telephony = TelephonyService(
-            settings, secret_for=lambda server: Sandbox(settings).secret(), ari_secret_for=lambda server: Sandbox(settings).ari_secret()
-        )
+            settings, secret_for=lambda server: local_asterisk.secret(settings, "ami_secret"),
+            ari_secret_for=lambda server: local_asterisk.secret(settings, "ari_secret"),
+        )  # fmt: skip
         try:
             await telephony.start(wait_for_asterisk=False)
         except OSError as error:

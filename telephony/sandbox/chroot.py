@@ -14,7 +14,6 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import platformdirs
 
 # Bump when the recipe below changes, so that cached chroots are rebuilt.
 RECIPE_VERSION = "1"
@@ -30,10 +29,6 @@ HOW_TO_USE_EXISTING = (
     "To use an existing Asterisk instead, set its AMI address and credentials in the config file "
     "([[asterisk]] ami_host, ami_port, ami_username, ami_secret) and skip `callcenter sandbox`."
 )
-
-
-def default_chroot_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("callcenter")) / "asterisk-sid"
 
 
 def check_root() -> None:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from config import local_asterisk
 from config.settings import Settings
 from telephony.ami import AmiClient, AmiError
 from telephony.sandbox import chroot as chroot_mod
@@ -58,11 +56,9 @@ class Sandbox:
     def __init__(self, settings: Settings, log=print) -> None:
         self.settings = settings
         self.log = log
-        self.chroot = (settings.sandbox.chroot_dir or chroot_mod.default_chroot_dir()).resolve()
-        data_dir = settings.data_dir.resolve()
-        self.instance_id = hashlib.sha1(str(data_dir).encode()).hexdigest()[:12]
-        self.state_file = data_dir / "sandbox.json"
-        self.root_inside = f"/srv/callcenter/{self.instance_id}"
+        self.chroot = local_asterisk.chroot_dir(settings)
+        self.state_file = local_asterisk.state_file(settings)
+        self.root_inside = local_asterisk.root_inside(settings)
         self.ami = settings.asterisk[0]
 
     # Paths, inside the chroot (for Asterisk) and on the host (for us) ------------------------------
@@ -80,19 +76,10 @@ class Sandbox:
     # State -----------------------------------------------------------------------------------------
 
     def _read_state(self) -> dict[str, object]:
-        try:
-            return json.loads(self.state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
+        return local_asterisk.read_state(self.settings)
 
     def _write_state(self, **changes: object) -> dict[str, object]:
-        state = {**self._read_state(), **changes}
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
-        os.chmod(tmp, 0o600)  # holds the AMI secret
-        tmp.replace(self.state_file)
-        return state
+        return local_asterisk.write_state(self.settings, **changes)
 
     def secret(self) -> str:
         """The bridge's AMI secret (its user has only the classes the product needs)."""
@@ -105,11 +92,7 @@ class Sandbox:
         return self._secret("ari_secret", self.ami.ari_secret)
 
     def _secret(self, key: str, configured: str | None) -> str:
-        secret = configured or self._read_state().get(key)
-        if not secret:
-            secret = secrets.token_urlsafe(24)
-            self._write_state(**{key: secret})
-        return str(secret)
+        return local_asterisk.secret(self.settings, key, configured)
 
     def pid(self) -> int | None:
         pid = self._read_state().get("pid")
