@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agent_ui.app import create_app
+from config.settings import DISPOSITION_PAUSE
 from crm.models import AuditEntry, Call, CallRecord, Customer, CustomerChange, CustomerContact, CustomerNote, Task, Ticket, TicketCall, User
 from telephony.sandbox.calls import place_call
 from tests.browser import chromium
@@ -221,6 +222,25 @@ async def test_a_page_cut_off_from_its_socket_catches_up_when_it_reconnects(live
         await page.evaluate("desk.socket.connect()")
         await page.wait_for_function("document.querySelector('#agent-reason').textContent.includes('Lunch')", timeout=5_000)
         assert await page.get_attribute("#agent-state", "data-state") == "paused"
+
+
+async def test_a_call_that_ended_before_the_page_opened_brings_its_record_form(live: LiveStack, desktop: str) -> None:
+    """The agent's page was closed (or still connecting) when a call ended: the agent is held for its
+    code, and the page, once open, shows that call's record form instead of leaving them stuck."""
+    await reset_agents(live)
+    result = await place_call(live.ami, did="4996", caller=unknown_number(), talk_seconds=0.5)  # 1001 takes it
+    deadline = time.monotonic() + 10
+    while (agent := live.service.bridge.agents.get("1001")) is None or agent.pause_reason != DISPOSITION_PAUSE:
+        assert time.monotonic() < deadline, "agent 1001 not held for a disposition"
+        await asyncio.sleep(0.1)
+    async with chromium() as page:
+        await log_in(page, desktop, "agent1001")
+        await page.wait_for_selector("#record-form-area:not([hidden])", timeout=10_000)
+        assert (await page.text_content("#record-no")).startswith("IN-")
+        await page.select_option("#disposition-code", "inquiry")
+        await page.click("#record-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#agent-state').dataset.state === 'available'", timeout=5_000)
+    assert (await stored_call(live, result.linkedid)).disposition_code == "inquiry"
 
 
 async def test_a_complaint_saved_on_the_record_form_is_a_ticket_the_next_pop_shows(live: LiveStack, desktop: str) -> None:

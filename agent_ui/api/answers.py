@@ -422,6 +422,9 @@ class AgentState(Answer):
     queues: list[str]
     pause_reason: str | None = Field(default=None, description="Asterisk's pause reason; 'disposition': held until the last call has a code")
     wrapup_until: str | None = None
+    pending_disposition: str | None = Field(
+        default=None, description="GET only: my last call that still needs a disposition code (its call id), if any"
+    )
 
 
 class BrowserPhone(Answer):

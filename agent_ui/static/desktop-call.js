@@ -154,7 +154,8 @@ async function adoptCall(callId) {
     const row = await api("GET", `/api/calls/${encodeURIComponent(callId)}`);
     const number = row.direction === "outbound" ? row.called_number : row.caller_number;
     const customer = await lookUpCard(row.customer_id, number);
-    desk.call = { ...row, call_id: row.linkedid, customer, status: row.answered_at ? "answered" : "ringing" };
+    const status = row.ended_at ? "ended" : row.answered_at ? "answered" : "ringing";
+    desk.call = { ...row, call_id: row.linkedid, customer, status };
     if (row.answered_at) showRecord();
     renderCall();
   } catch (error) {

@@ -136,6 +136,8 @@ async function catchUp() {
   } else if (desk.call && ["ringing", "answered", "held"].includes(desk.call.status)) {
     const row = await api("GET", `/api/calls/${encodeURIComponent(desk.call.call_id)}`).catch(() => ({}));
     onCall("ended")({ ...row, call_id: desk.call.call_id });
+  } else {
+    adoptUncoded();
   }
 }
 
@@ -143,6 +145,14 @@ async function readAgainOnJoining() {
   await readState();
   renderState();
   if (desk.agent.call_id && desk.agent.call_id !== desk.call?.call_id) adoptCall(desk.agent.call_id);
+  else adoptUncoded();
+}
+
+// A call that ended while the page was loading or cut off, and still needs its code: its record
+// form, so the agent is not left paused with nothing to fill in.
+function adoptUncoded() {
+  const waiting = desk.agent.pending_disposition;
+  if (waiting && waiting !== desk.call?.call_id) adoptCall(waiting);
 }
 
 async function start() {
@@ -155,6 +165,7 @@ async function start() {
   loadHistory();
   loadTickets();
   if (desk.agent.call_id) adoptCall(desk.agent.call_id);
+  else adoptUncoded();
   desk.me = await api("GET", "/api/me");
   startTasks();
   startCampaigns();
