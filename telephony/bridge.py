@@ -116,6 +116,14 @@ class Bridge:
                 return call
         return None
 
+    async def linkedids_in_asterisk(self) -> set[str]:
+        """The Linkedids of every channel up in every Asterisk now (``CoreShowChannels``): what the
+        dialler and the callbacks ask before settling an attempt whose end they did not see."""
+        up: set[str] = set()
+        for client in self.clients.values():
+            up |= {channel.get("Linkedid", "") for channel in await client.collect("CoreShowChannels")}
+        return up
+
     # The pipeline ----------------------------------------------------------------------------------
 
     async def _pump(self, server: str) -> None:

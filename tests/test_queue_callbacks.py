@@ -19,10 +19,12 @@ from crm.models import Call, QueueCallback
 from telephony.events import CallEvent
 from telephony.sandbox.calls import place_call, press_keys
 from tests.conftest import TEST_QUEUES, LiveStack
+from tests.test_bridge_calls import _drain
 from tests.live_calls import next_event, of_call, reset_agents, stored_call, unknown_number
 from tests.test_campaigns_restart import own_database, serve_config, start_serve  # noqa: F401 - own_database is a fixture
 
 QUEUE, DID, AGENT = "callback", "4992", "1004"
+SETTLED = ("done", "failed")
 
 
 @contextlib.asynccontextmanager
@@ -37,15 +39,19 @@ async def only_agent_paused(live: LiveStack):  # type: ignore[no-untyped-def]
         await live.admin.action("QueueRemove", Queue=QUEUE, Interface=interface)
 
 
-async def settled(live: LiveStack, requested_linkedid: str, timeout: float = 10.0) -> QueueCallback:
-    """The callback request once its last attempt is settled (the service settles it after the bus says the call ended)."""
+async def request_in(sessions, requested_linkedid: str, statuses: tuple[str, ...], timeout: float = 10.0, *, serve=None) -> QueueCallback:  # type: ignore[no-untyped-def]
+    """The callback request once its status is one of ``statuses`` (the service settles an attempt
+    after the bus says its call ended); with ``serve`` (process, log), failing at once if it died."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        async with live.sessions() as session:
+        async with sessions() as session:
             row = await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == requested_linkedid))
-        if row is not None and row.status in ("done", "failed"):
+        if row is not None and row.status in statuses:
             return row
-        assert asyncio.get_running_loop().time() < deadline, f"callback not settled: {row and row.status}"
+        died = serve is not None and serve[0].returncode is not None
+        assert not died and asyncio.get_running_loop().time() < deadline, f"request {row and row.status}, not {statuses}" + (
+            "\n" + serve[1].read_text()[-3000:] if serve is not None else ""
+        )
         await asyncio.sleep(0.1)
 
 
@@ -90,7 +96,7 @@ async def test_a_callback_is_offered_at_the_callers_place_and_placed_once(live: 
     (pop,) = [call_payload(e.call, now=e.at) for e in pops if e.call.callback_id is not None]  # type: ignore[attr-defined]
     waited = (next(e.at for e in pops if e.call.callback_id is not None) - ended.call.queued_at).total_seconds()  # type: ignore[attr-defined]
     assert pop["callback"] is True and pop["wait_s"] == round(waited, 1)  # the agent's pop: callback, waited since the caller queued
-    request = await settled(live, second)
+    request = await request_in(live.sessions, second, SETTLED)
     async with live.sessions() as session:
         rows = list(await session.scalars(select(Call).where(Call.callback_id == request.id)))
     assert (request.status, request.attempts, request.outcome, request.number) == ("done", 1, "answered", numbers[1])
@@ -98,13 +104,6 @@ async def test_a_callback_is_offered_at_the_callers_place_and_placed_once(live: 
     assert (callback_call.disposition, callback_call.called_number, callback_call.queue) == ("answered", numbers[1], QUEUE)
     original = await stored_call(live, second)
     assert original.disposition == "callback"
-
-
-def _drain(stream) -> list:  # type: ignore[no-untyped-def]
-    events = []
-    while stream.pending():
-        events.append(stream.get_nowait())
-    return events
 
 
 async def test_a_callback_to_a_keyed_in_number_is_tried_again_after_busy(live: LiveStack) -> None:
@@ -134,7 +133,7 @@ async def test_a_callback_to_a_keyed_in_number_is_tried_again_after_busy(live: L
     assert second.call.disposition == "answered"  # type: ignore[attr-defined]
     gap = (second.call.started_at - first.call.ended_at).total_seconds()  # type: ignore[attr-defined]
     assert gap >= 9.5  # the retry waited the queue's gap
-    request = await settled(live, linkedid)
+    request = await request_in(live.sessions, linkedid, SETTLED)
     assert (request.status, request.attempts, request.outcome, request.number) == ("done", 2, "answered", other)
 
 
@@ -170,14 +169,14 @@ async def test_serve_killed_while_a_callback_waits_calls_it_back_once(
                     await asyncio.sleep(0.5)
                 second = await _linkedid_of(live, numbers[1])
                 await press_keys(live.ami, live.service.bridge.calls["default"].channels(second)[0], "1")
-                row = await _request_in(sessions, second, "calling", process, tmp_path)
+                row = await request_in(sessions, second, ("calling",), 20, serve=(process, tmp_path / "serve.log"))
                 process.send_signal(signal.SIGKILL)
                 await process.wait()
                 process = await start_serve(config, tmp_path / "serve.log")
                 await _serving(process, tmp_path / "serve.log", 2)
                 await asyncio.sleep(1)  # and has its snapshot
                 await unpause()
-                row = await _request_in(sessions, second, "done", process, tmp_path, timeout=60)
+                row = await request_in(sessions, second, ("done",), 60, serve=(process, tmp_path / "serve.log"))
                 await asyncio.gather(*calls)
                 events = _drain(placed)
         async with sessions() as session:
@@ -205,19 +204,6 @@ async def _linkedid_of(live: LiveStack, number: str, timeout: float = 10.0) -> s
             return found[0].linkedid
         assert asyncio.get_running_loop().time() < deadline, f"{number} never queued"
         await asyncio.sleep(0.1)
-
-
-async def _request_in(sessions, requested_linkedid: str, status: str, process, tmp_path: Path, timeout: float = 20.0) -> QueueCallback:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        async with sessions() as session:
-            row = await session.scalar(select(QueueCallback).where(QueueCallback.requested_linkedid == requested_linkedid))
-        if row is not None and row.status == status:
-            return row
-        assert process.returncode is None and asyncio.get_running_loop().time() < deadline, (
-            f"request {row and row.status}, not {status}\n" + (tmp_path / "serve.log").read_text()[-3000:]
-        )
-        await asyncio.sleep(0.2)
 
 
 async def _serving(process, log: Path, times: int, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]

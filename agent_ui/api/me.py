@@ -63,9 +63,10 @@ async def who_am_i(request: web.Request, user: User) -> web.Response:
 
 @endpoint(*STAFF, summary="My state, as the telephony bridge sees it", answer=answers.AgentState, errors={503: "telephony is not running"})
 async def get_state(request: web.Request, user: User) -> web.Response:
+    bridge = _bridge(request)  # first: without telephony the answer is 503, whoever asks
     extension, guard = _extension(user), request.app.get(DISPOSITIONS)
     pending = guard.pending(extension) if guard is not None else None
-    return web.json_response({**state_json(_bridge(request), extension), "pending_disposition": pending})
+    return web.json_response({**state_json(bridge, extension), "pending_disposition": pending})
 
 
 @endpoint(*STAFF, summary="Become available (logs in to my queues if needed), pause with a reason, or log out", body=StateChange,

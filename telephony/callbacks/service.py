@@ -223,9 +223,7 @@ class CallbackService:
         if not candidates:
             return 0
         try:
-            up: set[str] = set()
-            for client in self._bridge.clients.values():
-                up |= {channel.get("Linkedid", "") for channel in await client.collect("CoreShowChannels")}
+            up = await self._bridge.linkedids_in_asterisk()
         except (AmiError, TimeoutError) as error:
             log.warning("queue callbacks: cannot list Asterisk's channels (%s); recovery waits", error)
             return 0

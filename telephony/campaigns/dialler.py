@@ -151,7 +151,7 @@ class CampaignDialler:
         if not candidates:
             return 0
         try:
-            up = await self._linkedids_in_asterisk()
+            up = await self._bridge.linkedids_in_asterisk()
         except (AmiError, TimeoutError) as error:
             log.warning("campaign dialler: cannot list Asterisk's channels (%s); recovery waits", error)
             return 0
@@ -165,9 +165,3 @@ class CampaignDialler:
         if settled:
             log.info("campaign dialler: %d attempt(s) settled from the call log", settled)
         return settled
-
-    async def _linkedids_in_asterisk(self) -> set[str]:
-        up: set[str] = set()
-        for client in self._bridge.clients.values():
-            up |= {channel.get("Linkedid", "") for channel in await client.collect("CoreShowChannels")}
-        return up
