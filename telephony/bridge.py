@@ -116,13 +116,17 @@ class Bridge:
                 return call
         return None
 
-    async def linkedids_in_asterisk(self) -> set[str]:
-        """The Linkedids of every channel up in every Asterisk now (``CoreShowChannels``): what the
-        dialler and the callbacks ask before settling an attempt whose end they did not see."""
+    async def calls_gone(self, linkedids: list[str]) -> list[str]:
+        """Of these calls, those neither followed here nor up in any Asterisk (``CoreShowChannels``):
+        what the dialler and the callbacks settle from the call log when they did not see the end.
+        Raises AmiError or TimeoutError when Asterisk cannot be asked."""
+        unfollowed = [linkedid for linkedid in linkedids if self.find_call(linkedid) is None]
+        if not unfollowed:
+            return []
         up: set[str] = set()
         for client in self.clients.values():
             up |= {channel.get("Linkedid", "") for channel in await client.collect("CoreShowChannels")}
-        return up
+        return [linkedid for linkedid in unfollowed if linkedid not in up]
 
     # The pipeline ----------------------------------------------------------------------------------
 

@@ -215,27 +215,20 @@ class CallbackService:
             rows = await store.calling(session)
         now, clock = utcnow(), asyncio.get_running_loop().time()
         candidates = [
-            row for row in rows
-            if row.linkedid and self._bridge.find_call(row.linkedid) is None
-            and (now - row.updated_at).total_seconds() >= IN_FLIGHT_S
+            row.linkedid for row in rows
+            if row.linkedid and (now - row.updated_at).total_seconds() >= IN_FLIGHT_S
             and clock - self._placed.get(row.linkedid, 0.0) >= IN_FLIGHT_S
         ]  # fmt: skip
-        if not candidates:
-            return 0
         try:
-            up = await self._bridge.linkedids_in_asterisk()
+            gone = await self._bridge.calls_gone(candidates)
         except (AmiError, TimeoutError) as error:
             log.warning("queue callbacks: cannot list Asterisk's channels (%s); recovery waits", error)
             return 0
-        settled = 0
-        for row in candidates:
-            if row.linkedid in up:
-                continue
+        for linkedid in gone:
             async with self._sessions() as session:
-                logged = await store.logged_outcome(session, row.linkedid)  # type: ignore[arg-type]
-            await self._settle(row.linkedid, OUTCOMES.get(logged or "", "failed"))  # type: ignore[arg-type]
-            settled += 1
-        return settled
+                logged = await store.logged_outcome(session, linkedid)
+            await self._settle(linkedid, OUTCOMES.get(logged or "", "failed"))
+        return len(gone)
 
 
 def _int(value: str) -> int | None:

@@ -142,26 +142,20 @@ class CampaignDialler:
             await store.release_stale(session)  # previewed contacts whose agent went away
             open_attempts = await store.open_attempts(session)
         now, clock = utcnow(), time.monotonic()
-        candidates = [
-            attempt for attempt in open_attempts
-            if self._bridge.find_call(attempt.linkedid) is None
-            and (now - attempt.started_at).total_seconds() >= IN_FLIGHT_S
+        by_call = {
+            attempt.linkedid: attempt for attempt in open_attempts
+            if (now - attempt.started_at).total_seconds() >= IN_FLIGHT_S
             and clock - self._calls.get(attempt.linkedid, ("", 0.0))[1] >= IN_FLIGHT_S
-        ]  # fmt: skip
-        if not candidates:
-            return 0
+        }  # fmt: skip
         try:
-            up = await self._bridge.linkedids_in_asterisk()
+            gone = await self._bridge.calls_gone(list(by_call))
         except (AmiError, TimeoutError) as error:
             log.warning("campaign dialler: cannot list Asterisk's channels (%s); recovery waits", error)
             return 0
-        settled = 0
-        for attempt in candidates:
-            if attempt.linkedid in up:
-                continue
-            self._calls.pop(attempt.linkedid, None)
-            await self._settle(attempt.linkedid, outcome_from_log(attempt.disposition))
-            settled += 1
+        for linkedid in gone:
+            self._calls.pop(linkedid, None)
+            await self._settle(linkedid, outcome_from_log(by_call[linkedid].disposition))
+        settled = len(gone)
         if settled:
             log.info("campaign dialler: %d attempt(s) settled from the call log", settled)
         return settled
