@@ -13,7 +13,6 @@ from agent_ui.api.common import SESSIONS, refuse_nul
 from agent_ui.api.contract import Contract, describe
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
 from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginForm, LoginLimiter, authenticate, bearer_token, login
-from agent_ui.dispositions import DispositionGuard
 from agent_ui.followups import DroppedCallSweeper
 from agent_ui.realtime import Realtime
 from agent_ui.wallboard.service import Wallboard
@@ -61,8 +60,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     app[SESSIONS] = sessions
     if telephony is not None:
         app[TELEPHONY] = telephony
-        if settings.agents.disposition_required:
-            guard = DispositionGuard(telephony, sessions)
+        if (guard := telephony.dispositions) is not None:  # started with the app: codes are given here
             app[DISPOSITIONS] = guard
             app.on_startup.append(lambda app: guard.start())
             app.on_cleanup.append(lambda app: guard.stop())
@@ -101,7 +99,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     board = Wallboard(
         settings, sessions, realtime.sio,
         bus=telephony.bus if telephony is not None else None,
-        bridge=telephony.bridge if telephony is not None else None,
+        live=telephony.commands if telephony is not None else None,
     )  # fmt: skip
     realtime.wallboard = app[WALLBOARD] = board
     app.on_startup.append(lambda app: board.start())

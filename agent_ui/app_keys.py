@@ -3,9 +3,9 @@
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent_ui.dispositions import DispositionGuard
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
+from telephony.agents.disposition import DispositionGuard
 from telephony.service import TelephonyService
 
 SETTINGS = web.AppKey("settings", Settings)

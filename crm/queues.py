@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import QueueSettings
-from crm.models import Queue
+from crm.models import Queue, QueueMembership
 
 
 async def sync_queues(session: AsyncSession, configured: list[QueueSettings]) -> list[Queue]:
@@ -21,3 +21,9 @@ async def sync_queues(session: AsyncSession, configured: list[QueueSettings]) ->
         session.add(row)
     await session.flush()
     return list((await session.scalars(select(Queue).order_by(Queue.name))).all())
+
+
+async def queues_of_user(session: AsyncSession, user_id: int) -> list[str]:
+    """The names of the queues an agent belongs to (what logging in adds them to)."""
+    rows = await session.scalars(select(Queue.name).join(QueueMembership, QueueMembership.queue_id == Queue.id).where(QueueMembership.user_id == user_id).order_by(Queue.name))
+    return list(rows)

@@ -22,6 +22,7 @@ from telephony.agents.interfaces import AgentInterfaces
 from telephony.agents.tracker import AgentTracker
 from telephony.ami import AmiClient, AmiError
 from telephony.ami.client import EventStream
+from telephony.asterisks import Asterisks
 from telephony.calls.control import CallControl
 from telephony.calls.state import CallSnapshot
 from telephony.calls.tracker import CallTracker
@@ -54,17 +55,18 @@ class Bridge:
             self.patterns,
             wrapup_s=lambda queue: wrapups.get(queue or "", settings.agents.outbound_wrapup_s),
         )
-        self.clients: dict[str, AmiClient] = {}
+        self.asterisks = Asterisks(settings, self.patterns, self.calls, self.agents)
+        self.clients: dict[str, AmiClient] = self.asterisks.clients
         self.queue_summary: dict[str, dict[str, dict[str, str]]] = {}
         self._streams: dict[str, EventStream] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._actions: set[asyncio.Task[None]] = set()
         self.resyncs = 0
         self._snapshot_marks: dict[str, dict[str, set[str]]] = {}
-        self.control = AgentControl(self)
+        self.control = AgentControl(self.asterisks)
         self.phones = PhonePresence(self.patterns, self.agents)
-        self.dialer = Dialer(self)
-        self.call_control = CallControl(self)
+        self.dialer = Dialer(self.asterisks)
+        self.call_control = CallControl(self.asterisks)
 
     # Lifecycle -------------------------------------------------------------------------------------
 
@@ -103,18 +105,15 @@ class Bridge:
                 self._handle(server, stream.get_nowait())
 
     def client(self, server: str | None = None) -> AmiClient:
-        return self.clients[server or self.settings.asterisk[0].name]
+        return self.asterisks.client(server)
 
     # Reading ---------------------------------------------------------------------------------------
 
     def live_calls(self) -> list[CallSnapshot]:
-        return [call for tracker in self.calls.values() for call in tracker.calls()]
+        return self.asterisks.live_calls()
 
     def find_call(self, linkedid: str) -> CallSnapshot | None:
-        for tracker in self.calls.values():
-            if (call := tracker.get(linkedid)) is not None:
-                return call
-        return None
+        return self.asterisks.find_call(linkedid)
 
     async def calls_gone(self, linkedids: list[str]) -> list[str]:
         """Of these calls, those neither followed here nor up in any Asterisk (``CoreShowChannels``):
@@ -155,6 +154,7 @@ class Bridge:
                     self._spawn(self.client(server).action("Hangup", Channel=channel, Cause="16"), f"hangup {channel}")
         except Exception:  # noqa: BLE001 - one odd event never stops the bridge
             log.exception("bridge %s: event %s not understood", server, event.get("Event"))
+        self.asterisks.applied()
 
     def _spawn(self, action: Awaitable[object], what: str) -> None:
         """An AMI action sent from the pipeline without waiting for it (the pump never blocks)."""
@@ -223,3 +223,4 @@ class Bridge:
             await asyncio.sleep(WRAPUP_TICK_S)
             for change in self.agents.expire():
                 self._publish(change)
+            self.asterisks.applied()

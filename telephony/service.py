@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from config.settings import Settings
 from crm.db import create_engine, session_factory
 from crm.models import User
+from telephony.agents.disposition import DispositionGuard
 from telephony.bridge import Bridge
 from telephony.callbacks.service import CallbackService
 from telephony.calllog.writer import CallLogWriter
 from telephony.campaigns.dialler import CampaignDialler
+from telephony.commands import TelephonyCommands
 from telephony.events import EventBus
 from telephony.phones.provision import Provisioner
 from telephony.routing.fastagi import FastAgiServer
@@ -61,6 +63,13 @@ class TelephonyService:
             batch_ms=settings.calllog.batch_ms,
             spool_max_bytes=int(settings.calllog.spool_max_mb * 2**20),
         )
+        self.commands = TelephonyCommands(
+            self.bus, self.bridge.asterisks, self.bridge.control, self.bridge.call_control, self.bridge.dialer, self.phones
+        )
+        self.dispositions = (
+            DispositionGuard(self.bus, self.calllog, self.bridge.agents, self.bridge.control, sessions)
+            if settings.agents.disposition_required else None
+        )  # fmt: skip
 
     async def start(self, *, wait_for_asterisk: bool = True) -> None:
         await self.load_browser_phones()

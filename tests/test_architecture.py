@@ -60,3 +60,69 @@ def test_the_product_never_imports_the_sandbox() -> None:
             modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
             modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
             assert not any(m == "telephony.sandbox" or m.startswith("telephony.sandbox.") for m in modules), relative
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports_within(package: str) -> dict[str, set[str]]:
+    """Module → the modules of ``package`` it imports, TYPE_CHECKING blocks included (a loop hidden
+    there is still a loop for the reader). A package's re-export of its own modules is no edge."""
+    modules = {_module_name(path): path for path in (ROOT / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        own = f"{name}." if path.name == "__init__.py" else None
+        graph[name] = {module for module in found if module in modules and module != name and not (own and module.startswith(own))}
+    return graph
+
+
+def test_telephony_has_no_import_loop() -> None:
+    """The controllers act through telephony/asterisks.py and the bridge composes them: nothing in
+    telephony imports back into what imports it (issue 16 opened the Bridge ↔ controllers knot)."""
+    graph = _imports_within("telephony")
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            raise AssertionError("import loop: " + " → ".join([*path[path.index(module):], module]))
+        if module in done:
+            return
+        for imported in graph[module]:
+            visit(imported, [*path, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+# What the web app may know of telephony: the command API, the events, the state values they carry,
+# and the service that composes them (app start-up). The CLI runs telephony itself and may reach in.
+AGENT_UI_TELEPHONY = {
+    "telephony.commands", "telephony.events", "telephony.service", "telephony.agents.state", "telephony.agents.wrapup",
+    "telephony.calls.state", "telephony.agents.disposition",
+}  # fmt: skip
+
+
+def test_the_web_app_commands_telephony_through_its_command_api() -> None:
+    """Handlers never reach into the bridge or its controllers: what they ask of Asterisk goes through
+    telephony/commands.py, so it can travel to the worker that holds the AMI connection (issue 17)."""
+    for path in (ROOT / "agent_ui").rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("agent_ui/cli/"):
+            continue
+        tree = ast.parse(path.read_text(), relative)
+        modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        reaching = {m for m in modules if m.startswith("telephony")} - AGENT_UI_TELEPHONY
+        assert not reaching, f"{relative} imports {sorted(reaching)}"
+        attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        assert not attributes & {"bridge", "call_control", "dialer", "control"}, f"{relative} reaches into the bridge"

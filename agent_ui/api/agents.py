@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, endpoint
-from agent_ui.api.me import StateChange, _bridge, _extension, apply_state
+from agent_ui.api.live import StateChange, apply_state, commands, extension_of
 from agent_ui.auth import json_error
 from crm.access import Scope
 from crm.models import Role, User
-from telephony.outbound.dialer import DialError
+from telephony.commands import DialError
 
 LEADERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 
@@ -54,7 +54,7 @@ async def spy(request: web.Request, user: User, body: Spy) -> web.Response:
     wanted = body
     agent = await _agent(request, user)
     try:
-        channel = await _bridge(request).dialer.spy(_extension(user), _extension(agent), wanted.mode)
+        channel = await commands(request).spy(extension_of(user), extension_of(agent), wanted.mode)
     except DialError as error:
         raise json_error(409, str(error)) from None
     return web.json_response({"agent": agent.extension, "mode": wanted.mode, "spy_id": channel}, status=202)

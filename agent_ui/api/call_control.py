@@ -13,24 +13,23 @@ from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, RowId, actor, endpoint
-from agent_ui.api.me import _bridge, _extension
+from agent_ui.api.live import commands, extension_of
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, dnc
 from crm.access import Scope, team_of_extension
 from crm.models import CustomerPhone, Task, User
-from telephony.calls.control import BadTarget, CallControlError
-from telephony.outbound.dialer import DialError, NotDialable
+from telephony.commands import BadTarget, CallControlError, DialError, NotDialable
 
 
 async def _live_call(request: web.Request, user: User):  # type: ignore[no-untyped-def]
-    bridge = _bridge(request)
-    call = bridge.find_call(request.match_info["id"])
+    telephony = commands(request)
+    call = telephony.find_call(request.match_info["id"])
     if call is not None:
         async with request.app[SESSIONS]() as session:
             team = await team_of_extension(session, call.agent)
         if Scope.of(user).controls_live_call(call.agent, team):
-            return bridge, call
+            return telephony, call
     raise json_error(404, "no such live call (it may have ended)")
 
 
@@ -92,9 +91,9 @@ async def _screen(request: web.Request, user: User, number: str, override: str |
 
 async def _act(request: web.Request, user: User, action: str, done: str) -> web.Response:
     """One CallControl action without arguments on the user's live call."""
-    bridge, call = await _live_call(request, user)
+    telephony, call = await _live_call(request, user)
     try:
-        await getattr(bridge.call_control, action)(call.linkedid)
+        await getattr(telephony.calls, action)(call.linkedid)
     except CallControlError as error:
         raise json_error(409, str(error)) from None
     return web.json_response({"call_id": call.linkedid, "done": done})
@@ -129,14 +128,14 @@ async def resume(request: web.Request, user: User) -> web.Response:
           "Give kind and exactly one of queue, agent, number.", body=Transfer)  # fmt: skip
 async def transfer(request: web.Request, user: User, body: Transfer) -> web.Response:
     change = body
-    bridge, call = await _live_call(request, user)
+    telephony, call = await _live_call(request, user)
     try:
         if change.kind == "blind":
-            await bridge.call_control.blind_transfer(call.linkedid, queue=change.queue, agent=change.agent, number=change.number)
+            await telephony.calls.blind_transfer(call.linkedid, queue=change.queue, agent=change.agent, number=change.number)
         else:
             if change.queue is not None:
                 raise json_error(400, "an attended transfer goes to an agent or a number, not a queue")
-            await bridge.call_control.attended_transfer(call.linkedid, agent=change.agent, number=change.number)
+            await telephony.calls.attended_transfer(call.linkedid, agent=change.agent, number=change.number)
     except BadTarget as error:
         raise json_error(400, str(error)) from None
     except CallControlError as error:
@@ -155,12 +154,11 @@ async def complete_transfer(request: web.Request, user: User) -> web.Response:
                   503: "telephony is not running"})  # fmt: skip
 async def dial(request: web.Request, user: User, body: Dial) -> web.Response:
     wanted = body
-    extension = _extension(user)
+    extension = extension_of(user)
     number = await _number(request, user, wanted)
     await _screen(request, user, number, wanted.dnc_override)
-    bridge = _bridge(request)
     try:
-        linkedid = await bridge.dialer.click_to_dial(extension, number, agent_name=user.display_name or user.username)
+        linkedid = await commands(request).click_to_dial(extension, number, agent_name=user.display_name or user.username)
     except NotDialable as error:
         raise json_error(400, str(error)) from None
     except DialError as error:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, actor, disclosure, endpoint, path_id
-from agent_ui.api.me import _bridge, _extension
+from agent_ui.api.live import commands, extension_of
 from agent_ui.api.customer_csv import read_upload
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
@@ -26,7 +26,7 @@ from crm.campaigns.plan import MODES, RETRIED, STATUSES
 from crm.csv_files import ImportFileError
 from crm.models import Campaign, CampaignAgent, CustomerGrade, Queue, QueueMembership, Role, User
 from crm.records import OUTBOUND_TYPES
-from telephony.outbound.dialer import CAMPAIGN, DialError
+from telephony.commands import CAMPAIGN, DialError
 
 RUNNERS = (Role.SUPERVISOR, Role.ADMIN)
 STEERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
@@ -309,7 +309,7 @@ async def dial_contact(request: web.Request, user: User) -> web.Response:
             raise json_error(404, str(error)) from None
         except store.CampaignError as error:
             raise json_error(409, str(error)) from None
-    extension, bridge = _extension(user), _bridge(request)
+    extension, telephony = extension_of(user), commands(request)
     linkedid = f"{CAMPAIGN}{uuid.uuid4().hex[:16]}"
     async with request.app[SESSIONS]() as session, session.begin():
         try:
@@ -321,8 +321,8 @@ async def dial_contact(request: web.Request, user: User) -> web.Response:
     if claim is None:
         raise json_error(409, "the number is on the do-not-call list: it is not dialled")
     try:
-        await bridge.dialer.dial_for_campaign(extension, claim.number, linkedid=linkedid, campaign_id=claim.campaign_id,
-                                              customer_id=claim.customer_id, caller_id=claim.caller_id, ring_s=claim.ring_s)  # fmt: skip
+        await telephony.dial_for_campaign(extension, claim.number, linkedid=linkedid, campaign_id=claim.campaign_id,
+                                          customer_id=claim.customer_id, caller_id=claim.caller_id, ring_s=claim.ring_s)  # fmt: skip
     except DialError as error:  # nothing was placed: the attempt does not count, the contact is due again
         async with request.app[SESSIONS]() as session, session.begin():
             await store.finish(session, linkedid, None)

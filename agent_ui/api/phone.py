@@ -21,12 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, endpoint
-from agent_ui.api.me import _bridge, _extension, _until, state_json
-from agent_ui.app_keys import TELEPHONY
+from agent_ui.api.live import commands, extension_of, state_json
+from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error, user_summary
 from crm.models import User
-from telephony.agents.control import AgentControlError
-from telephony.phones.provision import ProvisionError
+from telephony.commands import AgentControlError, ProvisionError
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +50,15 @@ class PhoneFault(BaseModel):
           errors={400: "you have no extension", 409: "your phone is not a browser phone, or Asterisk did not take it",
                   503: "telephony is not running"})  # fmt: skip
 async def issue(request: web.Request, user: User) -> web.Response:
-    extension = _extension(user)
+    extension = extension_of(user)
     if user.phone_type != "webrtc":
         raise json_error(409, f"your phone is a {user.phone_type} phone, not a browser phone")
-    telephony = request.app.get(TELEPHONY)
-    if telephony is None:
-        raise json_error(503, "telephony is not running in this server")
-    server = telephony.settings.asterisk[0]
+    telephony = commands(request)
+    server = request.app[SETTINGS].asterisk[0]
     try:
-        phone = await telephony.phones[server.name].provision(extension)
+        phone = await telephony.browser_phone(extension, server.name)
     except ProvisionError as error:
         raise json_error(409, str(error)) from None
-    for pattern in telephony.bridge.patterns.values():  # queues and click-to-dial now ring PJSIP/<extension>
-        pattern.use_browser_phone(extension)
     wss_url = server.webrtc_url or f"wss://{server.ami_host}:{server.wss_port}/ws"
     host = urlparse(wss_url).hostname or server.ami_host
     return web.json_response(
@@ -86,16 +81,13 @@ async def save_settings(request: web.Request, user: User, body: PhoneSettings) -
           answer=answers.AgentState, notes="An agent who is logged out, already paused or on a call stays as they are.",
           errors={400: "you have no extension", 503: "telephony is not running"})  # fmt: skip
 async def fault(request: web.Request, user: User, body: PhoneFault) -> web.Response:
-    extension, bridge = _extension(user), _bridge(request)
+    extension, telephony = extension_of(user), commands(request)
     log.warning("browser phone %s: %s %r", extension, body.problem, body.detail)
-    agent = bridge.agents.get(extension)
-    if agent is not None and agent.queues and not agent.paused and agent.call is None:
-        try:
-            await bridge.control.pause_for_phone(extension)
-        except AgentControlError as error:
-            raise json_error(400, str(error)) from None
-        await _until(lambda: bool((a := bridge.agents.get(extension)) and a.paused))
-    return web.json_response(state_json(bridge, extension))
+    try:
+        agent = await telephony.phone_fault(extension)
+    except AgentControlError as error:
+        raise json_error(400, str(error)) from None
+    return web.json_response(state_json(agent, extension))
 
 
 def routes(app: web.Application) -> None:

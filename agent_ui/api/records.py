@@ -1,7 +1,7 @@
 """/api/calls/{id}/record: the business record form of a call (呼入/呼出业务记录表), read and saved.
 
 Saving needs the call's disposition code; it fills the call row and the customer's history too
-(crm.records) and releases an agent held for a missing disposition (agent_ui.dispositions)."""
+(crm.records) and releases an agent held for a missing disposition (telephony/agents/disposition.py)."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from crm.models import Call, User
 from crm.teams import Directory, load_directory
 from crm.tasks.store import overdue as overdue_tasks
 from crm.tickets.store import overdue_by_agent
+from telephony.commands import TelephonyCommands
 from telephony.events import AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,13 @@ class Wallboard:
         sio: socketio.AsyncServer,
         *,
         bus: EventBus | None = None,
-        bridge: Any = None,  # telephony.bridge.Bridge: the live calls and agents at start
+        live: TelephonyCommands | None = None,  # the live calls and agents at start
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
         self._sio = sio
         self._bus = bus
-        self._bridge = bridge
+        self._live = live
         self._clock = clock
         self.board = Board(settings, clock())
         self.directory = Directory()
@@ -70,10 +71,10 @@ class Wallboard:
             self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged], self._handle, "wallboard")
         await self._refresh_directory()
         await self.rebuild()
-        if self._bridge is not None:
-            for agent in self._bridge.agents.agents():
+        if self._live is not None:
+            for agent in self._live.agents():
                 self.board.agents.setdefault(agent.extension, agent)
-            for call in self._bridge.live_calls():
+            for call in self._live.live_calls():
                 self.board.calls.setdefault(call.linkedid, call)
         self._alerts = {a.key: a for a in self.board.alerts(self._clock())}
         self._tasks = [asyncio.create_task(self._flush_loop(), name="wallboard-flush"), asyncio.create_task(self._tick_loop(), name="wallboard-tick")]

@@ -4,13 +4,9 @@ made by anyone else (a phone, the CLI, a team leader)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from config.settings import DISPOSITION_PAUSE, PHONE_PAUSE
 from telephony.ami import AmiError
-
-if TYPE_CHECKING:
-    from telephony.bridge import Bridge
+from telephony.asterisks import Asterisks
 
 
 class AgentControlError(Exception):
@@ -18,23 +14,20 @@ class AgentControlError(Exception):
 
 
 class AgentControl:
-    def __init__(self, bridge: Bridge) -> None:
-        self._bridge = bridge
-
-    def _server(self, server: str | None) -> str:
-        return server or self._bridge.settings.asterisk[0].name
+    def __init__(self, asterisks: Asterisks) -> None:
+        self._asterisks = asterisks
 
     def _interface(self, extension: str, server: str | None) -> str:
-        return self._bridge.patterns[self._server(server)].interface(extension)
+        return self._asterisks.interface(extension, server)
 
     async def login(self, extension: str, queues: list[str], *, name: str = "", server: str | None = None) -> None:
-        known = {q.name for q in self._bridge.settings.queues}
+        known = {q.name for q in self._asterisks.settings.queues}
         unknown = sorted(set(queues) - known)
         if unknown:
             raise AgentControlError(f"unknown queue {unknown[0]}")
         if not queues:
             raise AgentControlError(f"agent {extension} belongs to no queue")
-        client = self._bridge.client(self._server(server))
+        client = self._asterisks.client(server)
         for queue in queues:
             try:
                 await client.action(
@@ -45,9 +38,9 @@ class AgentControl:
                     raise AgentControlError(f"cannot log {extension} in to {queue}: {error}") from None
 
     async def logout(self, extension: str, *, server: str | None = None) -> None:
-        agent = self._bridge.agents.get(extension)
+        agent = self._asterisks.agents.get(extension)
         queues = agent.queues if agent else []
-        client = self._bridge.client(self._server(server))
+        client = self._asterisks.client(server)
         for queue in queues:
             try:
                 await client.action("QueueRemove", Queue=queue, Interface=self._interface(extension, server))
@@ -56,7 +49,7 @@ class AgentControl:
                     raise AgentControlError(f"cannot log {extension} out of {queue}: {error}") from None
 
     async def pause(self, extension: str, reason: str, *, server: str | None = None) -> None:
-        codes = {r.code for r in self._bridge.settings.agents.pause_reasons}
+        codes = {r.code for r in self._asterisks.settings.agents.pause_reasons}
         if reason not in codes:
             raise AgentControlError(f"unknown pause reason {reason!r}; one of {', '.join(sorted(codes))}")
         await self._queue_pause(extension, True, reason, server)
@@ -73,13 +66,13 @@ class AgentControl:
         await self._queue_pause(extension, False, "", server)
 
     async def _queue_pause(self, extension: str, paused: bool, reason: str, server: str | None) -> None:
-        agent = self._bridge.agents.get(extension)
+        agent = self._asterisks.agents.get(extension)
         if agent is None or not agent.queues:
             raise AgentControlError(f"agent {extension} is not logged in")
         fields = {"Interface": self._interface(extension, server), "Paused": "true" if paused else "false"}
         if reason:
             fields["Reason"] = reason
         try:
-            await self._bridge.client(self._server(server)).action("QueuePause", **fields)
+            await self._asterisks.client(server).action("QueuePause", **fields)
         except AmiError as error:
             raise AgentControlError(f"cannot {'pause' if paused else 'unpause'} {extension}: {error}") from None

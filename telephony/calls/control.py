@@ -10,18 +10,14 @@ too (the bridge follows its ``Hold``/``Unhold`` events), and is resumed from the
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from telephony.ami import AmiError
+from telephony.asterisks import Asterisks
 from telephony.calls.state import CallPhase
 from telephony.calls.tracker import HOLD_LINE, TRANSFER_CONTEXT
 from telephony.outbound.dialer import DialError, allowed_number
-
-if TYPE_CHECKING:
-    from telephony.bridge import Bridge
 
 QUEUE_OR_AGENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SETTLE_TIMEOUT_S = 8.0  # how long hold and resume wait for Asterisk (Atxfer dials the hold line by DTMF: ~2 s idle)
@@ -36,17 +32,17 @@ class BadTarget(CallControlError):
 
 
 class CallControl:
-    def __init__(self, bridge: Bridge) -> None:
-        self._bridge = bridge
+    def __init__(self, asterisks: Asterisks) -> None:
+        self._asterisks = asterisks
         self._holds: set[str] = set()  # calls put on hold from the desktop, not yet resumed
         self._consulting: set[str] = set()  # calls whose agent started an attended transfer from the desktop
 
     def _locate(self, linkedid: str) -> tuple[str, str | None, str | None]:
-        for server, tracker in self._bridge.calls.items():
-            if tracker.get(linkedid) is not None:
-                customer, agent = tracker.channels(linkedid)
-                return server, customer, agent
-        raise CallControlError(f"no live call {linkedid}")
+        server = self._asterisks.server_of_call(linkedid)
+        if server is None:
+            raise CallControlError(f"no live call {linkedid}")
+        customer, agent = self._asterisks.calls[server].channels(linkedid)
+        return server, customer, agent
 
     async def hang_up(self, linkedid: str) -> None:
         server, customer, agent = self._locate(linkedid)
@@ -54,7 +50,7 @@ class CallControl:
         if channel is None:
             raise CallControlError(f"call {linkedid} has no channel to hang up")
         try:
-            await self._bridge.client(server).action("Hangup", Channel=channel, Cause="16")
+            await self._asterisks.client(server).action("Hangup", Channel=channel, Cause="16")
         except AmiError as error:
             raise CallControlError(f"cannot hang up: {error}") from None
 
@@ -65,14 +61,14 @@ class CallControl:
             raise CallControlError("the call is already on hold")
         if phase != CallPhase.ANSWERED:
             raise CallControlError("only a call in conversation can be put on hold")
-        self._holds = {held for held in self._holds if self._bridge.find_call(held) is not None} | {linkedid}
+        self._holds = {held for held in self._holds if self._asterisks.find_call(held) is not None} | {linkedid}
         try:
             await self._on_agent_leg(linkedid, "Atxfer", "hold", Context=TRANSFER_CONTEXT, Exten=HOLD_LINE)
         except CallControlError:
             self._holds.discard(linkedid)
             raise
-        await self._until(lambda: bool(self._hold_line(linkedid)) or self._bridge.find_call(linkedid) is None)
-        if not self._hold_line(linkedid) and self._bridge.find_call(linkedid) is not None:
+        await self._until(lambda: bool(self._hold_line(linkedid)) or self._asterisks.find_call(linkedid) is None)
+        if not self._hold_line(linkedid) and self._asterisks.find_call(linkedid) is not None:
             self._holds.discard(linkedid)
             raise CallControlError("Asterisk did not put the call on hold (is transfer allowed on this call?)")
 
@@ -89,20 +85,17 @@ class CallControl:
         if not line:
             raise CallControlError("the call was put on hold from the phone: resume it there")
         try:
-            await self._bridge.client(server).action("Hangup", Channel=line[0], Cause="16")
+            await self._asterisks.client(server).action("Hangup", Channel=line[0], Cause="16")
         except AmiError as error:
             raise CallControlError(f"cannot resume: {error}") from None
         self._holds.discard(linkedid)
         await self._until(lambda: not self._hold_line(linkedid))
 
-    @staticmethod
-    async def _until(condition: Callable[[], bool]) -> None:
-        deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_S
-        while not condition() and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.02)
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        await self._asterisks.until(condition, SETTLE_TIMEOUT_S)
 
     def _hold_line(self, linkedid: str) -> list[str]:
-        return [channel for tracker in self._bridge.calls.values() for channel in tracker.hold_line(linkedid)]
+        return [channel for tracker in self._asterisks.calls.values() for channel in tracker.hold_line(linkedid)]
 
     async def _off_hold_line(self, linkedid: str) -> None:
         """A transfer of a call held from the desktop starts by taking it off hold."""
@@ -110,7 +103,7 @@ class CallControl:
             await self.resume(linkedid)
 
     def _phase(self, linkedid: str) -> CallPhase:
-        call = self._bridge.find_call(linkedid)
+        call = self._asterisks.find_call(linkedid)
         if call is None:
             raise CallControlError(f"no live call {linkedid}")
         return call.phase
@@ -120,7 +113,7 @@ class CallControl:
         if [queue, agent, number].count(None) != 2:
             raise BadTarget("give exactly one of queue, agent, number")
         if queue is not None:
-            if queue not in {q.name for q in self._bridge.settings.queues}:
+            if queue not in {q.name for q in self._asterisks.settings.queues}:
                 raise BadTarget(f"unknown queue {queue!r}")
             exten = f"q-{queue}"
         elif agent is not None:
@@ -129,7 +122,7 @@ class CallControl:
             exten = f"a-{agent}"
         else:
             try:
-                exten = allowed_number(number or "", self._bridge.settings.dialing.allowed_numbers)
+                exten = allowed_number(number or "", self._asterisks.settings.dialing.allowed_numbers)
             except DialError as error:
                 raise BadTarget(str(error)) from None
         await self._off_hold_line(linkedid)
@@ -143,13 +136,13 @@ class CallControl:
         if agent is not None and not (agent.isdigit() and len(agent) == 4):
             raise BadTarget(f"{agent!r} is not a four-digit agent extension")
         try:
-            digits = agent or allowed_number(number or "", self._bridge.settings.dialing.allowed_numbers)
+            digits = agent or allowed_number(number or "", self._asterisks.settings.dialing.allowed_numbers)
         except DialError as error:
             raise BadTarget(str(error)) from None
         # Atxfer sends the feature code and the digits as DTMF: the target must be digits.
         await self._off_hold_line(linkedid)
         await self._on_agent_leg(linkedid, "Atxfer", "start the transfer", Context=TRANSFER_CONTEXT, Exten=digits)
-        self._consulting = {c for c in self._consulting if self._bridge.find_call(c) is not None} | {linkedid}
+        self._consulting = {c for c in self._consulting if self._asterisks.find_call(c) is not None} | {linkedid}
 
     async def complete_transfer(self, linkedid: str) -> None:
         """The transferring agent leaves; the customer and the target are joined. Completing is
@@ -166,6 +159,6 @@ class CallControl:
         if agent_channel is None:
             raise CallControlError(f"call {linkedid} is not answered by an agent")
         try:
-            await self._bridge.client(server).action(action, Channel=agent_channel, **fields)
+            await self._asterisks.client(server).action(action, Channel=agent_channel, **fields)
         except AmiError as error:
             raise CallControlError(f"cannot {doing}: {error}") from None

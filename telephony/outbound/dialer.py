@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TYPE_CHECKING
-
 from telephony.agents.state import AgentState
 from telephony.ami import AmiError
+from telephony.asterisks import Asterisks
 from telephony.calls.tracker import OUTBOUND_LINKEDIDS
-
-if TYPE_CHECKING:
-    from telephony.bridge import Bridge
 
 CLICK_TO_DIAL, CAMPAIGN = OUTBOUND_LINKEDIDS  # the Linkedid prefixes of the calls placed here
 SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
@@ -64,8 +60,8 @@ def spy_prefix(interface: str) -> str:
 
 
 class Dialer:
-    def __init__(self, bridge: Bridge) -> None:
-        self._bridge = bridge
+    def __init__(self, asterisks: Asterisks) -> None:
+        self._asterisks = asterisks
 
     async def click_to_dial(self, agent: str, number: str, *, agent_name: str = "", server: str | None = None) -> str:
         """Ring ``agent``'s phone, then ``number``; return the new call's Linkedid."""
@@ -89,17 +85,17 @@ class Dialer:
         self, agent: str, number: str, linkedid: str, *, display: str, server: str | None, campaign_id: int | None = None,
         customer_id: int | None = None, variables: list[str] | None = None,
     ) -> None:
-        target = allowed_number(number, self._bridge.settings.dialing.allowed_numbers)
-        server = server or self._bridge.settings.asterisk[0].name
-        state = self._bridge.agents.get(agent)
+        target = allowed_number(number, self._asterisks.settings.dialing.allowed_numbers)
+        server = self._asterisks.server(server)
+        state = self._asterisks.agents.get(agent)
         if state is not None and state.state in (AgentState.ON_CALL, AgentState.RINGING):
             raise DialError(f"agent {agent} is already on a call")
-        interface = self._bridge.patterns[server].interface(agent)
-        self._bridge.calls[server].expect_outbound(
+        interface = self._asterisks.interface(agent, server)
+        self._asterisks.calls[server].expect_outbound(
             linkedid, agent=agent, number=target, interface=interface, campaign_id=campaign_id, customer_id=customer_id
         )
         try:
-            await self._bridge.client(server).originate(
+            await self._asterisks.client(server).originate(
                 Channel=interface,
                 Context="cc-outbound",
                 Exten=target,
@@ -117,14 +113,14 @@ class Dialer:
         """Ring the leader's phone and let them listen to, whisper to, or barge in on ``agent``'s call."""
         if mode not in SPY_OPTIONS:
             raise DialError(f"unknown spy mode {mode!r}; one of listen, whisper, barge")
-        state = self._bridge.agents.get(agent)
+        state = self._asterisks.agents.get(agent)
         if state is None or state.state != AgentState.ON_CALL:
             raise DialError(f"agent {agent} is not on a call")
         server = server or state.server
-        pattern = self._bridge.patterns[server]
+        pattern = self._asterisks.patterns[server]
         channel_id = f"cc-spy-{uuid.uuid4().hex[:16]}"
         try:
-            await self._bridge.client(server).originate(
+            await self._asterisks.client(server).originate(
                 Channel=pattern.interface(leader),
                 Application="ChanSpy",
                 Data=f"{spy_prefix(pattern.interface(agent))},{SPY_OPTIONS[mode]}",

@@ -9,6 +9,9 @@ and going available is refused until then.
 A code can only be saved on the call's row, so the guard first waits for the call log to store the
 call. If it does not (the database is away, or refused the record), the agent is not held: a pause
 nobody could lift would strand them.
+
+TelephonyService builds the guard; the web app starts and stops it, since a code can only be given
+there (without the app nobody would be held for one).
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.settings import DISPOSITION_PAUSE
 from crm.models import Call
-from telephony.agents.control import AgentControlError
+from telephony.agents.control import AgentControl, AgentControlError
+from telephony.agents.tracker import AgentTracker
+from telephony.calllog.writer import CallLogWriter
 from telephony.calls.state import CallSnapshot
-from telephony.events import CallEnded, Consumer, DomainEvent
-from telephony.service import TelephonyService
+from telephony.events import CallEnded, Consumer, DomainEvent, EventBus
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +43,13 @@ def needs_disposition(call: CallSnapshot) -> bool:
 
 
 class DispositionGuard:
-    def __init__(self, telephony: TelephonyService, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._telephony = telephony
+    def __init__(
+        self, bus: EventBus, calllog: CallLogWriter, agents: AgentTracker, control: AgentControl, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self._bus = bus
+        self._calllog = calllog
+        self._agents = agents
+        self._control = control
         self._sessions = sessions
         self._pending: dict[str, str] = {}  # agent extension → the Linkedid waiting for a code
         self._consumer: Consumer | None = None
@@ -50,7 +59,7 @@ class DispositionGuard:
         return self._pending.get(extension)
 
     async def start(self) -> None:
-        self._consumer = Consumer(self._telephony.bus, [CallEnded], self._call_ended, "disposition-guard")
+        self._consumer = Consumer(self._bus, [CallEnded], self._call_ended, "disposition-guard")
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -73,7 +82,7 @@ class DispositionGuard:
 
     async def _hold_for_code(self, call: CallSnapshot) -> None:
         agent = call.agent or ""
-        stored = await self._telephony.calllog.stored(call.linkedid, STORED_WAIT_S)
+        stored = await self._calllog.stored(call.linkedid, STORED_WAIT_S)
         if not stored:
             log.warning(
                 "disposition guard: call %s is not in the call log (%s); agent %s is not held for its code",
@@ -86,7 +95,7 @@ class DispositionGuard:
             return
         self._pending[agent] = call.linkedid
         try:
-            await self._telephony.bridge.control.pause_for_disposition(agent, server=call.server)
+            await self._control.pause_for_disposition(agent, server=call.server)
         except AgentControlError as error:  # not logged in to any queue: nothing would be offered anyway
             log.info("disposition guard: %s", error)
 
@@ -98,7 +107,7 @@ class DispositionGuard:
         if awaited not in (None, linkedid):
             return
         self._pending.pop(extension, None)
-        agent = self._telephony.bridge.agents.get(extension)
+        agent = self._agents.get(extension)
         if agent is not None and agent.pause_reason == DISPOSITION_PAUSE:
             with contextlib.suppress(AgentControlError):
-                await self._telephony.bridge.control.unpause(extension, server=agent.server)
+                await self._control.unpause(extension, server=agent.server)

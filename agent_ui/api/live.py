@@ -1,0 +1,61 @@
+"""What the handlers need of live telephony: its command API (503 when this server runs none), the
+user's extension (400 without one), and an agent's state as the API answers it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_ui.api.common import SESSIONS
+from agent_ui.app_keys import TELEPHONY
+from agent_ui.auth import json_error
+from agent_ui.wallboard.board import agent_state_payload
+from crm.models import User
+from crm.queues import queues_of_user
+from telephony.agents.state import AgentSnapshot, AgentState
+from telephony.commands import AgentControlError, TelephonyCommands
+
+
+class StateChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["available", "paused", "logged_out"]
+    reason: str | None = Field(default=None, max_length=64, description="a pause reason code (agents.pause_reasons), required with paused")
+
+
+def commands(request: web.Request) -> TelephonyCommands:
+    telephony = request.app.get(TELEPHONY)
+    if telephony is None:
+        raise json_error(503, "telephony is not running in this server")
+    return telephony.commands
+
+
+def extension_of(user: User) -> str:
+    if not user.extension:
+        raise json_error(400, "you have no extension, so no phone to take calls on")
+    return user.extension
+
+
+def state_json(agent: AgentSnapshot | None, extension: str) -> dict[str, Any]:
+    if agent is None:
+        return {"agent": extension, "state": AgentState.LOGGED_OUT.value, "reason": None, "since": None, "queues": [], "call_id": None}
+    return {**agent_state_payload(agent), "queues": agent.queues}
+
+
+async def apply_state(request: web.Request, agent: User, change: StateChange) -> dict[str, Any]:
+    """Put ``agent`` in the wanted state (logging them in to their queues first if need be) and
+    answer with their state once Asterisk has confirmed it. Used by the agent and by leaders."""
+    extension, telephony = extension_of(agent), commands(request)
+    if change.state == "paused" and not change.reason:
+        raise json_error(400, "reason: a pause needs a reason code")
+    async with request.app[SESSIONS]() as session:
+        queues = await queues_of_user(session, agent.id)
+    try:
+        now = await telephony.set_agent_state(
+            extension, change.state, queues=queues, name=agent.display_name or agent.username, reason=change.reason
+        )
+    except AgentControlError as error:
+        raise json_error(400, str(error)) from None
+    return state_json(now, extension)
