@@ -60,7 +60,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     app[SESSIONS] = sessions
     if telephony is not None:
         app[TELEPHONY] = telephony
-        if (guard := telephony.dispositions) is not None:  # started with the app: codes are given here
+        if settings.agents.disposition_required and (guard := telephony.dispositions) is not None:  # started here: codes are given here
             app[DISPOSITIONS] = guard
             app.on_startup.append(lambda app: guard.start())
             app.on_cleanup.append(lambda app: guard.stop())

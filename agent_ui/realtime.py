@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import socketio
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent_ui.auth import SESSION_COOKIE
@@ -19,7 +18,7 @@ from agent_ui.wallboard.board import agent_state_payload
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
 from crm.cards import customer_card, unknown_caller
-from crm.models import User
+from crm.users import role_of_extension
 from crm.privacy import Disclosure
 from crm.tokens import live_digests, token_digest, user_for_token
 from telephony.events import (
@@ -169,9 +168,9 @@ class Realtime:
 
         async def lookup() -> dict[str, Any]:
             async with self._sessions() as session:
-                reader = (await session.execute(select(User.id, User.role).where(User.extension == agent))).first()
+                reader = await role_of_extension(session, agent)
                 disclosure = (
-                    Disclosure.of(reader.id, reader.role, self.settings.privacy, self.settings.crm.default_region)
+                    Disclosure.of(*reader, self.settings.privacy, self.settings.crm.default_region)
                     if reader is not None else Disclosure(None, False, False, self.settings.crm.default_region)
                 )  # fmt: skip
                 return await customer_card(

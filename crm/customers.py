@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.models import Call, CallRecord, Customer, CustomerChange, CustomerContact, CustomerNote, CustomerPhone, Task, Ticket
 from crm.phones import InvalidPhoneNumber, normalize_phone
@@ -76,3 +76,39 @@ async def merge(session: AsyncSession, keep: Customer, gone: Customer) -> dict[s
     await session.flush()
     await session.refresh(keep, ["phones"])
     return moved
+
+
+async def names_of(session: AsyncSession, ids: set[int | None]) -> dict[int, str]:
+    """Customer id → name, for lists that show whose a row is."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(wanted)))).all())  # type: ignore[arg-type]
+
+
+async def with_phones(session: AsyncSession, customer_id: int, *, contacts: bool = False) -> Customer | None:
+    """The customer with their numbers loaded (and their contact people, with ``contacts``)."""
+    options = [selectinload(Customer.phones), *([selectinload(Customer.contacts)] if contacts else [])]
+    return await session.get(Customer, customer_id, options=options)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def search_text(session: AsyncSession, text: str, *, in_numbers: bool, offset: int, limit: int) -> list[Customer]:
+    """Customers whose name or company contains ``text`` (and, with ``in_numbers``, a number: never for
+    a reader who sees numbers masked, who could uncover them digit by digit), by name."""
+    pattern = _like(text)
+    matches = [Customer.name.ilike(pattern, escape="\\"), Customer.company.ilike(pattern, escape="\\")]
+    if in_numbers:
+        matches.append(Customer.id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number.ilike(pattern, escape="\\"))))
+    rows = await session.scalars(
+        select(Customer).where(or_(*matches)).options(selectinload(Customer.phones)).order_by(Customer.name, Customer.id).offset(offset).limit(limit)
+    )
+    return list(rows)
+
+
+async def phone_number(session: AsyncSession, phone_id: int) -> str | None:
+    """A customer's number by its id, whole (what a masked role dials without seeing)."""
+    return await session.scalar(select(CustomerPhone.number).where(CustomerPhone.id == phone_id))

@@ -136,3 +136,13 @@ def _row_problem(values: dict[str, str], region: str) -> tuple[str, str] | None:
     if expires is not None and expires <= utcnow():
         return "expires_at", "in the past"
     return None
+
+
+async def entries(session: AsyncSession, *, normalized: str | None = None, before_id: int | None = None, limit: int = 50) -> list[DncEntry]:
+    """The list, newest first: one number's entries (its normalised key), or a page before an entry id."""
+    rows = select(DncEntry).order_by(DncEntry.id.desc()).limit(limit)
+    if normalized is not None:
+        rows = rows.where(DncEntry.normalized == normalized)
+    if before_id is not None:
+        rows = rows.where(DncEntry.id < before_id)
+    return list(await session.scalars(rows))

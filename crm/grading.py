@@ -5,7 +5,7 @@ approved rows are the grade history. Who may decide is crm.access's."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.db import utcnow
@@ -105,3 +105,15 @@ def decide(customer: Customer, change: CustomerChange, approve: bool, note: str,
 
 async def history(session: AsyncSession, customer_id: int) -> list[CustomerChange]:
     return list(await session.scalars(select(CustomerChange).where(CustomerChange.customer_id == customer_id).order_by(CustomerChange.id.desc())))
+
+
+async def proposals(session: AsyncSession, seen: ColumnElement[bool], state: str, limit: int) -> list[CustomerChange]:
+    """The proposals ``seen`` (crm.access Scope) lets the user decide, newest first; ``state`` all or one status."""
+    rows = select(CustomerChange).where(seen).order_by(CustomerChange.id.desc()).limit(limit)
+    if state != "all":
+        rows = rows.where(CustomerChange.status == state)
+    return list(await session.scalars(rows))
+
+
+async def visible_proposal(session: AsyncSession, seen: ColumnElement[bool], change_id: int) -> CustomerChange | None:
+    return await session.scalar(select(CustomerChange).where(CustomerChange.id == change_id, seen))

@@ -112,3 +112,8 @@ async def save_record(session: AsyncSession, call: Call, form: RecordInput, *, u
     record.customer_id = call.customer_id
     await session.flush()
     return record
+
+
+async def record_of(session: AsyncSession, call_id: int) -> CallRecord | None:
+    """The call's business record form, if one was saved."""
+    return await session.scalar(select(CallRecord).where(CallRecord.call_id == call_id))

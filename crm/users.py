@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.models import PHONE_TYPES, Queue, Role, Team, User
@@ -88,3 +88,18 @@ async def display_names(session: AsyncSession, ids: set[int | None]) -> dict[int
         return {}
     rows = await session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(wanted)))
     return {row.id: row.display_name or row.username for row in rows}
+
+
+async def agent_by_extension(session: AsyncSession, extension: str) -> User | None:
+    return await session.scalar(select(User).where(User.extension == extension, User.role == Role.AGENT))
+
+
+async def ids_where(session: AsyncSession, clause: ColumnElement[bool]) -> list[int]:
+    """The ids of the users ``clause`` (a crm.access Scope clause) selects."""
+    return list(await session.scalars(select(User.id).where(clause)))
+
+
+async def role_of_extension(session: AsyncSession, extension: str) -> tuple[int, Role] | None:
+    """(user id, role) of whoever has this extension: the screen pop's reader, read with two columns only."""
+    row = (await session.execute(select(User.id, User.role).where(User.extension == extension))).first()
+    return (row.id, row.role) if row is not None else None

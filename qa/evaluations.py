@@ -10,11 +10,11 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from crm.models import Calibration, Call, Evaluation, EvaluationEvent, EvaluationVersion, Scorecard
+from crm.models import Calibration, Call, Evaluation, EvaluationEvent, EvaluationVersion, Scorecard, User
 from qa.scorecards import grade
 from qa.store import definition_of
 
@@ -157,3 +157,28 @@ async def calibration_spread(session: AsyncSession, calibration: Calibration) ->
         "graded_by": sorted(graded), "totals": {i: v.total for i, v in graded.items()},
         "total_range": (max(totals) - min(totals)) if totals else None, "items": items,
     }  # fmt: skip
+
+
+async def load_visible(session: AsyncSession, evaluation_id: int, seen: ColumnElement[bool]) -> Evaluation | None:
+    """The evaluation with its versions and events, if ``seen`` (crm.access Scope) lets the user see it."""
+    if await session.scalar(select(Evaluation.id).where(Evaluation.id == evaluation_id, seen)) is None:
+        return None
+    return await load(session, evaluation_id)
+
+
+async def visible_evaluations(session: AsyncSession, seen: ColumnElement[bool], *, agent_id: int | None = None, call_id: int | None = None) -> list[Evaluation]:
+    """The newest 500 evaluations ``seen`` lets the user see, of one agent or one call if given."""
+    rows = select(Evaluation).where(seen).options(selectinload(Evaluation.versions)).order_by(Evaluation.id.desc()).limit(500)
+    for value, column in ((agent_id, Evaluation.agent_id), (call_id, Evaluation.call_id)):
+        if value is not None:
+            rows = rows.where(column == value)
+    return list(await session.scalars(rows))
+
+
+async def recent_calibrations(session: AsyncSession, limit: int = 200) -> list[Calibration]:
+    return list(await session.scalars(select(Calibration).order_by(Calibration.id.desc()).limit(limit)))
+
+
+async def users_named(session: AsyncSession, usernames: list[str]) -> list[User]:
+    """The users with these user names (the inspectors of a calibration)."""
+    return list(await session.scalars(select(User).where(User.username.in_(usernames))))

@@ -28,3 +28,11 @@ async def ensure_default_scorecard(session: AsyncSession) -> Scorecard:
 
 def definition_of(row: Scorecard) -> ScorecardDefinition:
     return ScorecardDefinition.model_validate(row.definition)
+
+
+async def latest_versions(session: AsyncSession) -> list[Scorecard]:
+    """The latest version of each scorecard, by key."""
+    latest: dict[str, Scorecard] = {}
+    for row in await session.scalars(select(Scorecard).order_by(Scorecard.key, Scorecard.version.desc())):
+        latest.setdefault(row.key, row)
+    return list(latest.values())

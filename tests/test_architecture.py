@@ -112,17 +112,33 @@ AGENT_UI_TELEPHONY = {
 }  # fmt: skip
 
 
+def _web_app_modules() -> list[tuple[str, ast.Module]]:
+    """The web application's modules, parsed; its CLI runs telephony itself and is left out."""
+    paths = [p for p in (ROOT / "agent_ui").rglob("*.py") if not p.relative_to(ROOT).as_posix().startswith("agent_ui/cli/")]
+    return [(p.relative_to(ROOT).as_posix(), ast.parse(p.read_text(), str(p))) for p in paths]
+
+
 def test_the_web_app_commands_telephony_through_its_command_api() -> None:
     """Handlers never reach into the bridge or its controllers: what they ask of Asterisk goes through
     telephony/commands.py, so it can travel to the worker that holds the AMI connection (issue 17)."""
-    for path in (ROOT / "agent_ui").rglob("*.py"):
-        relative = path.relative_to(ROOT).as_posix()
-        if relative.startswith("agent_ui/cli/"):
-            continue
-        tree = ast.parse(path.read_text(), relative)
+    for relative, tree in _web_app_modules():
         modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
         reaching = {m for m in modules if m.startswith("telephony")} - AGENT_UI_TELEPHONY
         assert not reaching, f"{relative} imports {sorted(reaching)}"
         attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
         assert not attributes & {"bridge", "call_control", "dialer", "control"}, f"{relative} reaches into the bridge"
+
+
+def test_the_web_app_builds_no_queries() -> None:
+    """Route handlers translate HTTP only: what they read and write is asked of service functions in
+    crm/ and qa/ (one per use), so the same question has one answer for the pages, the CLI and the
+    workers. The web app may name a session's type and catch the database's errors, never build SQL."""
+    allowed = {"sqlalchemy.ext.asyncio", "sqlalchemy.exc"}
+    for relative, tree in _web_app_modules():
+        used = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                used |= {f"{node.module}.{alias.name}" if node.module == "sqlalchemy" else node.module for alias in node.names}
+        wrong = {m for m in used if m.split(".")[0] == "sqlalchemy" and m not in allowed}
+        assert not wrong, f"{relative} builds queries with {sorted(wrong)}"

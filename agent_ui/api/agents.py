@@ -8,7 +8,6 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, endpoint
@@ -16,6 +15,7 @@ from agent_ui.api.live import StateChange, apply_state, commands, extension_of
 from agent_ui.auth import json_error
 from crm.access import Scope
 from crm.models import Role, User
+from crm.users import agent_by_extension
 from telephony.commands import DialError
 
 LEADERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
@@ -30,7 +30,7 @@ class Spy(BaseModel):
 async def _agent(request: web.Request, leader: User) -> User:
     """The agent named by the path, if this leader may act on them."""
     async with request.app[SESSIONS]() as session:
-        agent = await session.scalar(select(User).where(User.extension == request.match_info["id"], User.role == Role.AGENT))
+        agent = await agent_by_extension(session, request.match_info["id"])
     if agent is None or not Scope.of(leader).manages(agent):
         raise json_error(404, "no such agent in your team")
     return agent

@@ -9,7 +9,6 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, RowId, actor, endpoint
@@ -18,7 +17,9 @@ from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, dnc
 from crm.access import Scope, team_of_extension
-from crm.models import CustomerPhone, Task, User
+from crm.customers import phone_number
+from crm.models import User
+from crm.tasks.queries import number_of_task
 from telephony.commands import BadTarget, CallControlError, DialError, NotDialable
 
 
@@ -63,11 +64,11 @@ async def _number(request: web.Request, user: User, wanted: Dial) -> str:
         return wanted.number
     async with request.app[SESSIONS]() as session:
         if wanted.task_id is not None:
-            number = await session.scalar(select(Task.phone).where(Task.id == wanted.task_id, Scope.of(user).tasks()))
+            number = await number_of_task(session, Scope.of(user).tasks(), wanted.task_id)
             if not number:
                 raise json_error(404, "no such task of yours with a number to call")
             return number
-        number = await session.scalar(select(CustomerPhone.number).where(CustomerPhone.id == wanted.phone_id))
+        number = await phone_number(session, wanted.phone_id)
     if number is None:
         raise json_error(404, "no such customer phone")
     return number

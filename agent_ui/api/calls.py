@@ -9,13 +9,13 @@ from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, AwareIsoDateTime, disclosure, endpoint, row_id
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm.access import Scope
+from crm.calls import CallFilter, visible_call, visible_calls
 from crm.models import Call, User
 from crm.privacy import Disclosure
 
@@ -76,14 +76,9 @@ class CallQuery(BaseModel):
 
 @endpoint(*EVERYONE, summary="The call log, newest first", query=CallQuery, answer=answers.Calls, notes=SCOPE_NOTE)
 async def list_calls(request: web.Request, user: User, query: CallQuery) -> web.Response:
-    rows = select(Call).where(Scope.of(user).calls()).order_by(Call.started_at.desc(), Call.id.desc()).limit(query.limit)
-    if query.since is not None:
-        rows = rows.where(Call.started_at >= query.since)
-    for name in ("queue", "direction", "disposition", "agent_extension"):
-        if (value := getattr(query, name)) is not None:
-            rows = rows.where(getattr(Call, name) == value)
+    wanted = CallFilter(**query.model_dump())
     async with request.app[SESSIONS]() as session:
-        calls = list(await session.scalars(rows))
+        calls = await visible_calls(session, Scope.of(user), wanted)
     shown = disclosure(request, user)
     return web.json_response({"calls": [call_json(c, shown) for c in calls]})
 
@@ -93,9 +88,7 @@ async def own_call(request: web.Request, session, user: User, *, write: bool = F
     Linkedid (the ``call_id`` of the socket.io events). Any other call is "no such call"."""
     key = request.match_info["id"]
     number = row_id(key)
-    match = Call.id == number if number is not None else Call.linkedid == key
-    scope = Scope.of(user)
-    call = await session.scalar(select(Call).where(match, scope.writes_calls() if write else scope.calls()))
+    call = await visible_call(session, Scope.of(user), row_id=number, linkedid=None if number is not None else key, write=write)
     if call is None:
         raise json_error(404, "no such call")
     return call

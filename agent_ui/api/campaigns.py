@@ -10,7 +10,6 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
-from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, actor, disclosure, endpoint, path_id
@@ -24,7 +23,8 @@ from crm.campaigns import contacts as contact_sources
 from crm.campaigns import store
 from crm.campaigns.plan import MODES, RETRIED, STATUSES
 from crm.csv_files import ImportFileError
-from crm.models import Campaign, CampaignAgent, CustomerGrade, Queue, QueueMembership, Role, User
+from crm.models import Campaign, CustomerGrade, Role, User
+from crm.queues import queues_of_user
 from crm.records import OUTBOUND_TYPES
 from telephony.commands import CAMPAIGN, DialError
 
@@ -90,21 +90,13 @@ class FileQuery(BaseModel):
 
 
 async def _own_queues(session, user: User) -> set[str]:  # type: ignore[no-untyped-def]
-    return set(await session.scalars(
-        select(Queue.name).join(QueueMembership, QueueMembership.queue_id == Queue.id).where(QueueMembership.user_id == user.id)
-    ))  # fmt: skip
+    return set(await queues_of_user(session, user.id))
 
 
 async def _campaign_json(session, campaigns: list[Campaign], user: User) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
     joined: dict[int, list[str]] = {}
     mine: set[int] = set()
-    rows = await session.execute(
-        select(CampaignAgent.campaign_id, CampaignAgent.user_id, User.extension)
-        .join(User, User.id == CampaignAgent.user_id)
-        .where(CampaignAgent.campaign_id.in_([c.id for c in campaigns]))
-        .order_by(User.extension)
-    )
-    for campaign_id, user_id, extension in rows:
+    for campaign_id, user_id, extension in await store.joined_agents(session, [c.id for c in campaigns]):
         joined.setdefault(campaign_id, []).append(extension or "")
         if user_id == user.id:
             mine.add(campaign_id)
@@ -133,7 +125,7 @@ async def create(request: web.Request, user: User, body: NewCampaign) -> web.Res
     if body.queue is not None and body.queue not in {q.name for q in request.app[SETTINGS].queues}:
         raise json_error(400, f"queue: unknown queue {body.queue!r}")
     async with request.app[SESSIONS]() as session, session.begin():
-        if await session.scalar(select(Campaign.id).where(Campaign.name == body.name)) is not None:
+        if await store.name_taken(session, body.name):
             raise json_error(409, f"name: a campaign {body.name!r} exists")
         try:
             campaign = await store.create(
@@ -152,7 +144,7 @@ async def create(request: web.Request, user: User, body: NewCampaign) -> web.Res
           answer=answers.Campaigns, notes="Newest first. An agent sees running, paused and stopped campaigns of their queues, never drafts.")  # fmt: skip
 async def list_campaigns(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
-        campaigns = list(await session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(500)))
+        campaigns = await store.newest(session)
         scope = Scope.of(user)
         if not scope.steers_campaigns():
             queues = await _own_queues(session, user)
@@ -275,8 +267,7 @@ def _contact_json(contact, shown) -> dict:  # type: ignore[no-untyped-def,type-a
 
 async def _joined(session, campaign_id: int, user: User) -> Campaign:  # type: ignore[no-untyped-def]
     campaign = await session.get(Campaign, campaign_id)
-    member = campaign is not None and await session.scalar(
-        select(CampaignAgent.id).where(CampaignAgent.campaign_id == campaign.id, CampaignAgent.user_id == user.id))  # fmt: skip
+    member = campaign is not None and await store.has_joined(session, campaign.id, user.id)
     if not member:
         raise json_error(404, "no such campaign joined")
     return campaign  # type: ignore[return-value]

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.api import answers
@@ -16,6 +15,7 @@ from agent_ui.auth import json_error
 from crm import audit, grading
 from crm.access import Scope
 from crm.customer_form import Risk
+from crm.customers import names_of
 from crm.models import Customer, CustomerChange, CustomerGrade, Role, User
 from crm.users import display_names
 
@@ -51,7 +51,7 @@ class ChangeQuery(BaseModel):
 
 async def changes_json(session: AsyncSession, changes: list[CustomerChange]) -> list[dict[str, Any]]:
     names = await display_names(session, {i for c in changes for i in (c.proposed_by, c.decided_by)})
-    customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_({c.customer_id for c in changes})))).all())
+    customers = await names_of(session, {c.customer_id for c in changes})
     return [
         {
             "id": c.id, "customer_id": c.customer_id, "customer_name": customers.get(c.customer_id), "field": c.field,
@@ -97,11 +97,8 @@ async def customer_history(request: web.Request, user: User) -> web.Response:
 @endpoint(*LEADERS, summary="Grade and risk proposals to decide", query=ChangeQuery, answer=answers.GradeChanges,
           notes="A team leader sees their team's proposals; supervisors and admins all.")  # fmt: skip
 async def to_decide(request: web.Request, user: User, query: ChangeQuery) -> web.Response:
-    where = [Scope.of(user).customer_changes()]
-    if query.state != "all":
-        where.append(CustomerChange.status == query.state)
     async with request.app[SESSIONS]() as session:
-        rows = list(await session.scalars(select(CustomerChange).where(*where).order_by(CustomerChange.id.desc()).limit(query.limit)))
+        rows = await grading.proposals(session, Scope.of(user).customer_changes(), query.state, query.limit)
         return web.json_response({"changes": await changes_json(session, rows)})
 
 
@@ -110,7 +107,7 @@ async def to_decide(request: web.Request, user: User, query: ChangeQuery) -> web
           notes="Approving applies it to the customer; both are in the audit log.")  # fmt: skip
 async def decide(request: web.Request, user: User, body: Decision) -> web.Response:
     async with request.app[SESSIONS]() as session, session.begin():
-        change = await session.scalar(select(CustomerChange).where(CustomerChange.id == path_id(request), Scope.of(user).customer_changes()))
+        change = await grading.visible_proposal(session, Scope.of(user).customer_changes(), path_id(request))
         if change is None:
             raise json_error(404, "no such proposal of your team's")
         customer = await session.get(Customer, change.customer_id)

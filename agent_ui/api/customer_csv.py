@@ -83,7 +83,7 @@ class ExportQuery(BaseModel):
                 "approval). Numbers as the exporter's role sees them. The columns are the import's. Audited with the filter and "
                 "how many customers it picked, before the file is sent.")  # fmt: skip
 async def export_csv(request: web.Request, user: User, query: ExportQuery) -> web.StreamResponse:
-    settings = _allowed(request, user, "export_customers")
+    _allowed(request, user, "export_customers")
     chosen = exporter.ExportFilter(query.grade.value if query.grade else None, query.region, query.customer_type, query.tag)
     async with request.app[SESSIONS]() as session, session.begin():
         picked = await exporter.count(session, chosen)

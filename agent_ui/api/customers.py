@@ -12,8 +12,6 @@ from aiohttp import web
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from agent_ui.api import answers
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, AwareIsoDateTime, RowId, actor, disclosure, endpoint, path_id
@@ -27,9 +25,10 @@ from crm.cards import contact_fields, contacts_of, customer_card, customer_field
 from crm.customer_form import Contact, Registration, Risk
 from crm.customer_notes import MAX_TEXT as MAX_NOTE
 from crm.customer_notes import add_note, note_fields, visible_notes
-from crm.customers import find_by_phone, holders_of
+from crm.customers import find_by_phone, holders_of, search_text, with_phones
 from crm.customers import merge as merge_customers
-from crm.models import Customer, CustomerContact, CustomerPhone, Role, Ticket, User
+from crm.models import Customer, CustomerContact, CustomerPhone, Role, User
+from crm.tickets import queries as ticket_queries
 from crm.phones import InvalidPhoneNumber, normalize_phone
 from crm.db import utcnow
 from crm.privacy import Disclosure
@@ -129,20 +128,7 @@ async def search(request: web.Request, user: User, query: CustomerQuery) -> web.
         elif number:
             found = await _customer_of_ticket(request, user, session, number)
         else:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            matches = [Customer.name.ilike(pattern, escape="\\"), Customer.company.ilike(pattern, escape="\\")]
-            if shown.full:  # digits searched in masked numbers would uncover them one by one
-                matches.append(Customer.id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number.ilike(pattern, escape="\\"))))
-            found = list(
-                await session.scalars(
-                    select(Customer)
-                    .where(or_(*matches))
-                    .options(selectinload(Customer.phones))
-                    .order_by(Customer.name, Customer.id)
-                    .offset(query.offset)
-                    .limit(limit)
-                )
-            )
+            found = await search_text(session, text, in_numbers=shown.full, offset=query.offset, limit=limit)
         found = found[:limit]
         audit.record(session, actor(request, user), "customer.search", "customers", None, phone=phone, q=text, ticket=number,
                      found=len(found), ids=[c.id for c in found])  # fmt: skip
@@ -153,10 +139,10 @@ async def search(request: web.Request, user: User, query: CustomerQuery) -> web.
 async def _customer_of_ticket(request: web.Request, user: User, session, number: str) -> list[Customer]:  # type: ignore[no-untyped-def]
     """The customer of a ticket the reader may see, unless it is confidential and theirs to hide."""
     tickets = TicketReader(request, user)
-    ticket = await session.scalar(select(Ticket).where(Ticket.number == number, tickets.scope.tickets()))
+    ticket = await ticket_queries.visible_ticket(session, tickets.scope.tickets(), number=number)
     if ticket is None or ticket.customer_id is None or (ticket.confidential and not await tickets.handles(session, ticket)):
         return []
-    customer = await session.get(Customer, ticket.customer_id, options=[selectinload(Customer.phones)])
+    customer = await with_phones(session, ticket.customer_id)
     return [customer] if customer is not None else []
 
 
@@ -165,7 +151,7 @@ async def _customer_of_ticket(request: web.Request, user: User, session, number:
 async def read(request: web.Request, user: User) -> web.Response:
     settings = request.app[SETTINGS]
     async with request.app[SESSIONS]() as session, session.begin():
-        customer = await session.get(Customer, path_id(request), options=[selectinload(Customer.phones)])
+        customer = await with_phones(session, path_id(request))
         if customer is None:
             raise json_error(404, "no such customer")
         if not await audit.on_their_calls(session, Scope.of(user), customer.id):
@@ -271,7 +257,7 @@ async def update(request: web.Request, user: User, body: CustomerChanges) -> web
     region = request.app[SETTINGS].crm.default_region
     shown = disclosure(request, user)
     async with request.app[SESSIONS]() as session, session.begin():
-        customer = await session.get(Customer, path_id(request), options=[selectinload(Customer.phones), selectinload(Customer.contacts)])
+        customer = await with_phones(session, path_id(request), contacts=True)
         if customer is None:
             raise json_error(404, "no such customer")
         if "owner_id" in changes:
@@ -340,8 +326,8 @@ async def merge(request: web.Request, user: User, body: Merge) -> web.Response:
     if body.from_id == keep_id:
         raise json_error(400, "from_id: a customer is not merged into itself")
     async with request.app[SESSIONS]() as session, session.begin():
-        keep = await session.get(Customer, keep_id, options=[selectinload(Customer.phones)])
-        gone = await session.get(Customer, body.from_id, options=[selectinload(Customer.phones)])
+        keep = await with_phones(session, keep_id)
+        gone = await with_phones(session, body.from_id)
         if keep is None or gone is None:
             raise json_error(404, f"no such customer {keep_id if keep is None else body.from_id}")
         name = gone.name

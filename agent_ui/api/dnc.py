@@ -7,7 +7,6 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, AwareIsoDateTime, RowId, actor, disclosure, endpoint, path_id
@@ -82,16 +81,14 @@ async def add_entry(request: web.Request, user: User, body: NewEntry) -> web.Res
 @endpoint(*LEADERS, summary="The do-not-call list, newest first, or whether one number is on it", query=DncQuery, answer=answers.DncEntries,
           notes="Numbers as the reader's role sees them.")  # fmt: skip
 async def list_entries(request: web.Request, user: User, query: DncQuery) -> web.Response:
-    where = []
+    normalized = None
     if query.number:
         try:
-            where.append(DncEntry.normalized == normalize_phone(query.number, request.app[SETTINGS].crm.default_region))
+            normalized = normalize_phone(query.number, request.app[SETTINGS].crm.default_region)
         except InvalidPhoneNumber:
             raise json_error(400, f"number: {query.number!r} is not a phone number") from None
-    if query.before_id is not None:
-        where.append(DncEntry.id < query.before_id)
     async with request.app[SESSIONS]() as session:
-        entries = list(await session.scalars(select(DncEntry).where(*where).order_by(DncEntry.id.desc()).limit(query.limit)))
+        entries = await dnc.entries(session, normalized=normalized, before_id=query.before_id, limit=query.limit)
         return web.json_response({"entries": await entry_json(session, entries, disclosure(request, user))})
 
 

@@ -6,7 +6,6 @@ import zoneinfo
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy import select
 
 from agent_ui.api.calls import call_json
 from agent_ui.api import answers
@@ -15,8 +14,9 @@ from agent_ui.api.live import StateChange, apply_state, commands, extension_of, 
 from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error, user_summary
 from crm.access import moves_customer_data
+from crm.calls import agent_calls_since
 from crm.kpis import AgentSums, CallFacts, agent_contribution, agent_figures
-from crm.models import Call, User
+from crm.models import User
 
 
 @endpoint(*EVERYONE, summary="Who is logged in, and what their role may do beyond the pages (import, export customers)", answer=answers.Me)
@@ -50,11 +50,7 @@ async def my_calls(request: web.Request, user: User) -> web.Response:
     zone = zoneinfo.ZoneInfo(request.app[SETTINGS].crm.timezone)
     midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     async with request.app[SESSIONS]() as session:
-        calls = list(
-            await session.scalars(
-                select(Call).where(Call.agent_id == user.id, Call.started_at >= midnight).order_by(Call.started_at.desc())
-            )
-        )
+        calls = await agent_calls_since(session, user.id, midnight)
     sums = AgentSums()
     for call in calls:
         sums.add(agent_contribution(CallFacts.from_call(call)))

@@ -17,8 +17,6 @@ from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from agent_ui.api import answers
 from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, own_call
@@ -27,20 +25,20 @@ from agent_ui.api.reports import table_response
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm.access import Scope
-from crm.models import Calibration, Call, Evaluation, QaIntake, Role, Scorecard, User
+from crm.calls import visible_call
+from crm.models import Calibration, Call, Evaluation, Role, Scorecard, User
 from crm.recordings import LEG_SUFFIXES, leg_file, recording_file
 from qa import evaluations as flow
 from qa.reports import qa_report
 from qa.analysis import stereo_wav
-from qa.sampling import review_reasons, weekly_sample
+from qa import review
 from qa.scorecards import ScorecardDefinition
 from qa.signals import AudioError
-from qa.store import definition_of, latest_scorecard, save_scorecard
+from qa.store import definition_of, latest_scorecard, latest_versions, save_scorecard
 
 GRADERS = (Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
 REVIEWERS = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
 LEGS = (*LEG_SUFFIXES, "stereo")  # stereo: the agent's and the caller's legs side by side, made here
-QUEUE_DAYS = 30
 EVALUATION_PATH = {"id": "the evaluation's id"}
 NO_SUCH_CALL = {404: "no such call (or not one you may see), scorecard or calibration"}
 
@@ -91,7 +89,7 @@ class NewCalibration(BaseModel):
 
 
 async def _call(session, call_id: int, user: User) -> Call:  # type: ignore[no-untyped-def]
-    call = await session.scalar(select(Call).where(Call.id == call_id, Scope.of(user).calls()))
+    call = await visible_call(session, Scope.of(user), row_id=call_id)
     if call is None:
         raise json_error(404, "no such call")
     return call
@@ -113,11 +111,8 @@ def scorecard_json(row: Scorecard, full: bool = True) -> dict[str, Any]:
 @endpoint(*EVERYONE, summary="The latest version of each scorecard", answer=answers.Scorecards)
 async def list_scorecards(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
-        rows = list(await session.scalars(select(Scorecard).order_by(Scorecard.key, Scorecard.version.desc())))
-    latest: dict[str, Scorecard] = {}
-    for row in rows:
-        latest.setdefault(row.key, row)
-    return web.json_response({"scorecards": [scorecard_json(r, full=False) for r in latest.values()]})
+        latest = await latest_versions(session)
+    return web.json_response({"scorecards": [scorecard_json(r, full=False) for r in latest]})
 
 
 @endpoint(Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN, summary="Save a scorecard: a new key, or the next version of an existing one",
@@ -142,51 +137,11 @@ async def read_scorecard(request: web.Request, user: User) -> web.Response:
 # The review queue --------------------------------------------------------------------------------------
 
 
-async def _weekly_sample(session, calls: list[Call], percent: float, timezone: str) -> set[int]:  # type: ignore[no-untyped-def]
-    """The sampled intake ids, counted over the whole weeks of the agents in ``calls`` (a week
-    may begin before the queue's window). Only answered calls count: there is nothing to hear in
-    the others."""
-    agents = {c.agent_id for c in calls if c.agent_id is not None}
-    if not agents or percent <= 0:
-        return set()
-    since = min(c.started_at for c in calls) - timedelta(days=7)
-    rows = await session.execute(
-        select(QaIntake.id, Call.agent_id, Call.started_at)
-        .join(Call, Call.id == QaIntake.call_id)
-        .where(Call.agent_id.in_(agents), Call.started_at >= since, Call.answered_at.is_not(None))
-    )
-    return weekly_sample(rows, percent, timezone)
-
-
 @endpoint(*GRADERS, summary="Calls waiting for review (last 30 days) and why", answer=answers.ReviewQueue, notes=SCOPE_NOTE)
 async def review_queue(request: web.Request, user: User) -> web.Response:
-    settings = request.app[SETTINGS].qa
-    since = datetime.now(UTC) - timedelta(days=QUEUE_DAYS)
+    settings = request.app[SETTINGS]
     async with request.app[SESSIONS]() as session:
-        rows = list(
-            await session.execute(
-                select(QaIntake, Call)
-                .join(Call, Call.id == QaIntake.call_id)
-                .where(QaIntake.created_at >= since, Scope.of(user).calls())
-                .order_by(QaIntake.id.desc())
-                .limit(2000)
-            )
-        )
-        graded = set(
-            await session.scalars(
-                select(Evaluation.call_id).where(Evaluation.calibration_id.is_(None), Evaluation.call_id.in_([c.id for _, c in rows]))
-            )
-        )
-        sample = await _weekly_sample(session, [call for _, call in rows], settings.sample_percent, request.app[SETTINGS].crm.timezone)
-    waiting = []
-    for intake, call in rows:
-        reasons = review_reasons(call, intake.flagged, intake.review_reasons, intake.id in sample, settings)
-        if reasons and (call.id not in graded or "picked" in intake.review_reasons):  # a pick asks for another look
-            waiting.append({
-                "call_id": call.id, "linkedid": call.linkedid, "agent": call.agent_extension, "queue": call.queue,
-                "started_at": call.started_at.isoformat(), "talk_s": call.talk_s, "disposition_code": call.disposition_code,
-                "auto_score": intake.auto_score, "flagged": intake.flagged, "state": intake.state, "reasons": reasons,
-            })  # fmt: skip
+        waiting = await review.waiting_for_review(session, Scope.of(user).calls(), settings.qa, settings.crm.timezone)
     return web.json_response({"calls": waiting})
 
 
@@ -194,14 +149,8 @@ async def review_queue(request: web.Request, user: User) -> web.Response:
 async def pick(request: web.Request, user: User, body: Pick) -> web.Response:
     wanted = body
     async with request.app[SESSIONS]() as session, session.begin():
-        call = await _call(session, wanted.call_id, user)
-        intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
-        if intake is None:
-            intake = QaIntake(call_id=call.id, state="pending" if call.recordings else "skipped", review_reasons=[])
-            session.add(intake)
-        if "picked" not in intake.review_reasons:
-            intake.review_reasons = [*intake.review_reasons, "picked"]
-    return web.json_response({"call_id": wanted.call_id, "reasons": ["picked"]}, status=201)
+        await review.pick(session, await _call(session, wanted.call_id, user))
+    return web.json_response({"call_id": wanted.call_id, "reasons": [review.PICKED]}, status=201)
 
 
 # Evaluations -----------------------------------------------------------------------------------------
@@ -226,9 +175,7 @@ def evaluation_json(evaluation: Evaluation, full: bool = False) -> dict[str, Any
 
 
 async def _evaluation(request: web.Request, session, user: User) -> Evaluation:  # type: ignore[no-untyped-def]
-    wanted = path_id(request)
-    seen = await session.scalar(select(Evaluation.id).where(Evaluation.id == wanted, Scope.of(user).evaluations()))
-    evaluation = await flow.load(session, wanted) if seen is not None else None
+    evaluation = await flow.load_visible(session, path_id(request), Scope.of(user).evaluations())
     if evaluation is None:
         raise json_error(404, "no such evaluation")
     return evaluation
@@ -244,14 +191,8 @@ EVALUATION_NOTE = "Agents see their own; a calibration grade only its grader (do
 
 @endpoint(*EVERYONE, summary="Evaluations, newest first", query=EvaluationQuery, answer=answers.Evaluations, notes=EVALUATION_NOTE)
 async def list_evaluations(request: web.Request, user: User, query: EvaluationQuery) -> web.Response:
-    rows = (
-        select(Evaluation).where(Scope.of(user).evaluations()).options(selectinload(Evaluation.versions)).order_by(Evaluation.id.desc()).limit(500)
-    )
-    for value, column in ((query.agent, Evaluation.agent_id), (query.call, Evaluation.call_id)):
-        if value is not None:
-            rows = rows.where(column == value)
     async with request.app[SESSIONS]() as session:
-        found = list(await session.scalars(rows))
+        found = await flow.visible_evaluations(session, Scope.of(user).evaluations(), agent_id=query.agent, call_id=query.call)
     return web.json_response({"evaluations": [evaluation_json(e) for e in found]})
 
 
@@ -276,9 +217,8 @@ async def create_evaluation(request: web.Request, user: User, body: NewEvaluatio
             evaluation = await flow.submit(session, call, scorecard, wanted.grades(), user.id, calibration)
         except flow.EvaluationError as error:
             raise _fail(error) from None
-        intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
-        if calibration is None and intake is not None and "picked" in intake.review_reasons:
-            intake.review_reasons = [r for r in intake.review_reasons if r != "picked"]  # the pick is answered
+        if calibration is None:
+            await review.answer_pick(session, call.id)
         evaluation = await flow.load(session, evaluation.id)
         answer = evaluation_json(evaluation, full=True)  # type: ignore[arg-type]
     return web.json_response(answer, status=201)
@@ -348,7 +288,7 @@ async def create_calibration(request: web.Request, user: User, body: NewCalibrat
     wanted = body
     async with request.app[SESSIONS]() as session, session.begin():
         call = await _call(session, wanted.call_id, user)
-        inspectors = list(await session.scalars(select(User).where(User.username.in_(wanted.inspectors))))
+        inspectors = await flow.users_named(session, wanted.inspectors)
         missing = sorted(set(wanted.inspectors) - {u.username for u in inspectors})
         if missing or any(u.role not in GRADERS for u in inspectors):
             raise json_error(400, f"inspectors: {missing[0] if missing else 'everyone'} must be a user who grades calls")
@@ -367,7 +307,7 @@ async def create_calibration(request: web.Request, user: User, body: NewCalibrat
 @endpoint(*GRADERS, summary="Calibration sessions you take part in or set up (all for supervisors and admins)", answer=answers.Calibrations)
 async def list_calibrations(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
-        rows = list(await session.scalars(select(Calibration).order_by(Calibration.id.desc()).limit(200)))
+        rows = await flow.recent_calibrations(session)
     scope = Scope.of(user)
     mine = [c for c in rows if scope.whole_center or user.id in c.inspector_ids or c.created_by == user.id]
     return web.json_response({"calibrations": [{"id": c.id, "call_id": c.call_id, "scorecard_id": c.scorecard_id, "inspectors": c.inspector_ids} for c in mine]})
@@ -425,7 +365,7 @@ async def report(request: web.Request, user: User, query: QaReportQuery) -> web.
 async def call_qa(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         call = await own_call(request, session, user)
-        intake = await session.scalar(select(QaIntake).where(QaIntake.call_id == call.id))
+        intake = await review.intake_of(session, call.id)
     if intake is None:
         raise json_error(404, "this call has no auto-QA: it has no recording, or it has not ended")
     return web.json_response(

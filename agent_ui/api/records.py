@@ -9,7 +9,6 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, check_disposition, own_call
@@ -20,7 +19,7 @@ from agent_ui.app_keys import DISPOSITIONS, SETTINGS
 from agent_ui.auth import json_error
 from crm import audit, dnc
 from crm.campaigns import store as campaigns
-from crm.models import Call, CallDirection, CallRecord, Campaign, User
+from crm.models import Call, CallDirection, Campaign, User
 from crm.tasks import store as tasks
 from crm.tickets import store as tickets
 from crm.tickets.lifecycle import TicketError
@@ -31,6 +30,7 @@ from crm.records import (
     RECORD_FIELDS,
     RecordError,
     RecordInput,
+    record_of,
     record_json,
     save_record,
 )
@@ -66,7 +66,7 @@ class RecordForm(BaseModel):
 async def read_record(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         call = await own_call(request, session, user)
-        record = await session.scalar(select(CallRecord).where(CallRecord.call_id == call.id))
+        record = await record_of(session, call.id)
         payload = record_json(call, record, request.app[SETTINGS].crm.timezone)
         if record is None and call.campaign_id is not None and (campaign := await session.get(Campaign, call.campaign_id)) is not None:
             # 呼出业务记录表 of a campaign's call: its 任务/活动名称, 呼出类型 and 呼出目的, as the campaign says

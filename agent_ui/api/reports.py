@@ -12,7 +12,6 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from agent_ui.api import answers
 from agent_ui.api.agents import LEADERS
@@ -24,6 +23,7 @@ from crm.customer_reports import at_risk_report, region_report
 from crm.kpis import thresholds_by_queue
 from crm.access import Scope
 from crm.models import Campaign, User
+from crm.users import ids_where
 from crm.reports import Period, ReportError, agent_report, csv_rows, queue_report
 from crm.spreadsheet import spreadsheet_safe
 from crm.teams import load_directory
@@ -179,7 +179,7 @@ async def campaign_agents(request: web.Request, user: User, query: CampaignAgent
         if await session.get(Campaign, query.campaign) is None:
             raise json_error(404, "no such campaign")
         scope = Scope.of(user)
-        allowed = None if scope.whole_center else list(await session.scalars(select(User.id).where(scope.campaign_agents())))
+        allowed = None if scope.whole_center else await ids_where(session, scope.campaign_agents())
         rows = await agent_rows(session, query.campaign, allowed)
     return table_response(query.format, f"campaign-{query.campaign}-agents", {"at": datetime.now(UTC).isoformat()}, rows)
 

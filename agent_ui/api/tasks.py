@@ -3,12 +3,10 @@ one with its outcome. Dialling one is POST /api/me/dial with its task_id. Who se
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.api import answers
@@ -16,10 +14,11 @@ from agent_ui.api.common import STAFF, SESSIONS, RowId, disclosure, endpoint, pa
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm.access import Scope
+from crm.customers import names_of
 from crm.db import utcnow
-from crm.models import Call, Customer, CustomerPhone, Queue, QueueMembership, Role, Task, TaskCall, User
+from crm.models import CustomerPhone, Role, Task, User
 from crm.phones import InvalidPhoneNumber, normalize_phone
-from crm.tasks import store
+from crm.tasks import queries, store
 from crm.tasks.store import TaskError
 from crm.tasks.views import task_json
 from crm.users import display_names
@@ -83,9 +82,9 @@ class Reader:
 
     async def json(self, session: AsyncSession, tasks: list[Task]) -> list[dict[str, Any]]:
         names = await display_names(session, {i for t in tasks for i in (t.assignee_id, t.done_by)})
-        customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_({t.customer_id for t in tasks if t.customer_id})))).all())
-        calls = dict((await session.execute(select(Call.id, Call.linkedid).where(Call.id.in_({t.call_id for t in tasks if t.call_id})))).all())
-        drops = dict((await session.execute(select(TaskCall.task_id, func.count()).where(TaskCall.task_id.in_([t.id for t in tasks])).group_by(TaskCall.task_id))).all())
+        customers = await names_of(session, {t.customer_id for t in tasks})
+        calls = await queries.linkedids_of(session, {t.call_id for t in tasks})
+        drops = await queries.drops_of(session, [t.id for t in tasks])
         return [
             task_json(t, now=self.now, near_due_min=self.settings.near_due_min, shown=self.shown, names=names,
                       customer_name=customers.get(t.customer_id), call_linkedid=calls.get(t.call_id), drops=drops.get(t.id, 0))
@@ -96,7 +95,7 @@ class Reader:
         return (await self.json(session, [task]))[0]
 
     async def load(self, request: web.Request, session: AsyncSession) -> Task:
-        task = await session.scalar(select(Task).where(Task.id == path_id(request), self.scope.tasks()))
+        task = await queries.visible_task(session, self.scope.tasks(), path_id(request))
         if task is None:
             raise json_error(404, "no such task")
         return task
@@ -107,32 +106,14 @@ class Reader:
             raise json_error(409, "the task is already done")
         return task
 
-    def mine(self):  # type: ignore[no-untyped-def]
-        served = select(Queue.name).join(QueueMembership, QueueMembership.queue_id == Queue.id).where(QueueMembership.user_id == self.user.id)
-        return or_(Task.assignee_id == self.user.id, and_(Task.assignee_id.is_(None), Task.queue.in_(served)))
-
 
 @endpoint(*STAFF, summary="Follow-up tasks, the soonest due first", query=TaskQuery, answer=answers.FollowUpTasks, notes=SCOPE_NOTE)
 async def search(request: web.Request, user: User, query: TaskQuery) -> web.Response:
     reader = Reader(request, user)
-    near = reader.now + timedelta(minutes=reader.settings.near_due_min)
-    undone = Task.done_at.is_(None)
-    state = {
-        "open": undone,
-        "overdue": and_(undone, Task.due_at <= reader.now),
-        "due_soon": and_(undone, Task.due_at > reader.now, Task.due_at <= near),
-        "done": Task.done_at.is_not(None),
-        "all": Task.id.is_not(None),
-    }[query.state]
-    where = [reader.scope.tasks(), state]
-    if query.mine:
-        where.append(reader.mine())
-    if query.customer_id is not None:
-        where.append(Task.customer_id == query.customer_id)
-    order = (Task.done_at.desc(), Task.id.desc()) if query.state == "done" else (Task.due_at, Task.id)
+    wanted = queries.TaskFilter(state=query.state, mine_for=user.id if query.mine else None, customer_id=query.customer_id,
+                                offset=query.offset, limit=query.limit)  # fmt: skip
     async with request.app[SESSIONS]() as session:
-        total = await session.scalar(select(func.count()).select_from(Task).where(*where))
-        rows = list(await session.scalars(select(Task).where(*where).order_by(*order).offset(query.offset).limit(query.limit)))
+        total, rows = await queries.search(session, reader.scope.tasks(), wanted, now=reader.now, near_due_min=reader.settings.near_due_min)
         return web.json_response({"tasks": await reader.json(session, rows), "total": total, "offset": query.offset})
 
 

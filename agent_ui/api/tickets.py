@@ -3,12 +3,10 @@ their steps, reassign, reopen, link calls. Who may see, handle and close which i
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.api import answers
@@ -17,9 +15,11 @@ from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from config.tickets import TicketType
 from crm.access import Scope
+from crm.calls import visible_call
+from crm.customers import names_of
 from crm.db import utcnow
-from crm.models import Call, Customer, Role, Ticket, TicketCall, TicketEvent, User
-from crm.tickets import store
+from crm.models import Call, Role, Ticket, User
+from crm.tickets import queries, store
 from crm.users import display_names
 from crm.tickets.lifecycle import TicketError
 from crm.tickets.views import event_json, ticket_detail, ticket_summary
@@ -101,11 +101,6 @@ def _error(error: TicketError) -> web.HTTPException:
     return json_error(400, str(error))
 
 
-async def _teams(session: AsyncSession, ticket: Ticket) -> tuple[int | None, int | None]:
-    teams = dict((await session.execute(select(User.id, User.team_id).where(User.id.in_([ticket.owner_id or 0, ticket.opened_by or 0])))).all())
-    return teams.get(ticket.owner_id), teams.get(ticket.opened_by)
-
-
 class Reader:
     """One request's view of tickets: the scope, the types, the clock."""
 
@@ -122,13 +117,13 @@ class Reader:
         return kind
 
     async def handles(self, session: AsyncSession, ticket: Ticket) -> bool:
-        owner_team, opener_team = await _teams(session, ticket)
+        owner_team, opener_team = await queries.teams_of(session, ticket)
         escalated = ticket.major and self.kind(ticket).escalates
         return self.scope.handles_ticket(ticket, escalated=escalated, owner_team=owner_team, opener_team=opener_team)
 
     async def summaries(self, session: AsyncSession, tickets: list[Ticket]) -> list[dict[str, Any]]:
         names = await display_names(session, {t.owner_id for t in tickets})
-        customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_({t.customer_id for t in tickets if t.customer_id})))).all())
+        customers = await names_of(session, {t.customer_id for t in tickets})
         out = []
         for ticket in tickets:
             kind = self.kinds.type(ticket.type)
@@ -143,18 +138,12 @@ class Reader:
         handles = await self.handles(session, ticket)
         kind = self.kind(ticket)
         [summary] = await self.summaries(session, [ticket])
-        events = list(await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
+        events = await queries.events_of(session, ticket.id)
         names = await display_names(session, {e.actor_id for e in events})
-        calls = (await session.execute(
-            select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.agent_extension, Call.recordings)
-            .join(TicketCall, TicketCall.call_id == Call.id).where(TicketCall.ticket_id == ticket.id, self.scope.calls())
-            .order_by(Call.started_at)
-        )).all()  # fmt: skip
         detail = ticket_detail(
             summary, ticket,
             events=[event_json(e, names.get(e.actor_id)) for e in events],
-            calls=[{"id": c.id, "linkedid": c.linkedid, "started_at": c.started_at.isoformat(), "direction": c.direction.value,
-                    "agent_extension": c.agent_extension, "recordings": c.recordings} for c in calls],
+            calls=await queries.linked_calls(session, ticket.id, self.scope.calls()),
             handles=handles, closes=self.scope.closes_ticket(handles, kind.closed_by),
         )  # fmt: skip
         if not handles:  # its handlers call the customer back; the other readers see the number masked
@@ -162,7 +151,7 @@ class Reader:
         return detail
 
     async def load(self, request: web.Request, session: AsyncSession) -> Ticket:
-        ticket = await session.scalar(select(Ticket).where(Ticket.id == path_id(request), self.scope.tickets()))
+        ticket = await queries.visible_ticket(session, self.scope.tickets(), ticket_id=path_id(request))
         if ticket is None:
             raise json_error(404, "no such ticket")
         return ticket
@@ -177,7 +166,7 @@ class Reader:
 
 async def _call(session: AsyncSession, scope: Scope, key: str) -> Call:
     number = int(key) if key.isascii() and key.isdigit() and 0 < int(key) < 2**31 else None
-    call = await session.scalar(select(Call).where(Call.id == number if number else Call.linkedid == key, scope.calls()))
+    call = await visible_call(session, scope, row_id=number, linkedid=None if number else key)
     if call is None:
         raise json_error(400, f"call_id: no call {key!r} of yours")
     return call
@@ -202,26 +191,12 @@ async def create(request: web.Request, user: User, body: NewTicket) -> web.Respo
 @endpoint(*EVERYONE, summary="Tickets, the nearest promised response first", query=TicketQuery, answer=answers.Tickets, notes=SCOPE_NOTE)
 async def search(request: web.Request, user: User, query: TicketQuery) -> web.Response:
     reader = Reader(request, user)
-    near = reader.now + timedelta(hours=reader.kinds.near_due_h)
-    waiting = and_(Ticket.closed_at.is_(None), Ticket.responded_at.is_(None))
-    state = {
-        "open": Ticket.closed_at.is_(None),
-        "overdue": and_(waiting, Ticket.due_at <= reader.now),
-        "due_soon": and_(waiting, Ticket.due_at > reader.now, Ticket.due_at <= near),
-        "closed": Ticket.closed_at.is_not(None),
-        "all": Ticket.id.is_not(None),
-    }[query.state]
-    where = [reader.scope.tickets(), state]
-    for name in ("type", "category", "customer_id"):
-        if (value := getattr(query, name)) is not None:
-            where.append(getattr(Ticket, name) == value)
-    if query.mine:
-        where.append(Ticket.owner_id == user.id)
-    if query.number:
-        where.append(Ticket.number.startswith(query.number.strip().upper(), autoescape=True))
+    wanted = queries.TicketFilter(
+        state=query.state, type=query.type, category=query.category, customer_id=query.customer_id, owner_id=user.id if query.mine else None,
+        number=query.number, offset=query.offset, limit=query.limit,
+    )  # fmt: skip
     async with request.app[SESSIONS]() as session:
-        total = await session.scalar(select(func.count()).select_from(Ticket).where(*where))
-        rows = list(await session.scalars(select(Ticket).where(*where).order_by(Ticket.due_at, Ticket.id).offset(query.offset).limit(query.limit)))
+        total, rows = await queries.search(session, reader.scope.tickets(), wanted, now=reader.now, near_due_h=reader.kinds.near_due_h)
         summaries = await reader.summaries(session, rows)
         if query.customer_id is not None:  # a confidential complainant is not found by their customer id either
             summaries = [s for s in summaries if not s["complainant_hidden"]]

@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import socketio
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent_ui.wallboard.board import Alert, Board
 from config import Settings
 from crm.kpis import CallFacts
 from crm.access import Scope
-from crm.models import Call, User
+from crm.calls import calls_started_since
+from crm.models import User
 from crm.teams import Directory, load_directory
 from crm.tasks.store import overdue as overdue_tasks
 from crm.tickets.store import overdue_by_agent
@@ -91,7 +91,7 @@ class Wallboard:
         """Today's figures from the call log: what a restarted ``serve`` shows at once."""
         since = self.board.day_start - timedelta(days=1)  # a call counts from its queue time, a little after it started
         async with self._sessions() as session:
-            calls = await session.scalars(select(Call).where(Call.started_at >= since).order_by(Call.started_at))
+            calls = await calls_started_since(session, since)
             for call in calls:
                 self.board.count(CallFacts.from_call(call))
 

@@ -374,3 +374,29 @@ async def open_attempts(session: AsyncSession) -> list[OpenAttempt]:
         .where(CampaignAttempt.ended_at.is_(None))
     )
     return [OpenAttempt(*row) for row in rows]
+
+
+# Reading, for the campaign pages ------------------------------------------------------------------
+
+
+async def name_taken(session: AsyncSession, name: str) -> bool:
+    return await session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None
+
+
+async def newest(session: AsyncSession, limit: int = 500) -> list[Campaign]:
+    return list(await session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))
+
+
+async def joined_agents(session: AsyncSession, campaign_ids: list[int]) -> list[tuple[int, int, str | None]]:
+    """(campaign id, user id, extension) of each agent who joined one of these campaigns, by extension."""
+    rows = await session.execute(
+        select(CampaignAgent.campaign_id, CampaignAgent.user_id, User.extension)
+        .join(User, User.id == CampaignAgent.user_id)
+        .where(CampaignAgent.campaign_id.in_(campaign_ids))
+        .order_by(User.extension)
+    )
+    return [(campaign_id, user_id, extension) for campaign_id, user_id, extension in rows]
+
+
+async def has_joined(session: AsyncSession, campaign_id: int, user_id: int) -> bool:
+    return await session.scalar(select(CampaignAgent.id).where(CampaignAgent.campaign_id == campaign_id, CampaignAgent.user_id == user_id)) is not None

@@ -59,6 +59,9 @@ class DispositionGuard:
         return self._pending.get(extension)
 
     async def start(self) -> None:
+        """Follow the calls' ends from now on; nobody is awaited yet (a web app started again over the
+        same telephony starts, as a restarted server does, with no code owed)."""
+        self._pending.clear()
         self._consumer = Consumer(self._bus, [CallEnded], self._call_ended, "disposition-guard")
 
     async def stop(self) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from telephony.agents.interfaces import InterfacePattern
 from telephony.agents.state import AgentSnapshot, AgentState
-from telephony.calls.tracker import event_time
+from telephony.calls.live import event_time
 from telephony.events import (
     AgentStateChanged,
     CallAnswered,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from telephony.ami import AmiError
 from telephony.asterisks import Asterisks
 from telephony.calls.state import CallPhase
-from telephony.calls.tracker import HOLD_LINE, TRANSFER_CONTEXT
+from telephony.calls.live import HOLD_LINE, TRANSFER_CONTEXT
 from telephony.outbound.dialer import DialError, allowed_number
 
 QUEUE_OR_AGENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

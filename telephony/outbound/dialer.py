@@ -13,7 +13,7 @@ import uuid
 from telephony.agents.state import AgentState
 from telephony.ami import AmiError
 from telephony.asterisks import Asterisks
-from telephony.calls.tracker import OUTBOUND_LINKEDIDS
+from telephony.calls.live import OUTBOUND_LINKEDIDS
 
 CLICK_TO_DIAL, CAMPAIGN = OUTBOUND_LINKEDIDS  # the Linkedid prefixes of the calls placed here
 SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
