@@ -3,6 +3,7 @@ OpenAPI document, and the live push. The agent desktop, wallboard and QA pages a
 
 from __future__ import annotations
 
+import redis.asyncio as redis
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -12,8 +13,9 @@ from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, refuse_nul
 from agent_ui.api.contract import Contract, describe
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
-from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginForm, LoginLimiter, authenticate, bearer_token, login
+from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginForm, LoginLimiter, SharedLoginLimiter, authenticate, bearer_token, login
 from agent_ui.followups import DroppedCallSweeper
+from agent_ui.operations import Operations
 from agent_ui.realtime import Realtime
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
@@ -64,7 +66,10 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
             app[DISPOSITIONS] = guard
             app.on_startup.append(lambda app: guard.start())
             app.on_cleanup.append(lambda app: guard.stop())
-    limiter = LoginLimiter()
+    shared = redis.from_url(settings.redis.url) if settings.redis.url else None  # with several workers
+    limiter = SharedLoginLimiter(shared, settings.redis.prefix) if shared is not None else LoginLimiter()
+    if shared is not None:
+        app.on_cleanup.append(lambda app: shared.aclose())
     app.router.add_get("/api/health", health)
 
     @describe(Contract("Log in; returns a token and sets the session and CSRF cookies", None, body=LoginForm, answer=answers.LoginAnswer,
@@ -102,6 +107,7 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
         live=telephony.commands if telephony is not None else None,
     )  # fmt: skip
     realtime.wallboard = app[WALLBOARD] = board
+    Operations(settings, engine, sessions, realtime, telephony, shared).attach(app)
     app.on_startup.append(lambda app: board.start())
     app.on_cleanup.append(lambda app: board.stop())
     sweeper = DroppedCallSweeper(settings.tasks, sessions)

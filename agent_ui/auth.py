@@ -4,11 +4,14 @@ a login rate limit, and CSRF protection for writes made with the cookie."""
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from collections import deque
 
+import redis.asyncio as redis
 from aiohttp import web
+from redis.exceptions import RedisError
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +20,8 @@ from config.settings import WebSettings
 from crm.passwords import check_password
 from crm.tokens import TOKEN_LIFETIME, issue_token, user_for_token
 from crm.users import find_user
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "cc_session"
 CSRF_COOKIE = "cc_csrf"
@@ -72,12 +77,12 @@ class LoginLimiter:
     def _keys(address: str, username: str) -> tuple[str, str]:
         return f"addr:{address}", f"pair:{address}:{username[:MAX_USERNAME].lower()}"
 
-    def blocked(self, address: str, username: str) -> bool:
+    async def blocked(self, address: str, username: str) -> bool:
         now = time.monotonic()
         by_address, by_pair = self._keys(address, username)
         return self._count(by_pair, now) >= self.attempts or self._count(by_address, now) >= self.attempts * self.spray
 
-    def failed(self, address: str, username: str) -> None:
+    async def failed(self, address: str, username: str) -> None:
         now = time.monotonic()
         for key in self._keys(address, username):
             self._count(key, now)
@@ -88,6 +93,44 @@ class LoginLimiter:
 
     def __len__(self) -> int:
         return len(self._failures)
+
+
+class SharedLoginLimiter(LoginLimiter):
+    """The same rule with the failures in Redis (one sorted set per key, expiring with the window),
+    so a guesser refused by one worker is refused by all of them. While Redis is away each worker
+    counts on its own, as the in-memory limiter does: guessing is never let through unlimited."""
+
+    def __init__(self, client: redis.Redis, prefix: str, attempts: int = 5, window_s: float = 60.0, *, spray: int = 4) -> None:
+        super().__init__(attempts, window_s, spray=spray)
+        self._redis, self._prefix = client, f"{prefix}:login:"
+
+    async def _counts(self, keys: tuple[str, ...], now: float) -> list[int]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zcount(self._prefix + key, now - self.window_s, "+inf")
+            return [int(n) for n in await pipe.execute()]
+
+    async def blocked(self, address: str, username: str) -> bool:
+        by_address, by_pair = self._keys(address, username)
+        try:
+            address_count, pair_count = await self._counts((by_address, by_pair), time.time())
+        except (RedisError, OSError) as error:
+            log.warning("login limiter: Redis away (%s); counting in this worker", type(error).__name__)
+            return await super().blocked(address, username)
+        return pair_count >= self.attempts or address_count >= self.attempts * self.spray
+
+    async def failed(self, address: str, username: str) -> None:
+        await super().failed(address, username)  # kept here too, for the time Redis may be away
+        now = time.time()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for key in self._keys(address, username):
+                    pipe.zadd(self._prefix + key, {secrets.token_hex(8): now})
+                    pipe.zremrangebyscore(self._prefix + key, 0, now - self.window_s)
+                    pipe.expire(self._prefix + key, int(self.window_s) + 1)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            log.warning("login limiter: Redis away (%s); counting in this worker", type(error).__name__)
 
 
 def client_address(request: web.Request, web_settings: WebSettings) -> str:
@@ -112,13 +155,13 @@ async def login(
         raise json_error(400, "username and password are required") from None
     username, password = form.username, form.password
     address = client_address(request, web_settings)
-    if limiter.blocked(address, username):
+    if await limiter.blocked(address, username):
         raise json_error(429, "too many failed logins; wait a minute and try again")
     async with sessions() as session:
         user = await find_user(session, username) if len(username) <= MAX_USERNAME else None
     known = user is not None and user.active
     if not await check_password(user.password_hash if known else None, password[:MAX_PASSWORD]) or user is None:
-        limiter.failed(address, username)
+        await limiter.failed(address, username)
         raise json_error(401, "wrong user name or password")
     async with sessions() as session, session.begin():
         token = await issue_token(session, user)

@@ -14,6 +14,7 @@ import socketio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent_ui.auth import SESSION_COOKIE
+from agent_ui.operations import PopMetrics
 from agent_ui.wallboard.board import agent_state_payload
 from agent_ui.wallboard.service import Wallboard
 from config import Settings
@@ -82,7 +83,16 @@ class Realtime:
         # A socket opened by another site's page would carry the session cookie (cross-site
         # WebSocket hijacking): only the app's own origin, or the configured ones, may connect.
         origins = settings.web.allowed_origins or None  # None: same origin only
-        self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=origins, logger=False, engineio_logger=False)
+        # With Redis, an emit here reaches a browser connected to any worker (python-socketio's own
+        # pub/sub manager, which reconnects to Redis by itself; /readyz says while it cannot).
+        shared = (
+            socketio.AsyncRedisManager(settings.redis.url, channel=f"{settings.redis.prefix}:socketio")
+            if settings.redis.url else None
+        )  # fmt: skip
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp", cors_allowed_origins=origins, client_manager=shared, logger=False, engineio_logger=False
+        )
+        self.pops = PopMetrics()
         self.sio.on("connect", self._connect)
         self._consumer: Consumer | None = None
         self._welcomes: set[asyncio.Task[None]] = set()
@@ -123,6 +133,9 @@ class Realtime:
     # Pushing the bridge's events ----------------------------------------------------------------
 
     async def _start(self, app) -> None:  # type: ignore[no-untyped-def]
+        if not self.sio.manager_initialized:  # listen to the other workers now, not at the first connection
+            self.sio.manager_initialized = True
+            self.sio.manager.initialize()
         if self._bus is not None:
             self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged], self.push, "realtime")
         self._sweeper = asyncio.create_task(self._sweep(), name="realtime-sweep")
@@ -130,10 +143,27 @@ class Realtime:
     async def _stop(self, app) -> None:  # type: ignore[no-untyped-def]
         if self._consumer is not None:
             await self._consumer.stop()
-        pending = [*self._behind_pop.values(), *([self._sweeper] if self._sweeper is not None else [])]
+        listener = getattr(self.sio.manager, "thread", None)  # the Redis manager's subscription
+        pending = [*self._behind_pop.values(), *([self._sweeper] if self._sweeper is not None else []), *([listener] if listener else [])]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        if (redis := getattr(self.sio.manager, "redis", None)) is not None:
+            await redis.aclose()
+
+    def shared_push_alive(self) -> bool | None:
+        """Whether this worker still listens to the others' pushes (None: no Redis, nothing shared)."""
+        if self.settings.redis.url is None:
+            return None
+        listener, pubsub = getattr(self.sio.manager, "thread", None), getattr(self.sio.manager, "pubsub", None)
+        connection = getattr(pubsub, "connection", None)
+        return (
+            listener is not None and not listener.done() and connection is not None and connection.is_connected and pubsub.subscribed
+        )  # fmt: skip
+
+    def connections(self) -> int:
+        """Sockets connected to this worker."""
+        return sum(1 for _ in self.sio.manager.get_participants("/", None)) if "/" in self.sio.manager.rooms else 0
 
     # Sockets whose login ended ------------------------------------------------------------------
 
@@ -188,9 +218,10 @@ class Realtime:
             log.warning("screen pop of call %s without the customer card: %s", call.linkedid, type(error).__name__)
             return {"new": False, "unavailable": True, "phones": unknown_caller(number)}
 
-    async def _pop(self, call: CallSnapshot, agent: str) -> None:
+    async def _pop(self, call: CallSnapshot, agent: str, since: datetime) -> None:
         card = await self._card(call, agent)
         await self.sio.emit("call.offered", {**call_payload(call), "customer": card}, room=agent_room(agent))
+        self.pops.observe(since)
 
     async def _to_agent(self, agent: str, send: Callable[[], Awaitable[None]], *, pop: bool = False) -> None:
         """Send to one agent's room in order: a pop (which reads the CRM) runs in a task, and that
@@ -214,10 +245,10 @@ class Realtime:
 
     async def push(self, event: DomainEvent) -> None:
         if isinstance(event, CallOffered):
-            await self._to_agent(event.agent, lambda: self._pop(event.call, event.agent), pop=True)
+            await self._to_agent(event.agent, lambda: self._pop(event.call, event.agent, event.at), pop=True)
         elif isinstance(event, CallStarted) and event.call.direction == "outbound" and event.call.agent:
             agent = event.call.agent  # click-to-dial: the agent's phone rings first
-            await self._to_agent(agent, lambda: self._pop(event.call, agent), pop=True)
+            await self._to_agent(agent, lambda: self._pop(event.call, agent, event.at), pop=True)
         elif isinstance(event, CallTransferred) and event.from_agent:
             payload = {**call_payload(event.call), "kind": event.kind, "target": event.target}
             await self._to_agent(event.from_agent, lambda: self.sio.emit("call.transferred", payload, room=agent_room(event.from_agent)))

@@ -36,14 +36,14 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def server_process(database_url: str, folder: Path) -> AsyncIterator[Server]:
+async def server_process(database_url: str, folder: Path, redis_url: str | None = None) -> AsyncIterator[Server]:
     """Start the fake AMI and the server; yield once the server is serving and logged in to the AMI."""
     ami = FakeAmi()
     await ami.start()
     web_port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.screen_pop_server", database_url, str(ami.port), str(web_port), str(free_port()), str(folder),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        *([redis_url] if redis_url else []), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         assert process.stdout is not None
@@ -56,6 +56,24 @@ async def server_process(database_url: str, folder: Path) -> AsyncIterator[Serve
             process.stdin.close()
         await process.wait()
         await ami.close()
+
+
+@contextlib.asynccontextmanager
+async def web_worker(database_url: str, folder: Path, redis_url: str) -> AsyncIterator[tuple[str, int]]:
+    """A second worker without telephony, sharing socket.io with the first through Redis: (base URL, pid)."""
+    web_port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.screen_pop_server", database_url, "1", str(web_port), "1", str(folder), redis_url, "web-only",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        await asyncio.wait_for(process.stdout.readline(), 60)
+        yield f"http://127.0.0.1:{web_port}", process.pid
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        await process.wait()
 
 
 class CpuMeter:

@@ -108,11 +108,23 @@ class WebSettings(_Section):
         description="Origins (scheme://host[:port]) whose pages may open socket.io connections; "
         "empty: only the app's own origin (the Host the browser asked for).",
     )
+    metrics_from: list[str] = Field(
+        default=["127.0.0.1", "::1"],
+        description="Peer addresses (or networks, 10.0.0.0/8) that may read /metrics; others get 403.",
+    )
     frame_ancestors: str = Field(
         default="'none'",
         pattern=r"^[A-Za-z0-9 '.:/*_-]{1,500}$",
         description="Who may frame the pages (CSP frame-ancestors): 'none', or a list such as 'self' https://crm.example.",
     )
+
+
+class RedisSettings(_Section):
+    """Several `serve` workers share the live push (and, as issue 17 goes on, live state) through
+    Redis. Without a URL one process runs alone, exactly as before."""
+
+    url: str | None = Field(default=None, pattern=r"^rediss?://\S+$", description="redis://host:port/db; none: one process, no Redis")
+    prefix: str = Field(default="callcenter", pattern=r"^[A-Za-z0-9_-]{1,32}$", description="the start of our channel and key names")
 
 
 class QueueSettings(_Section):
@@ -371,6 +383,7 @@ class Settings(BaseSettings):
     asterisk: list[AsteriskServer] = [AsteriskServer()]
     agi: AgiSettings = AgiSettings()
     web: WebSettings = WebSettings()
+    redis: RedisSettings = RedisSettings()
     queues: list[QueueSettings] = DEFAULT_QUEUES
     sandbox: SandboxSettings = SandboxSettings()
     crm: CrmSettings = CrmSettings()

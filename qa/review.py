@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import QaSettings
@@ -82,3 +82,8 @@ async def answer_pick(session: AsyncSession, call_id: int) -> None:
     intake = await intake_of(session, call_id)
     if intake is not None and PICKED in intake.review_reasons:
         intake.review_reasons = [r for r in intake.review_reasons if r != PICKED]
+
+
+async def backlog(session: AsyncSession) -> int:
+    """Calls whose auto-QA has not run yet (the worker's queue)."""
+    return await session.scalar(select(func.count()).select_from(QaIntake).where(QaIntake.state == "pending")) or 0

@@ -8,6 +8,7 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)  # several workers share socket.io and state through it
 command -v chromium >/dev/null || need+=(chromium)  # the browser tests drive Debian's Chromium
 command -v npm >/dev/null || need+=(npm)
 command -v openssl >/dev/null || need+=(openssl)  # checks the npm packages' pinned integrity

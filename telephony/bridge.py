@@ -63,6 +63,8 @@ class Bridge:
         self._actions: set[asyncio.Task[None]] = set()
         self.resyncs = 0
         self._snapshot_marks: dict[str, dict[str, set[str]]] = {}
+        self._events_in: dict[str, int] = dict.fromkeys(self.patterns, 0)
+        self._lag_s: dict[str, float] = dict.fromkeys(self.patterns, 0.0)
         self.control = AgentControl(self.asterisks)
         self.phones = PhonePresence(self.patterns, self.agents)
         self.dialer = Dialer(self.asterisks)
@@ -134,8 +136,21 @@ class Bridge:
         while True:
             self._handle(server, await stream.get())
 
+    def status(self) -> dict[str, dict[str, object]]:
+        """Per server: connected, AMI events taken in, and how late the last one was handled (from
+        its own Timestamp), for /readyz and /metrics."""
+        return {
+            server: {"connected": server in self.clients and self.clients[server].connected, "events": self._events_in[server],
+                     "lag_s": self._lag_s[server]}
+            for server in self.patterns
+        }  # fmt: skip
+
     def _handle(self, server: str, event: Message) -> None:
         tracker = self.calls[server]
+        self._events_in[server] += 1
+        if (stamp := event.get("Timestamp")) is not None:
+            with contextlib.suppress(ValueError):
+                self._lag_s[server] = max(0.0, datetime.now(UTC).timestamp() - float(stamp))
         try:
             if event.get("Event") == RESYNC_START:
                 self._snapshot_marks[server] = tracker.mark_snapshot()

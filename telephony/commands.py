@@ -31,13 +31,13 @@ BUSY = (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP)
 class TelephonyCommands:
     def __init__(
         self, bus: EventBus, asterisks: Asterisks, agents: AgentControl, calls: CallControl, dialer: Dialer,
-        provisioners: dict[str, Provisioner],
+        provisioners: dict[str, Provisioner], status: Callable[[], dict[str, dict[str, object]]] = dict,
     ) -> None:  # fmt: skip
         self._bus = bus
         self._asterisks = asterisks
         self._agents = agents
-        self._dialer = dialer
         self._provisioners = provisioners
+        self.status = status  # per server: connected, AMI events in, lag of the last (Bridge.status)
         self.calls = calls  # hang_up, hold, resume, blind/attended/complete transfer, by Linkedid
         self.click_to_dial = dialer.click_to_dial
         self.dial_for_campaign = dialer.dial_for_campaign

@@ -64,7 +64,7 @@ class TelephonyService:
             spool_max_bytes=int(settings.calllog.spool_max_mb * 2**20),
         )
         self.commands = TelephonyCommands(
-            self.bus, self.bridge.asterisks, self.bridge.control, self.bridge.call_control, self.bridge.dialer, self.phones
+            self.bus, self.bridge.asterisks, self.bridge.control, self.bridge.call_control, self.bridge.dialer, self.phones, self.bridge.status
         )
         self.dispositions = (
             DispositionGuard(self.bus, self.calllog, self.bridge.agents, self.bridge.control, sessions)

@@ -33,12 +33,21 @@ from tests.tcp_proxy import TcpProxy
 
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_ADMIN_URL = os.environ.get("CALLCENTER_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("CALLCENTER_TEST_REDIS_URL")
 
 
 def unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required service missing in CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (scripts/redis.sh), emptied of our keys' prefix by each test's own prefix."""
+    if not REDIS_URL:
+        unavailable("Redis: set CALLCENTER_TEST_REDIS_URL (scripts/test.sh does)")
+    return REDIS_URL  # type: ignore[return-value]
 
 
 def free_port() -> int:

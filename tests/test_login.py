@@ -104,17 +104,17 @@ async def test_guesses_from_elsewhere_never_lock_the_right_password_out(proxied_
         assert await attempt(http, "203.0.113.9", DEMO_PASSWORD) == 429  # the guesser waits, right or wrong
 
 
-def test_the_limiter_keeps_no_key_for_refused_or_good_requests_and_is_bounded() -> None:
+async def test_the_limiter_keeps_no_key_for_refused_or_good_requests_and_is_bounded() -> None:
     limiter = LoginLimiter(attempts=2, window_s=60, max_keys=50)
     for _ in range(2):
-        limiter.failed("203.0.113.9", "agent1001")
+        await limiter.failed("203.0.113.9", "agent1001")
     kept = len(limiter)
     for _ in range(100):
-        assert limiter.blocked("203.0.113.9", "agent1001")
-        assert not limiter.blocked("198.51.100.7", "x" * 10_000)
+        assert await limiter.blocked("203.0.113.9", "agent1001")
+        assert not await limiter.blocked("198.51.100.7", "x" * 10_000)
     assert len(limiter) == kept
     for n in range(1000):
-        limiter.failed(f"198.51.{n // 250}.{n % 250}", "y" * 10_000)
+        await limiter.failed(f"198.51.{n // 250}.{n % 250}", "y" * 10_000)
     assert len(limiter) <= 50 and all(len(key) < 100 for key in limiter._failures)
 
 

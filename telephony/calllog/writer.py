@@ -287,6 +287,7 @@ class CallLogWriter:
         return {
             "state": state,
             "written": self.stats.written,
+            "queued": len(self._pending),
             "spooled": len(self.spool),
             "spool_bytes": self.spool.size,
             "spool_dropped": self.spool.dropped,
