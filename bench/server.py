@@ -59,13 +59,12 @@ async def server_process(database_url: str, folder: Path, redis_url: str | None 
 
 
 @contextlib.asynccontextmanager
-async def web_worker(database_url: str, folder: Path, redis_url: str) -> AsyncIterator[tuple[str, int]]:
-    """A second worker without telephony, sharing socket.io with the first through Redis: (base URL, pid)."""
-    web_port = free_port()
+async def child_server(module: str, web_port: int, *args: str) -> AsyncIterator[tuple[str, int]]:
+    """``python -m module`` serving on ``web_port``, once it printed its first line: (base URL, pid).
+    It stops when its standard input closes."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.screen_pop_server", database_url, "1", str(web_port), "1", str(folder), redis_url, "web-only",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable, "-m", module, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
     try:
         assert process.stdout is not None
         await asyncio.wait_for(process.stdout.readline(), 60)
@@ -74,6 +73,12 @@ async def web_worker(database_url: str, folder: Path, redis_url: str) -> AsyncIt
         if process.stdin is not None:
             process.stdin.close()
         await process.wait()
+
+
+def web_worker(database_url: str, folder: Path, redis_url: str) -> contextlib.AbstractAsyncContextManager[tuple[str, int]]:
+    """A second worker without telephony, sharing socket.io with the first through Redis: (base URL, pid)."""
+    port = free_port()
+    return child_server("bench.screen_pop_server", port, database_url, "1", str(port), "1", str(folder), redis_url, "web-only")
 
 
 class CpuMeter:
