@@ -32,6 +32,12 @@ class Asterisks:
         """``server``, or the first configured one when the caller does not know."""
         return server or self.settings.asterisk[0].name
 
+    def server_of_agent(self, extension: str, server: str | None = None) -> str:
+        """Where an action for this agent goes: ``server`` if given, else the server Asterisk reports
+        them on (their queue membership), else the first one (an agent not logged in anywhere)."""
+        known = self.agents.get(extension)
+        return server or (known.server if known is not None and known.queues else None) or self.server()
+
     def client(self, server: str | None = None) -> AmiClient:
         return self.clients[self.server(server)]
 

@@ -18,7 +18,10 @@ class AgentControl:
         self._asterisks = asterisks
 
     def _interface(self, extension: str, server: str | None) -> str:
-        return self._asterisks.interface(extension, server)
+        return self._asterisks.interface(extension, self._asterisks.server_of_agent(extension, server))
+
+    def _client(self, extension: str, server: str | None):  # type: ignore[no-untyped-def]
+        return self._asterisks.client(self._asterisks.server_of_agent(extension, server))
 
     async def login(self, extension: str, queues: list[str], *, name: str = "", server: str | None = None) -> None:
         known = {q.name for q in self._asterisks.settings.queues}
@@ -27,7 +30,7 @@ class AgentControl:
             raise AgentControlError(f"unknown queue {unknown[0]}")
         if not queues:
             raise AgentControlError(f"agent {extension} belongs to no queue")
-        client = self._asterisks.client(server)
+        client = self._client(extension, server)
         for queue in queues:
             try:
                 await client.action(
@@ -40,7 +43,7 @@ class AgentControl:
     async def logout(self, extension: str, *, server: str | None = None) -> None:
         agent = self._asterisks.agents.get(extension)
         queues = agent.queues if agent else []
-        client = self._asterisks.client(server)
+        client = self._client(extension, server)
         for queue in queues:
             try:
                 await client.action("QueueRemove", Queue=queue, Interface=self._interface(extension, server))
@@ -73,6 +76,6 @@ class AgentControl:
         if reason:
             fields["Reason"] = reason
         try:
-            await self._asterisks.client(server).action("QueuePause", **fields)
+            await self._client(extension, server).action("QueuePause", **fields)
         except AmiError as error:
             raise AgentControlError(f"cannot {'pause' if paused else 'unpause'} {extension}: {error}") from None

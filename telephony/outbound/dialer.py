@@ -86,7 +86,7 @@ class Dialer:
         customer_id: int | None = None, variables: list[str] | None = None,
     ) -> None:
         target = allowed_number(number, self._asterisks.settings.dialing.allowed_numbers)
-        server = self._asterisks.server(server)
+        server = self._asterisks.server_of_agent(agent, server)  # the agent's phone is rung where they are
         state = self._asterisks.agents.get(agent)
         if state is not None and state.state in (AgentState.ON_CALL, AgentState.RINGING):
             raise DialError(f"agent {agent} is already on a call")
