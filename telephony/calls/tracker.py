@@ -363,7 +363,7 @@ class CallTracker(HoldAndTransfers, Resync):
             return []
         live.any_hangup = True
         uniqueid = event.get("Uniqueid", "")
-        if live.hold_line and uniqueid in live.agent_channels and live.customer_channels & live.channels:
+        if live.hold_line and self._agents_leg(live, uniqueid, event.get("Channel")) and live.customer_channels & live.channels:
             # Also when the hold line was still ringing: then Asterisk reports no transfer to it.
             self._hung_up_on_hold(live, live.customer_channel)
         elif live.hold_line and uniqueid in live.customer_channels:
@@ -383,6 +383,16 @@ class CallTracker(HoldAndTransfers, Resync):
         if live.channels:
             return []
         return [self._end(live, at)]
+
+    @staticmethod
+    def _agents_leg(live: LiveCall, uniqueid: str, channel: str | None) -> bool:
+        """The agent's leg, or the phone's half of it when that leg is a Local channel: hung up
+        just as the hold line comes up, the half in our bridge can stay stuck in the transfer's move
+        between bridges, and only its partner reports the hang-up."""
+        if uniqueid in live.agent_channels:
+            return True
+        leg = live.agent_channel or ""
+        return bool(channel) and leg.startswith("Local/") and leg.endswith(";1") and channel == leg[:-1] + "2"
 
     def _end(self, live: LiveCall, at: datetime, *, lost: bool = False) -> CallEvent:
         info = live.info
