@@ -33,8 +33,8 @@ REALTIME = web.AppKey("realtime", Realtime)
 async def health(request: web.Request) -> web.Response:
     revision = await schema.current_revision(request.app[ENGINE])
     body: dict[str, object] = {"status": "ok", "schema_revision": revision}
-    if TELEPHONY in request.app:
-        calllog = body["calllog"] = request.app[TELEPHONY].calllog.health()
+    if TELEPHONY in request.app and (calllog := request.app[TELEPHONY].calllog_health()) is not None:  # None: another worker writes it
+        body["calllog"] = calllog
         if calllog["state"] != "ok" or calllog["dead_letters"]:
             body["status"] = "degraded"
     return web.json_response(body)
@@ -62,7 +62,8 @@ def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyServ
     app[SESSIONS] = sessions
     if telephony is not None:
         app[TELEPHONY] = telephony
-        if settings.agents.disposition_required and (guard := telephony.dispositions) is not None:  # started here: codes are given here
+        # Alone, started here: codes are given here. In a cluster the owner's telephony runs it.
+        if settings.agents.disposition_required and (guard := telephony.dispositions) is not None and telephony.cluster is None:
             app[DISPOSITIONS] = guard
             app.on_startup.append(lambda app: guard.start())
             app.on_cleanup.append(lambda app: guard.stop())

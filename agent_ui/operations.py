@@ -76,10 +76,13 @@ class Operations:
         if self._telephony is not None:
             for server, status in self._telephony.commands.status().items():
                 checks[f"asterisk:{server}"] = {"ok": bool(status["connected"]), **({} if status["connected"] else {"error": "AMI not connected"})}
-            health = self._telephony.calllog.health()
-            bound = self._settings.calllog.spool_max_mb * 2**20 / 2  # past half its cap the spool is about to drop records
-            ok = health["state"] != "stopped" and health["spool_bytes"] <= bound
-            checks["calllog"] = {"ok": ok, "state": health["state"], "spooled": health["spooled"], "spool_bytes": health["spool_bytes"]}
+            if (cluster := self._telephony.cluster) is not None:
+                role = "owner" if self._telephony.owner else "follower"
+                checks["cluster"] = {"ok": cluster.ready(), "role": role, **({} if cluster.ready() else {"error": "not following the owner's events"})}
+            if (health := self._telephony.calllog_health()) is not None:
+                bound = self._settings.calllog.spool_max_mb * 2**20 / 2  # past half its cap the spool is about to drop records
+                ok = health["state"] != "stopped" and health["spool_bytes"] <= bound
+                checks["calllog"] = {"ok": ok, "state": health["state"], "spooled": health["spooled"], "spool_bytes": health["spool_bytes"]}
         return checks
 
     @staticmethod
@@ -122,7 +125,11 @@ class Operations:
                 events.add_metric([server], float(status["events"]))  # type: ignore[arg-type]
                 lag.add_metric([server], float(status["lag_s"]))  # type: ignore[arg-type]
                 connected.add_metric([server], 1.0 if status["connected"] else 0.0)
-            health = self._telephony.calllog.health()
+            owner = GaugeMetricFamily("callcenter_telephony_owner", "1 while this worker drives Asterisk and writes the call log")
+            owner.add_metric([], 1.0 if self._telephony.owner else 0.0)
+            families += [events, lag, connected, owner]
+            if (health := self._telephony.calllog_health()) is None:
+                return families
             queued = GaugeMetricFamily("callcenter_calllog_queued", "Call-log records waiting for the next batch")
             queued.add_metric([], health["queued"])
             spooled = GaugeMetricFamily("callcenter_calllog_spooled", "Call-log batches waiting in the disk spool")
@@ -133,7 +140,7 @@ class Operations:
             written.add_metric([], health["written"])
             dead = GaugeMetricFamily("callcenter_calllog_dead_letters", "Call-log records the database refused")
             dead.add_metric([], health["dead_letters"])
-            families += [events, lag, connected, queued, spooled, spool_bytes, written, dead]
+            families += [queued, spooled, spool_bytes, written, dead]
         return families
 
 

@@ -5,6 +5,7 @@ docs/socketio.md."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -94,6 +95,10 @@ class Realtime:
         )
         self.pops = PopMetrics()
         self.sio.on("connect", self._connect)
+        # Every worker's bus carries every domain event (the owner's own, the others' from the
+        # cluster stream), so what the events push goes to this worker's sockets only: through the
+        # shared manager each browser would get it once per worker.
+        self.emit_here = functools.partial(self.sio.emit, ignore_queue=True)
         self._consumer: Consumer | None = None
         self._welcomes: set[asyncio.Task[None]] = set()
         self.wallboard: Wallboard | None = None  # set by the app: leaders' sockets get the live picture
@@ -220,7 +225,7 @@ class Realtime:
 
     async def _pop(self, call: CallSnapshot, agent: str, since: datetime) -> None:
         card = await self._card(call, agent)
-        await self.sio.emit("call.offered", {**call_payload(call), "customer": card}, room=agent_room(agent))
+        await self.emit_here("call.offered", {**call_payload(call), "customer": card}, room=agent_room(agent))
         self.pops.observe(since)
 
     async def _to_agent(self, agent: str, send: Callable[[], Awaitable[None]], *, pop: bool = False) -> None:
@@ -251,16 +256,16 @@ class Realtime:
             await self._to_agent(agent, lambda: self._pop(event.call, agent, event.at), pop=True)
         elif isinstance(event, CallTransferred) and event.from_agent:
             payload = {**call_payload(event.call), "kind": event.kind, "target": event.target}
-            await self._to_agent(event.from_agent, lambda: self.sio.emit("call.transferred", payload, room=agent_room(event.from_agent)))
+            await self._to_agent(event.from_agent, lambda: self.emit_here("call.transferred", payload, room=agent_room(event.from_agent)))
         elif isinstance(event, CallRingNoAnswer):
             payload = call_payload(event.call)
-            await self._to_agent(event.agent, lambda: self.sio.emit("call.missed", payload, room=agent_room(event.agent)))
+            await self._to_agent(event.agent, lambda: self.emit_here("call.missed", payload, room=agent_room(event.agent)))
         elif isinstance(event, CallAnswered) and event.agent:
             payload = call_payload(event.call)
-            await self._to_agent(event.agent, lambda: self.sio.emit("call.answered", payload, room=agent_room(event.agent)))
+            await self._to_agent(event.agent, lambda: self.emit_here("call.answered", payload, room=agent_room(event.agent)))
         elif isinstance(event, (CallHeld, CallResumed, CallEnded)) and event.call.agent:
             payload, agent = call_payload(event.call), event.call.agent
-            await self._to_agent(agent, lambda: self.sio.emit(event.name, payload, room=agent_room(agent)))
+            await self._to_agent(agent, lambda: self.emit_here(event.name, payload, room=agent_room(agent)))
         elif isinstance(event, AgentStateChanged):
             payload, agent = agent_state_payload(event.agent), event.agent.extension
-            await self._to_agent(agent, lambda: self.sio.emit("agent.state", payload, room=agent_room(agent)))
+            await self._to_agent(agent, lambda: self.emit_here("agent.state", payload, room=agent_room(agent)))

@@ -109,6 +109,13 @@ class Bridge:
     def client(self, server: str | None = None) -> AmiClient:
         return self.asterisks.client(server)
 
+    def restore(self, calls: list[CallSnapshot]) -> None:
+        """Before start, on a take-over: the calls the previous owner was following. The first
+        resync of each server closes those gone (their call-log rows complete) and fills in those
+        still up (telephony/calls/resync.py)."""
+        for tracker in self.calls.values():
+            tracker.restore(calls)
+
     # Reading ---------------------------------------------------------------------------------------
 
     def live_calls(self) -> list[CallSnapshot]:

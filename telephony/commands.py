@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from telephony.agents.control import AgentControl, AgentControlError
 from telephony.agents.state import AgentSnapshot, AgentState
@@ -22,6 +22,9 @@ from telephony.calls.state import CallSnapshot
 from telephony.events import AgentStateChanged, EventBus
 from telephony.outbound.dialer import CAMPAIGN, DialError, Dialer, NotDialable
 from telephony.phones.provision import BrowserPhone, ProvisionError, Provisioner
+
+if TYPE_CHECKING:
+    from telephony.agents.disposition import DispositionGuard
 
 SETTLE_S = 2.0  # how long a state change waits for Asterisk's confirmation before answering with what is true
 WantedState = Literal["available", "paused", "logged_out"]
@@ -42,6 +45,7 @@ class TelephonyCommands:
         self.click_to_dial = dialer.click_to_dial
         self.dial_for_campaign = dialer.dial_for_campaign
         self.spy = dialer.spy
+        self.dispositions: DispositionGuard | None = None  # in a cluster, the owner's (alone, the web app holds it)
 
     # Reading ---------------------------------------------------------------------------------------
 
@@ -104,6 +108,17 @@ class TelephonyCommands:
                     lambda event: isinstance(event, AgentStateChanged) and event.agent.extension == extension and done(event.agent),
                     SETTLE_S,
                 )
+
+    # Disposition codes (agents.disposition_required) ---------------------------------------------
+
+    async def disposition_pending(self, extension: str) -> str | None:
+        """The call ``extension`` owes a disposition code for, if any."""
+        return self.dispositions.pending(extension) if self.dispositions is not None else None
+
+    async def disposition_settled(self, extension: str | None, linkedid: str) -> None:
+        """A code was saved for ``linkedid``: its agent, if held for it, is unpaused."""
+        if self.dispositions is not None:
+            await self.dispositions.settled(extension, linkedid)
 
     # Browser phones --------------------------------------------------------------------------------
 

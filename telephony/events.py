@@ -170,6 +170,8 @@ class Consumer:
                 await self._handle(event)
             except Exception:  # noqa: BLE001 - one failed event never stops the others
                 log.exception("%s: %s failed", self._task.get_name(), event.name)
+            if self._task.cancelling():  # stop() came while a library swallowed it (redis-py's commands can)
+                raise asyncio.CancelledError
 
     async def stop(self) -> None:
         self._task.cancel()

@@ -148,6 +148,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from empty_database(request.param, tmp_path)
 
 
+async def new_postgres_database(prefix: str) -> tuple[str, str]:
+    """A PostgreSQL database of a test's own: (its name, its URL). Drop it with _postgres_admin."""
+    if not POSTGRES_ADMIN_URL:
+        unavailable("PostgreSQL: set CALLCENTER_TEST_POSTGRES_URL (scripts/test.sh does)")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    await _postgres_admin(f'CREATE DATABASE "{name}"')
+    return name, make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def with_demo_data(url: str, queues: list[QueueSettings]) -> str:
+    """Migrate the database at ``url`` and give it the demo's users and customers and ``queues``."""
+    await asyncio.to_thread(schema.upgrade, url)
+    engine = create_engine(url)
+    async with session_factory(engine)() as session, session.begin():
+        await sync_queues(session, queues)
+        await load_demo_data(session)
+    await engine.dispose()
+    return url
+
+
 async def _postgres_admin(statement: str) -> None:
     import asyncpg
 

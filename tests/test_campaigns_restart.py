@@ -9,23 +9,18 @@ import json
 import signal
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from config import Settings
-from crm import schema
 from crm.campaigns import store
 from crm.db import create_engine, session_factory
-from crm.demo_data import load_demo_data
-from crm.queues import sync_queues
 from crm.models import CampaignAttempt, CampaignContact, User
-from tests.conftest import POSTGRES_ADMIN_URL, LiveStack, _postgres_admin, free_port, unavailable
+from tests.conftest import LiveStack, _postgres_admin, free_port, new_postgres_database, with_demo_data
 from tests.live_calls import reset_agents
 from tests.test_campaigns_dialler import AGENTS, numbers, set_callee
 
@@ -37,18 +32,8 @@ async def own_database(live: LiveStack, tmp_path: Path) -> AsyncIterator[str]:
     if live.kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
     else:
-        if not POSTGRES_ADMIN_URL:
-            unavailable("PostgreSQL: set CALLCENTER_TEST_POSTGRES_URL (scripts/test.sh does)")
-        name = f"cc_serve_{uuid.uuid4().hex[:12]}"
-        await _postgres_admin(f'CREATE DATABASE "{name}"')
-        url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(schema.upgrade, url)
-    engine = create_engine(url)
-    async with session_factory(engine)() as session, session.begin():
-        await sync_queues(session, live.service.settings.queues)
-        await load_demo_data(session)
-    await engine.dispose()
-    yield url
+        name, url = await new_postgres_database("cc_serve")
+    yield await with_demo_data(url, live.service.settings.queues)
     if live.kind == "postgresql":
         await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_ui.api import answers
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, AwareIsoDateTime, disclosure, endpoint, row_id
-from agent_ui.app_keys import DISPOSITIONS, SETTINGS
+from agent_ui.app_keys import SETTINGS
+from agent_ui.api.live import disposition_settled
 from agent_ui.auth import json_error
 from crm.access import Scope
 from crm.calls import CallFilter, visible_call, visible_calls
@@ -126,8 +127,8 @@ async def update_call(request: web.Request, user: User, body: CallNotes) -> web.
             setattr(call, field, value)
         await session.flush()
         payload = call_json(call, disclosure(request, user))
-    if changes.disposition_code is not None and (guard := request.app.get(DISPOSITIONS)) is not None:
-        await guard.settled(call.agent_extension, call.linkedid)
+    if changes.disposition_code is not None:
+        await disposition_settled(request, call.agent_extension, call.linkedid)
     return web.json_response(payload)
 
 

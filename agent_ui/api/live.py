@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_ui.api.common import SESSIONS
-from agent_ui.app_keys import TELEPHONY
+from agent_ui.app_keys import DISPOSITIONS, TELEPHONY
 from agent_ui.auth import json_error
 from agent_ui.wallboard.board import agent_state_payload
 from crm.models import User
@@ -30,6 +30,25 @@ def commands(request: web.Request) -> TelephonyCommands:
     if telephony is None:
         raise json_error(503, "telephony is not running in this server")
     return telephony.commands
+
+
+async def pending_disposition(request: web.Request, extension: str) -> str | None:
+    """The call ``extension`` owes a disposition code for (agents.disposition_required), if any:
+    asked of this app's guard, or in a cluster of the telephony's owner."""
+    if (guard := request.app.get(DISPOSITIONS)) is not None:
+        return guard.pending(extension)
+    telephony = request.app.get(TELEPHONY)
+    if telephony is not None and telephony.cluster is not None:
+        return await telephony.commands.disposition_pending(extension)  # type: ignore[no-any-return]
+    return None
+
+
+async def disposition_settled(request: web.Request, extension: str | None, linkedid: str) -> None:
+    """A code was saved for ``linkedid``: the agent held for it goes back to work."""
+    if (guard := request.app.get(DISPOSITIONS)) is not None:
+        await guard.settled(extension, linkedid)
+    elif (telephony := request.app.get(TELEPHONY)) is not None and telephony.cluster is not None:
+        await telephony.commands.disposition_settled(extension, linkedid)
 
 
 def extension_of(user: User) -> str:

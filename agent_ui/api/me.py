@@ -10,8 +10,8 @@ from aiohttp import web
 from agent_ui.api.calls import call_json
 from agent_ui.api import answers
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, disclosure, endpoint
-from agent_ui.api.live import StateChange, apply_state, commands, extension_of, state_json
-from agent_ui.app_keys import DISPOSITIONS, SETTINGS
+from agent_ui.api.live import StateChange, apply_state, commands, extension_of, pending_disposition, state_json
+from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error, user_summary
 from crm.access import moves_customer_data
 from crm.calls import agent_calls_since
@@ -30,8 +30,8 @@ async def who_am_i(request: web.Request, user: User) -> web.Response:
 @endpoint(*STAFF, summary="My state, as the telephony bridge sees it", answer=answers.AgentState, errors={503: "telephony is not running"})
 async def get_state(request: web.Request, user: User) -> web.Response:
     telephony = commands(request)  # first: without telephony the answer is 503, whoever asks
-    extension, guard = extension_of(user), request.app.get(DISPOSITIONS)
-    pending = guard.pending(extension) if guard is not None else None
+    extension = extension_of(user)
+    pending = await pending_disposition(request, extension)
     return web.json_response({**state_json(telephony.agent(extension), extension), "pending_disposition": pending})
 
 
@@ -39,8 +39,7 @@ async def get_state(request: web.Request, user: User) -> web.Response:
           answer=answers.AgentState, errors={409: "the last call needs a disposition code first", 503: "telephony is not running"})  # fmt: skip
 async def put_state(request: web.Request, user: User, body: StateChange) -> web.Response:
     change = body
-    guard = request.app.get(DISPOSITIONS)
-    if change.state == "available" and guard is not None and (waiting := guard.pending(extension_of(user))):
+    if change.state == "available" and (waiting := await pending_disposition(request, extension_of(user))):
         raise json_error(409, f"give your last call ({waiting}) a disposition code first")
     return web.json_response(await apply_state(request, user, change))
 

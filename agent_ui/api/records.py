@@ -15,7 +15,8 @@ from agent_ui.api.calls import CALL_PATH, SCOPE_NOTE, check_disposition, own_cal
 from agent_ui.api.common import EVERYONE, SESSIONS, STAFF, RowId, actor, disclosure, endpoint
 from agent_ui.api.tasks import Reader as TaskReader
 from agent_ui.api.tickets import Reader, TicketDetails
-from agent_ui.app_keys import DISPOSITIONS, SETTINGS
+from agent_ui.app_keys import SETTINGS
+from agent_ui.api.live import disposition_settled
 from agent_ui.auth import json_error
 from crm import audit, dnc
 from crm.campaigns import store as campaigns
@@ -114,8 +115,7 @@ async def save(request: web.Request, user: User, body: RecordForm) -> web.Respon
         payload["tasks"] = await followups.json(session, promised)
         payload["number"] = disclosure(request, user).call_number(payload["number"], call.agent_id)
         payload["tickets"] = await reader.summaries(session, await tickets.tickets_of_call(session, call.id))
-    if (guard := request.app.get(DISPOSITIONS)) is not None:
-        await guard.settled(call.agent_extension, call.linkedid)
+    await disposition_settled(request, call.agent_extension, call.linkedid)
     return web.json_response(payload)
 
 

@@ -7,6 +7,7 @@ their team's agents and the queues their team works; supervisors and admins get 
 from __future__ import annotations
 
 import asyncio
+import functools
 import contextlib
 import logging
 from collections.abc import Callable
@@ -52,6 +53,7 @@ class Wallboard:
     ) -> None:
         self._sessions = sessions
         self._sio = sio
+        self._emit = functools.partial(sio.emit, ignore_queue=True)  # every worker has the events (Realtime.emit_here)
         self._bus = bus
         self._live = live
         self._clock = clock
@@ -186,7 +188,7 @@ class Wallboard:
                 await self._push_agents(agents)
                 for queue in sorted(dirty):
                     if self._heard(rooms := self._queue_rooms(queue)):
-                        await self._sio.emit("queue.stats", self.queue_stats(queue), room=rooms)
+                        await self._emit("queue.stats", self.queue_stats(queue), room=rooms)
                 await self._push_alerts()
             except Exception:  # noqa: BLE001 - the next change pushes again
                 log.exception("wallboard: push failed")
@@ -202,7 +204,7 @@ class Wallboard:
                 for room in rooms:
                     rows.setdefault(room, []).append(row)
         for room, changed in rows.items():
-            await self._sio.emit("agent.states", {"agents": changed}, room=room)
+            await self._emit("agent.states", {"agents": changed}, room=room)
 
     async def _tick_loop(self) -> None:
         """Once a second: alerts that time raises (a caller waiting, a long call or pause), midnight."""
@@ -231,4 +233,4 @@ class Wallboard:
             # An agent's alert goes where the agent is seen, even when it names a shared queue.
             rooms = self._agent_rooms(alert.agent) if alert.agent else self._queue_rooms(alert.queue or "")
             if self._heard(rooms):
-                await self._sio.emit("alert", alert.payload(active, now), room=rooms)
+                await self._emit("alert", alert.payload(active, now), room=rooms)

@@ -1,9 +1,12 @@
 """Resynchronisation after an AMI (re)login: calls that ended unseen are closed, calls we missed
-and clearly ours (in a queue, in a cc- context, our outbound and callback Linkedids) are adopted."""
+and clearly ours (in a queue, in a cc- context, our outbound and callback Linkedids) are adopted.
+After a take-over (another worker owned the AMI connection and died) the calls it was following
+are restored first: those gone are closed with what it knew of them, those still up keep it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import datetime, timedelta
 
 from telephony.calls.live import CALLBACK_LINKEDID, OUTBOUND_LINKEDIDS, AmiEvent, LiveCall, TrackerBase, duration_s
@@ -11,7 +14,17 @@ from telephony.calls.state import CallPhase, CallSnapshot
 from telephony.events import CallAnswered, CallEvent, CallQueued, CallStarted
 
 
+KEPT_FROM_ADOPTION = {"linkedid", "server", "phase", "position", "adopted", "held_since"}  # what Asterisk says now
+
+
 class Resync(TrackerBase):
+    _restored: dict[str, CallSnapshot] | None = None
+
+    def restore(self, calls: Iterable[CallSnapshot]) -> None:
+        """The calls another owner was following on this server when it died; the next
+        :meth:`resync` closes those that are gone and fills in the ones still up."""
+        self._restored = {call.linkedid: call for call in calls if call.server == self.server}
+
     def mark_snapshot(self) -> dict[str, set[str]]:
         """The channels of every call now, just before a snapshot is requested (see :meth:`resync`)."""
         return {linkedid: set(live.channels) for linkedid, live in self._calls.items()}
@@ -46,6 +59,13 @@ class Resync(TrackerBase):
         for linkedid, members in by_call.items():
             if linkedid and linkedid not in self._calls and linkedid not in before:
                 events.extend(self._adopt(linkedid, members, at))
+        restored, self._restored = self._restored or {}, None
+        for linkedid, known in restored.items():
+            if (live := self._calls.get(linkedid)) is not None:
+                _fill_in(live.info, known)
+            elif linkedid not in by_call:  # ended while nobody listened: its row is completed now
+                self._calls[linkedid] = LiveCall(known.copy())
+                events.append(self._end(self._calls[linkedid], at, lost=True))
         return events
 
     def _adopt(self, linkedid: str, channels: list[AmiEvent], at: datetime) -> list[CallEvent]:
@@ -132,3 +152,13 @@ class Resync(TrackerBase):
             else:  # the customer's phone is ringing: the Dial's end says how it went
                 live.direct_dials = dict.fromkeys(live.customer_channels)
                 info.offered_at = at
+
+
+def _fill_in(adopted: CallSnapshot, known: CallSnapshot) -> None:
+    """An adopted call takes what the previous owner knew of it (the caller, when it was queued,
+    offered and answered, the agent, its offers and transfers); Asterisk's present state stays."""
+    for field in fields(CallSnapshot):
+        value = getattr(known, field.name)
+        if field.name not in KEPT_FROM_ADOPTION and value not in (None, [], 0, 0.0, False):
+            setattr(adopted, field.name, value)
+    adopted.adopted = False
