@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +66,8 @@ class Operations:
     async def readyz(self, request: web.Request) -> web.Response:
         checks = await self.checks()
         ready = all(check["ok"] for check in checks.values())
-        return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
+        # Which process answered: behind a balancer (or `serve --workers`) each check is one worker's.
+        return web.json_response({"ready": ready, "worker": os.getpid(), "checks": checks}, status=200 if ready else 503)
 
     async def checks(self) -> dict[str, dict[str, Any]]:
         checks: dict[str, dict[str, Any]] = {"database": await self._timed(ping(self._engine))}
