@@ -13,7 +13,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from agent_ui.app import create_app
 from config import Settings
@@ -28,7 +29,11 @@ from telephony.sandbox.instance import SandboxStatus
 from telephony.service import TelephonyService
 from tests.conftest import LiveStack, _postgres_admin, free_port, new_postgres_database, with_demo_data
 from tests.live_calls import reset_agents, unknown_number
+from tests.tcp_proxy import TcpProxy
 from tests.web import agent_socket, running
+
+
+CALLS_THROUGH_A_RESTART = 50
 
 
 @pytest.fixture
@@ -183,3 +188,44 @@ async def test_the_follower_takes_over_and_completes_the_calls_the_owner_was_fol
     finally:
         await second.close()
         await first.close()
+
+
+async def test_a_database_restart_during_calls_loses_no_call_row_and_keeps_the_owner(
+    cluster_settings: Settings, sandbox: SandboxStatus, ami: AmiClient
+) -> None:
+    """PostgreSQL goes away for a few seconds (every connection of both workers cut, new ones
+    refused) while 50 callers come and go: the owner keeps following them, spools their rows,
+    takes its lock back first, and every row reaches the database."""
+    direct = make_url(cluster_settings.database_url)
+    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432)
+    through = direct.set(host="127.0.0.1", port=await proxy.start()).render_as_string(hide_password=False)
+    settings = cluster_settings.model_copy(update={"database": cluster_settings.database.model_copy(update={"url": through})})
+    owner, follower = await two_workers(settings, sandbox)
+    try:
+        calls = []
+        for number in range(CALLS_THROUGH_A_RESTART):
+            if number == 10:
+                proxy.cut()
+            elif number == 35:
+                proxy.restore()
+            calls.append(asyncio.create_task(place_call(ami, did="4999", caller=unknown_number(), hangup_after_wait=1.0)))
+            await asyncio.sleep(0.1)
+        linkedids = [result.linkedid for result in await asyncio.gather(*calls)]
+        await until(lambda: not owner.bridge.live_calls(), 10, "every caller gone")
+        await owner.calllog.drained(30)
+        engine = create_engine(cluster_settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                written = await session.scalar(
+                    select(func.count()).select_from(Call).where(Call.linkedid.in_(linkedids), Call.ended_at.is_not(None))
+                )  # fmt: skip
+        finally:
+            await engine.dispose()
+        assert written == CALLS_THROUGH_A_RESTART
+        assert owner.owner and not follower.owner  # the restart did not move the telephony
+        health = owner.calllog.health()
+        assert health["last_error"] is not None and health["spooled"] == 0  # the outage was felt, and is behind it
+    finally:
+        await follower.close()
+        await owner.close()
+        await proxy.close()

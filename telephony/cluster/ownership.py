@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CHECK_S = 1.0  # how often a follower tries the lock and the owner checks it still holds it
 RETAKE_S = 0.2  # how often an owner whose database went away tries to take its lock back
+GRACE_S = 3.0  # how long a follower leaves the lock to its owner once the database is back
 
 
 class OwnershipLost(RuntimeError):
@@ -43,9 +44,16 @@ class Ownership:
         self.owner = False
 
     async def acquire(self) -> None:
-        """Return once this worker holds the lock (tries every CHECK_S)."""
-        while not await self._try():
-            await asyncio.sleep(CHECK_S)
+        """Return once this worker holds the lock (tries every CHECK_S). After the database was
+        away, wait GRACE_S before trying again: a living owner takes its lock back first, and the
+        telephony does not change hands because PostgreSQL restarted."""
+        while (got := await self._try()) is not True:
+            if got is None:
+                while not await self._database_answers():
+                    await asyncio.sleep(CHECK_S)
+                await asyncio.sleep(GRACE_S)
+            else:
+                await asyncio.sleep(CHECK_S)
         log.info("cluster: this worker owns the telephony now")
 
     async def kept(self) -> None:
@@ -81,6 +89,15 @@ class Ownership:
             await self._drop()  # its session must not linger
         self.owner = got
         return got
+
+    async def _database_answers(self) -> bool:
+        """Without touching the lock."""
+        try:
+            async with self._engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return True
+        except (SQLAlchemyError, OSError):
+            return False
 
     async def _session_alive(self) -> bool:
         if self._connection is None:
