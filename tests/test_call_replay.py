@@ -100,7 +100,8 @@ def test_agent_hanging_up_on_a_customer_held_from_the_desktop_ends_the_call() ->
     before the agent leg's Hangup (seen in CI): the customer, left on the hold line, is put down."""
     replay = Replay("hold_then_agent_hangs_up")
     (customer,) = {e["Channel"] for e in load("hold_then_agent_hangs_up") if e["Event"] == "QueueCallerJoin"}
-    assert replay.calls.take_hang_ups() == [customer]
+    (hung_up,) = replay.calls.take_hang_ups()
+    assert hung_up.rsplit(";", 1)[0] == customer.rsplit(";", 1)[0]  # the customer's Local channel: either half ends both
     assert "call.transferred" not in replay.call_event_names()
 
 
