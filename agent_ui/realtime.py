@@ -248,24 +248,41 @@ class Realtime:
         self._behind_pop[agent] = task
         task.add_done_callback(lambda done: self._behind_pop.pop(agent, None) if self._behind_pop.get(agent) is done else None)
 
+    def _here(self, agent: str) -> bool:
+        """Whether the agent has a socket on this worker (every worker sees every event; the one
+        holding the agent's socket reads the card and pushes)."""
+        return bool(self.sio.manager.rooms.get("/", {}).get(agent_room(agent)))
+
     async def push(self, event: DomainEvent) -> None:
-        if isinstance(event, CallOffered):
-            await self._to_agent(event.agent, lambda: self._pop(event.call, event.agent, event.at), pop=True)
-        elif isinstance(event, CallStarted) and event.call.direction == "outbound" and event.call.agent:
-            agent = event.call.agent  # click-to-dial: the agent's phone rings first
+        agent = recipient(event)
+        if agent is None or not self._here(agent):
+            return
+        if isinstance(event, (CallOffered, CallStarted)):  # CallStarted: click-to-dial, the agent's phone rings first
             await self._to_agent(agent, lambda: self._pop(event.call, agent, event.at), pop=True)
-        elif isinstance(event, CallTransferred) and event.from_agent:
-            payload = {**call_payload(event.call), "kind": event.kind, "target": event.target}
-            await self._to_agent(event.from_agent, lambda: self.emit_here("call.transferred", payload, room=agent_room(event.from_agent)))
+            return
+        if isinstance(event, CallTransferred):
+            name, payload = "call.transferred", {**call_payload(event.call), "kind": event.kind, "target": event.target}
         elif isinstance(event, CallRingNoAnswer):
-            payload = call_payload(event.call)
-            await self._to_agent(event.agent, lambda: self.emit_here("call.missed", payload, room=agent_room(event.agent)))
-        elif isinstance(event, CallAnswered) and event.agent:
-            payload = call_payload(event.call)
-            await self._to_agent(event.agent, lambda: self.emit_here("call.answered", payload, room=agent_room(event.agent)))
-        elif isinstance(event, (CallHeld, CallResumed, CallEnded)) and event.call.agent:
-            payload, agent = call_payload(event.call), event.call.agent
-            await self._to_agent(agent, lambda: self.emit_here(event.name, payload, room=agent_room(agent)))
+            name, payload = "call.missed", call_payload(event.call)
         elif isinstance(event, AgentStateChanged):
-            payload, agent = agent_state_payload(event.agent), event.agent.extension
-            await self._to_agent(agent, lambda: self.emit_here("agent.state", payload, room=agent_room(agent)))
+            name, payload = "agent.state", agent_state_payload(event.agent)
+        else:
+            name, payload = event.name, call_payload(event.call)  # type: ignore[attr-defined]
+        await self._to_agent(agent, lambda: self.emit_here(name, payload, room=agent_room(agent)))
+
+
+def recipient(event: DomainEvent) -> str | None:
+    """The agent whose desktop an event goes to (None: it goes to nobody's)."""
+    if isinstance(event, (CallOffered, CallRingNoAnswer)):
+        return event.agent
+    if isinstance(event, CallAnswered):
+        return event.agent
+    if isinstance(event, CallStarted):
+        return event.call.agent if event.call.direction == "outbound" else None
+    if isinstance(event, CallTransferred):
+        return event.from_agent
+    if isinstance(event, (CallHeld, CallResumed, CallEnded)):
+        return event.call.agent
+    if isinstance(event, AgentStateChanged):
+        return event.agent.extension
+    return None

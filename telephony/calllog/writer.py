@@ -169,8 +169,14 @@ class CallLogWriter:
                     self.add(subscription.get_nowait())
             except TimeoutError:
                 pass
+            flushed_at = asyncio.get_running_loop().time()
             if await self.flush():
                 backoff = self._batch_s
+                if not subscription.pending():
+                    # A trickle of events would otherwise take a transaction each (most of the
+                    # call log's cost at a few calls a second): at most one per batch_ms, while
+                    # a backlog still goes out in full batches back to back.
+                    await asyncio.sleep(max(0.0, flushed_at + self._batch_s - asyncio.get_running_loop().time()))
             else:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff_s)
