@@ -18,6 +18,7 @@ from config.settings import Settings
 from crm.db import create_engine, session_factory
 from crm.models import User
 from telephony.agents.disposition import DispositionGuard
+from telephony.agents.state import AgentState
 from telephony.bridge import Bridge
 from telephony.callbacks.service import CallbackService
 from telephony.calllog.writer import CallLogWriter
@@ -54,7 +55,7 @@ class TelephonyService:
         }  # fmt: skip
         self._sessions = sessions
         first = settings.asterisk[0].name
-        self.router = Router(settings, sessions, agent_available=self.bridge.agents.is_available, interfaces=self.bridge.patterns[first])
+        self.router = Router(settings, sessions, agent_available=self._available, interfaces=self.bridge.patterns[first])
         self.campaigns = CampaignDialler(self.bridge, sessions)
         self.callbacks = CallbackService(self.bridge, sessions, settings.queues)
         self.agi = FastAgiServer(self.router, scripts={"callback": self.callbacks.agi_request})
@@ -101,6 +102,9 @@ class TelephonyService:
         if self.cluster is None:
             await self._own(wait_for_asterisk)
             return
+        # Every worker routes (FastAGI reads the CRM, and the agents' states from the commands'
+        # reads: the owner's own, or the mirror of them); only the owner drives Asterisk.
+        await self.agi.start(self.settings.agi.host, self.settings.agi.port, reuse_port=True)
         await self.cluster.start(
             self.bridge.restore, lambda: self._own(False), lambda: (self.bridge.live_calls(), self.bridge.agents.agents()),
             self.owner_commands, on_lost or self._step_down,
@@ -110,13 +114,18 @@ class TelephonyService:
         self._owning = True
         await self.load_browser_phones()
         self.calllog.start(self.bus)
-        await self.agi.start(self.settings.agi.host, self.settings.agi.port)
+        if self.cluster is None:
+            await self.agi.start(self.settings.agi.host, self.settings.agi.port)
         await self.bridge.start(timeout=10.0 if wait_for_asterisk else None)
         self.campaigns.start()
         self.callbacks.start()
         if self.cluster is not None and self.dispositions is not None:  # alone, the web app starts it
             await self.dispositions.start()
             self.owner_commands.dispositions = self.dispositions
+
+    def _available(self, extension: str) -> bool:
+        agent = self.commands.agent(extension)
+        return agent is not None and agent.state == AgentState.AVAILABLE
 
     def _step_down(self) -> None:
         task = asyncio.create_task(self._close_owned(), name="telephony-step-down")
@@ -141,6 +150,7 @@ class TelephonyService:
     async def close(self) -> None:
         if self.cluster is not None:
             await self.cluster.close()
+            await self.agi.close()
         await self._close_owned()
         await self.engine.dispose()
         if self._own_calllog_engine:
@@ -155,5 +165,6 @@ class TelephonyService:
         await self.campaigns.close()
         await self.callbacks.close()
         await self.bridge.close()
-        await self.agi.close()
+        if self.cluster is None:
+            await self.agi.close()
         await self.calllog.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from config import Settings
 from config.settings import CallLogSettings, RedisSettings
 from crm.db import create_engine, session_factory
 from crm.demo_data import DEMO_PASSWORD
-from crm.models import Call
+from crm.models import Call, CallDirection, Customer, User
 from telephony.agents.state import AgentState
 from telephony.ami import AmiClient
 from telephony.sandbox.calls import place_call
@@ -30,6 +31,7 @@ from telephony.service import TelephonyService
 from tests.conftest import LiveStack, _postgres_admin, free_port, new_postgres_database, with_demo_data
 from tests.live_calls import reset_agents, unknown_number
 from tests.tcp_proxy import TcpProxy
+from tests.test_routing import agi_request
 from tests.web import agent_socket, running
 
 
@@ -69,7 +71,8 @@ async def until(condition, timeout: float, what: str) -> float:  # type: ignore[
 
 async def two_workers(settings: Settings, sandbox: SandboxStatus) -> tuple[TelephonyService, TelephonyService]:
     """The first started owns the telephony; the second follows."""
-    first, second = worker(settings, sandbox), worker(settings, sandbox)
+    own_agi = settings.model_copy(update={"agi": settings.agi.model_copy(update={"port": free_port()})})  # to ask it alone
+    first, second = worker(settings, sandbox), worker(own_agi, sandbox)
     await first.start()
     await until(lambda: first.owner, 10, "the first worker owns the telephony")
     await second.start()
@@ -140,6 +143,22 @@ async def test_a_follower_pushes_the_owners_events_to_its_own_agents_and_sends_t
                     assert (await response.json())["state"] == "paused"
                 async with http.put(f"{follower_url}/api/me/state", json={"state": "available"}, headers=headers) as response:
                     assert (await response.json())["state"] == "available"
+                # The follower's FastAGI routes from the mirror: a known customer goes to their last
+                # agent while that agent is free there.
+                async with session_factory(follower.engine)() as session, session.begin():
+                    customer = await session.scalar(select(Customer.id).where(Customer.name == "John Smith"))
+                    agent_id = await session.scalar(select(User.id).where(User.extension == "1003"))
+                    session.add(Call(linkedid=f"earlier-{uuid.uuid4().hex[:8]}", direction=CallDirection.INBOUND, customer_id=customer,
+                                     agent_id=agent_id, started_at=datetime.now(UTC), answered_at=datetime.now(UTC)))  # fmt: skip
+                route = ["agi_network: yes", "agi_network_script: route", "agi_callerid: +14155552671", "agi_arg_1: 4001", "agi_arg_2: support"]
+                await until(lambda: (a := follower.commands.agent("1003")) is not None and a.state == AgentState.AVAILABLE, 5, "1003 free")
+                variables = await agi_request(follower.settings.agi.port, route)
+                assert (variables["CC_ROUTE"], variables["CC_PREFERRED_AGENT"]) == ("preferred", "1003")
+                await owner.commands.set_agent_state("1003", "paused", queues=["support"], reason="break")
+                await until(lambda: follower.commands.agent("1003").state == AgentState.PAUSED, 2, "the mirror")  # type: ignore[union-attr]
+                assert (await agi_request(follower.settings.agi.port, route))["CC_ROUTE"] == "queue"
+                await owner.commands.set_agent_state("1003", "available", queues=["support"])
+
                 async with http.get(f"{follower_url}/readyz") as response:
                     checks = (await response.json())["checks"]
                 assert checks["cluster"] == {"ok": True, "role": "follower"} and "calllog" not in checks

@@ -179,8 +179,13 @@ async def test_serve_killed_while_a_callback_waits_calls_it_back_once(
                 row = await request_in(sessions, second, ("done",), 60, serve=(process, tmp_path / "serve.log"))
                 await asyncio.gather(*calls)
                 events = _drain(placed)
-        async with sessions() as session:
-            logged = list(await session.scalars(select(Call).where(Call.linkedid.like("cc-cb-%"))))
+        deadline = asyncio.get_running_loop().time() + 5  # the call log writes its batch a moment after the callback is settled
+        while True:
+            async with sessions() as session:
+                logged = list(await session.scalars(select(Call).where(Call.linkedid.like("cc-cb-%"))))
+            if all(c.disposition for c in logged) or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
     finally:
         await live.admin.action("Setvar", Variable="CC_AGI_URL", Value=agi_url)
         live.service.callbacks.start()

@@ -91,8 +91,8 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             if telephony.cluster is None:
                 print(f"FastAGI on agi://{settings.agi.host}:{settings.agi.port}; AMI bridge to {servers}", flush=True)
             else:
-                print(f"one of several workers: the one holding the lock runs FastAGI on agi://{settings.agi.host}:{settings.agi.port} "
-                      f"and the AMI bridge to {servers}", flush=True)  # fmt: skip
+                print(f"one of several workers: FastAGI on agi://{settings.agi.host}:{settings.agi.port}; the one holding the lock "
+                      f"runs the AMI bridge to {servers}", flush=True)  # fmt: skip
             print(f"serving on http://{host}:{port}/ (agents: /desktop, team leaders: /wallboard)", flush=True)
             if ready is not None:
                 ready.set()

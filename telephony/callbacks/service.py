@@ -129,7 +129,11 @@ class CallbackService:
         return {"CC_CALLBACK_ID": str(callback_id)}
 
     def _spawn_placing(self) -> None:
-        """Place the new stand-in now rather than at the next tick; the AGI answers meanwhile."""
+        """Place the new stand-in now rather than at the next tick; the AGI answers meanwhile. Only
+        where the callbacks run (the owner of the telephony): another worker's FastAGI stores the
+        request and the owner's next tick places it."""
+        if self._task is None:
+            return
 
         async def place() -> None:
             try:

@@ -37,8 +37,10 @@ class FastAgiServer:
         self._server: asyncio.Server | None = None
         self.requests = 0
 
-    async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._serve, host, port)
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> None:
+        """``reuse_port``: several workers on one machine listen on the one port (the kernel
+        spreads Asterisk's connections)."""
+        self._server = await asyncio.start_server(self._serve, host, port, reuse_port=reuse_port or None)
 
     @property
     def port(self) -> int:
