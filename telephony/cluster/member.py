@@ -61,18 +61,23 @@ class ClusterMember:
         except RedisError as error:
             log.warning("cluster: the last owner's calls are not known (%s): the resync adopts what is up", error)
             calls = []
-        restore(calls)
-        self._publisher = Publisher(self.redis, self._prefix, self._bus, live)
-        await self._publisher.start()  # before Asterisk: the resync's events are published too
-        await own()
-        self._server = CommandServer(self.redis, self._prefix, commands)
-        self._server.start()
-        self.owning.set()
         try:
+            restore(calls)
+            self._publisher = Publisher(self.redis, self._prefix, self._bus, live)
+            await self._publisher.start()  # before Asterisk: the resync's events are published too
+            await own()
+            self._server = CommandServer(self.redis, self._prefix, commands)
+            self._server.start()
+            self.owning.set()
             await self.ownership.kept()
         except OwnershipLost as error:
             log.critical("cluster: %s; this worker stops driving Asterisk", error)
             self.owning.clear()
+            on_lost()
+        except Exception:  # a take-over that failed half-way must not leave a silent half-owner
+            log.critical("cluster: taking over the telephony failed; this worker stops driving Asterisk", exc_info=True)
+            self.owning.clear()
+            await self.ownership.release()
             on_lost()
 
     def ready(self) -> bool:

@@ -48,8 +48,17 @@ ERRORS: dict[str, type[Exception]] = {
 }
 
 
-class OwnerUnreachable(CallControlError, AgentControlError):
+class CommandFailed(CallControlError, AgentControlError, DialError, ProvisionError):
+    """The owner could not run the command (unknown, bad arguments, or it failed there). One of each
+    error a command may raise, so every handler answers it as a refusal with its message rather
+    than failing."""
+
+
+class OwnerUnreachable(CommandFailed):
     """No owner answered in time (it died, or Redis is away): the command may or may not have run."""
+
+
+ERRORS[CommandFailed.__name__] = CommandFailed
 
 
 def _keys(prefix: str) -> tuple[str, str]:
@@ -99,7 +108,7 @@ class CommandServer:
             log.warning("cluster: a malformed command was dropped")
             return
         if name not in COMMANDS:
-            answer: dict[str, Any] = {"error": "CallControlError", "message": f"unknown command {name[:40]!r}"}
+            answer: dict[str, Any] = {"error": "CommandFailed", "message": f"unknown command {name[:40]!r}"}
         else:
             try:
                 result = await self._method(name)(*args, **kwargs)
@@ -107,10 +116,10 @@ class CommandServer:
             except tuple(ERRORS.values()) as error:
                 answer = {"error": type(error).__name__, "message": str(error)}
             except TypeError as error:  # arguments that do not fit the method
-                answer = {"error": "CallControlError", "message": f"bad arguments: {error}"}
+                answer = {"error": "CommandFailed", "message": f"bad arguments: {error}"}
             except Exception as error:  # noqa: BLE001 - the asker gets an answer, the owner goes on
                 log.exception("cluster: command %s failed", name)
-                answer = {"error": "CallControlError", "message": f"{name} failed on the owner: {type(error).__name__}"}
+                answer = {"error": "CommandFailed", "message": f"{name} failed on the owner: {type(error).__name__}"}
         key = self._answers + reply_to
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -155,8 +164,8 @@ class RemoteCommands:
     """TelephonyCommands for a follower: reads from the mirror of the owner's live state, commands
     sent to the owner."""
 
-    def __init__(self, redis: Redis, prefix: str, mirror: Follower) -> None:
-        self._redis, self._mirror = redis, mirror
+    def __init__(self, redis: Redis, prefix: str, mirror: Follower, *, answer_timeout_s: float = ANSWER_TIMEOUT_S) -> None:
+        self._redis, self._mirror, self._timeout_s = redis, mirror, answer_timeout_s
         self._requests, self._answers = _keys(prefix)
         self.calls = _RemoteCalls(self._ask)
 
@@ -206,15 +215,15 @@ class RemoteCommands:
         request = json.dumps({"command": command, "reply_to": reply_to, "args": args, "kwargs": kwargs})
         try:
             await self._redis.rpush(self._requests, request)
-            popped = await self._redis.blpop([self._answers + reply_to], timeout=ANSWER_TIMEOUT_S)
+            popped = await self._redis.blpop([self._answers + reply_to], timeout=self._timeout_s)
         except RedisError as error:
             raise OwnerUnreachable(f"the telephony's owner cannot be reached: {error}") from None
         if popped is None:
             raise OwnerUnreachable("the telephony's owner did not answer in time")
         answer = json.loads(popped[1])
         if "error" in answer:
-            raise ERRORS.get(answer["error"], CallControlError)(answer.get("message", ""))
+            raise ERRORS.get(answer["error"], CommandFailed)(answer.get("message", ""))
         try:
             return ANSWERS[command].validate_python(answer.get("result"))
         except ValidationError:
-            raise CallControlError(f"the owner's answer to {command} was not understood") from None
+            raise CommandFailed(f"the owner's answer to {command} was not understood") from None
