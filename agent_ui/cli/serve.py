@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,8 @@ from crm import schema
 from crm.db import open_engine, session_factory
 from qa.worker import QaWorker
 from telephony.service import TelephonyService
+
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -110,4 +113,7 @@ async def _when_owning(telephony: TelephonyService, start: Callable[[], Awaitabl
     """Alone, at once; in a cluster, once this worker owns the telephony (one QA pass per center)."""
     if telephony.cluster is not None:
         await telephony.cluster.owning.wait()
-    await start()
+    try:
+        await start()
+    except Exception:  # noqa: BLE001 - the web app and the telephony go on; the reason is in the log
+        log.exception("auto-QA did not start")
