@@ -273,9 +273,7 @@ class Realtime:
 
 def recipient(event: DomainEvent) -> str | None:
     """The agent whose desktop an event goes to (None: it goes to nobody's)."""
-    if isinstance(event, (CallOffered, CallRingNoAnswer)):
-        return event.agent
-    if isinstance(event, CallAnswered):
+    if isinstance(event, (CallOffered, CallRingNoAnswer, CallAnswered)):
         return event.agent
     if isinstance(event, CallStarted):
         return event.call.agent if event.call.direction == "outbound" else None

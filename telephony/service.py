@@ -99,12 +99,12 @@ class TelephonyService:
     async def start(self, *, wait_for_asterisk: bool = True, on_lost: Callable[[], None] | None = None) -> None:
         """Alone: own now. In a cluster: follow, and own once the lock is ours (``on_lost`` is
         called if it is taken from us; by default the telephony stops here)."""
+        # Every worker routes (FastAGI reads the CRM, and the agents' states from the commands'
+        # reads: the owner's own, or the mirror of them); only the owner drives Asterisk.
+        await self.agi.start(self.settings.agi.host, self.settings.agi.port, reuse_port=self.cluster is not None)
         if self.cluster is None:
             await self._own(wait_for_asterisk)
             return
-        # Every worker routes (FastAGI reads the CRM, and the agents' states from the commands'
-        # reads: the owner's own, or the mirror of them); only the owner drives Asterisk.
-        await self.agi.start(self.settings.agi.host, self.settings.agi.port, reuse_port=True)
         await self.cluster.start(
             self.bridge.restore, lambda: self._own(False), lambda: (self.bridge.live_calls(), self.bridge.agents.agents()),
             self.owner_commands, on_lost or self._step_down,
@@ -114,8 +114,6 @@ class TelephonyService:
         self._owning = True
         await self.load_browser_phones()
         self.calllog.start(self.bus)
-        if self.cluster is None:
-            await self.agi.start(self.settings.agi.host, self.settings.agi.port)
         await self.bridge.start(timeout=10.0 if wait_for_asterisk else None)
         self.campaigns.start()
         self.callbacks.start()
@@ -150,8 +148,8 @@ class TelephonyService:
     async def close(self) -> None:
         if self.cluster is not None:
             await self.cluster.close()
-            await self.agi.close()
         await self._close_owned()
+        await self.agi.close()
         await self.engine.dispose()
         if self._own_calllog_engine:
             await self.calllog_engine.dispose()
@@ -165,6 +163,4 @@ class TelephonyService:
         await self.campaigns.close()
         await self.callbacks.close()
         await self.bridge.close()
-        if self.cluster is None:
-            await self.agi.close()
         await self.calllog.close()
