@@ -11,6 +11,7 @@ from agent_ui import pages
 from agent_ui.api import agents, audit, call_control, calls, campaigns, customer_changes, customer_csv, customers, dnc, me, meta, openapi, phone, qa, records, reports, tasks, tickets, wallboard
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, refuse_nul
+from agent_ui.api.live import owner_unreachable
 from agent_ui.api.contract import Contract, describe
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
 from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginForm, LoginLimiter, SharedLoginLimiter, authenticate, bearer_token, login
@@ -54,7 +55,7 @@ def security_headers(frame_ancestors: str):  # type: ignore[no-untyped-def]
 
 
 def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyService | None = None) -> web.Application:
-    app = web.Application(middlewares=[refuse_nul])
+    app = web.Application(middlewares=[refuse_nul, owner_unreachable])
     app.on_response_prepare.append(security_headers(settings.web.frame_ancestors))
     app[SETTINGS] = settings
     app[ENGINE] = engine

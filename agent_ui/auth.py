@@ -177,7 +177,7 @@ def user_summary(user: User) -> dict[str, object]:
     return {
         "id": user.id, "username": user.username, "role": user.role.value, "display_name": user.display_name,
         "extension": user.extension, "phone_type": user.phone_type,
-        "auto_answer": user.auto_answer,
+        "auto_answer": user.auto_answer, "server": user.server,
     }  # fmt: skip
 
 

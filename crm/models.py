@@ -82,6 +82,9 @@ class User(Base):
     phone_type: Mapped[str] = mapped_column(String(8), default="sip", server_default="sip")
     # A browser phone that answers by itself (after a short beep): the agent's own choice.
     auto_answer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The Asterisk server (settings' asterisk[].name) the agent's phone is on; None: the first one.
+    # Where Asterisk reports the agent (queue membership, a registered phone) wins over it.
+    server: Mapped[str | None] = mapped_column(String(40))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

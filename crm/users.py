@@ -29,7 +29,10 @@ async def add_user(
     queues: list[str] = (),  # type: ignore[assignment]
     team: str | None = None,
     phone_type: str = "sip",
+    server: str | None = None,
+    servers: list[str] | None = None,
 ) -> User:
+    """``server``: the Asterisk server the user's phone is on, one of ``servers`` (the settings' names)."""
     if not USERNAME.match(username):
         raise UserError("username: 2-64 letters, digits or _ . @ -")
     try:
@@ -40,6 +43,8 @@ async def add_user(
         raise UserError("extension: 2-8 digits")
     if phone_type not in PHONE_TYPES:
         raise UserError(f"phone_type must be one of {', '.join(PHONE_TYPES)}")
+    if server is not None and server not in (servers or []):
+        raise UserError(f"unknown Asterisk server {server[:40]!r}; known servers: {', '.join(servers or []) or 'none'}")
     if queues and extension is None:
         raise UserError("a user in queues needs an extension (the phone the queue rings)")
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -69,6 +74,7 @@ async def add_user(
         display_name=display_name or username,
         extension=extension,
         phone_type=phone_type,
+        server=server,
         team=team_row,
         queues=queue_rows,
     )

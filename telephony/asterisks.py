@@ -17,6 +17,7 @@ from telephony.agents.tracker import AgentTracker
 from telephony.ami import AmiClient
 from telephony.calls.state import CallSnapshot
 from telephony.calls.tracker import CallTracker
+from telephony.phones.presence import PhonePresence
 
 
 class Asterisks:
@@ -25,6 +26,7 @@ class Asterisks:
         self.patterns = patterns
         self.calls = calls
         self.agents = agents
+        self.phones = PhonePresence(patterns, agents)
         self.clients: dict[str, AmiClient] = {}  # filled by the bridge as it connects
         self._waiters: set[asyncio.Future[None]] = set()
 
@@ -32,11 +34,13 @@ class Asterisks:
         """``server``, or the first configured one when the caller does not know."""
         return server or self.settings.asterisk[0].name
 
-    def server_of_agent(self, extension: str, server: str | None = None) -> str:
+    def server_of_agent(self, extension: str, server: str | None = None, *, home: str | None = None) -> str:
         """Where an action for this agent goes: ``server`` if given, else the server Asterisk reports
-        them on (their queue membership), else the first one (an agent not logged in anywhere)."""
+        them on (their queue membership), else the one their phone is registered with, else their
+        ``home`` (the server the CRM puts them on), else the first one."""
         known = self.agents.get(extension)
-        return server or (known.server if known is not None and known.queues else None) or self.server()
+        member_of = known.server if known is not None and known.queues else None
+        return server or member_of or self.phones.server_of(extension) or self.server(home if home in self.patterns else None)
 
     def client(self, server: str | None = None) -> AmiClient:
         return self.clients[self.server(server)]

@@ -28,7 +28,7 @@ from telephony.calls.state import CallSnapshot
 from telephony.calls.tracker import CallTracker
 from telephony.events import DomainEvent, EventBus
 from telephony.outbound.dialer import Dialer
-from telephony.phones.presence import GRACE_S, PhonePresence
+from telephony.phones.presence import GRACE_S
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Bridge:
         self._events_in: dict[str, int] = dict.fromkeys(self.patterns, 0)
         self._lag_s: dict[str, float] = dict.fromkeys(self.patterns, 0.0)
         self.control = AgentControl(self.asterisks)
-        self.phones = PhonePresence(self.patterns, self.agents)
+        self.phones = self.asterisks.phones
         self.dialer = Dialer(self.asterisks)
         self.call_control = CallControl(self.asterisks)
 

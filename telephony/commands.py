@@ -31,6 +31,12 @@ WantedState = Literal["available", "paused", "logged_out"]
 BUSY = (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP)
 
 
+class OwnerUnreachable(Exception):
+    """In a cluster, no owner of the telephony answered a command in time (it died, or Redis is
+    away): the command may or may not have run. Not a refusal: the web app answers it 503
+    (agent_ui/api/live.py), and the user tries again. Raised by telephony/cluster/remote.py."""
+
+
 class TelephonyCommands:
     def __init__(
         self, bus: EventBus, asterisks: Asterisks, agents: AgentControl, calls: CallControl, dialer: Dialer,
@@ -64,9 +70,11 @@ class TelephonyCommands:
     # Agents ----------------------------------------------------------------------------------------
 
     async def set_agent_state(
-        self, extension: str, wanted: WantedState, *, queues: list[str], name: str = "", reason: str | None = None
+        self, extension: str, wanted: WantedState, *, queues: list[str], name: str = "", reason: str | None = None,
+        home: str | None = None,
     ) -> AgentSnapshot | None:
-        """Log in to ``queues`` first if need be, then pause with ``reason``, unpause, or log out.
+        """Log in to ``queues`` first if need be (on the server the phone is on, else ``home``), then
+        pause with ``reason``, unpause, or log out.
         Answers with the agent once Asterisk has confirmed it: in the wanted state, or busy with a
         call that came in meanwhile. Raises AgentControlError when Asterisk or the rules refuse."""
         current = self.agent(extension)
@@ -74,7 +82,7 @@ class TelephonyCommands:
             await self._confirmed(extension, lambda a: a is None or a.state == AgentState.LOGGED_OUT, self._agents.logout(extension))
             return self.agent(extension)
         if current is None or not current.queues:
-            await self._confirmed(extension, lambda a: a is not None and bool(a.queues), self._agents.login(extension, queues, name=name))
+            await self._confirmed(extension, lambda a: a is not None and bool(a.queues), self._agents.login(extension, queues, name=name, home=home))
         state = AgentState.PAUSED if wanted == "paused" else AgentState.AVAILABLE
         if wanted == "paused":
             action: Awaitable[None] | None = self._agents.pause(extension, reason or "")
@@ -133,6 +141,7 @@ class TelephonyCommands:
 
 # What a caller of the commands catches, and the Linkedid prefix a campaign's preview dial takes.
 __all__ = [
-    "CAMPAIGN", "AgentControlError", "BadTarget", "CallControlError", "DialError", "NotDialable", "ProvisionError", "TelephonyCommands",
+    "CAMPAIGN", "AgentControlError", "BadTarget", "CallControlError", "DialError", "NotDialable", "OwnerUnreachable", "ProvisionError",
+    "TelephonyCommands",
     "WantedState",
 ]  # fmt: skip

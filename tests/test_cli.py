@@ -47,6 +47,12 @@ async def test_serve_refuses_old_schema_then_serves_after_upgrade(tmp_path: Path
         run, tmp_path, database_url, "user", "add", "--username", "agent7", "--role", "agent", "--password-stdin", stdin="s3cret-pass\n"
     )
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    elsewhere = ("user", "add", "--username", "agent8", "--role", "agent", "--extension", "1008", "--phone-type", "webrtc", "--password-stdin")
+    unknown = await asyncio.to_thread(run, tmp_path, database_url, *elsewhere, "--server", "pbx9", stdin="s3cret-pass\n")
+    assert unknown.returncode == 1 and "unknown Asterisk server 'pbx9'; known servers: default" in unknown.stderr
+    placed = await asyncio.to_thread(run, tmp_path, database_url, *elsewhere, "--server", "default", stdin="s3cret-pass\n")
+    assert placed.returncode == 0, placed.stderr
+    assert "agent8" in (listed := await asyncio.to_thread(run, tmp_path, database_url, "user", "list")).stdout and "server default" in listed.stdout
 
     port = free_port()
     # No Asterisk on that AMI port: serve comes up anyway and its bridge keeps trying in the background.

@@ -25,6 +25,8 @@ from crm.demo_data import DEMO_PASSWORD
 from crm.models import Call, CallDirection, Customer, User
 from telephony.agents.state import AgentState
 from telephony.ami import AmiClient
+from telephony.cluster import remote
+from telephony.cluster.ownership import Ownership
 from telephony.sandbox.calls import place_call
 from telephony.sandbox.instance import SandboxStatus
 from telephony.service import TelephonyService
@@ -167,6 +169,30 @@ async def test_a_follower_pushes_the_owners_events_to_its_own_agents_and_sends_t
     finally:
         await follower.close()
         await owner.close()
+
+
+async def test_a_command_the_owner_does_not_answer_is_a_503_not_a_refusal(
+    cluster_settings: Settings, sandbox: SandboxStatus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock is held by an owner that runs nothing (hung): a follower's command is not refused as
+    if the request were wrong; the agent is told the service did not answer and may try again."""
+    monkeypatch.setattr(remote, "ANSWER_TIMEOUT_S", 1.0)
+    hung = Ownership(cluster_settings.database_url, f"{cluster_settings.redis.prefix}:telephony")
+    await hung.acquire()
+    follower = worker(cluster_settings, sandbox)
+    await follower.start()
+    try:
+        assert not follower.owner
+        async with running(create_app(cluster_settings, follower.engine, follower)) as url, aiohttp.ClientSession() as http:
+            headers = await login(http, url, "agent1001")
+            async with http.put(f"{url}/api/me/state", json={"state": "paused", "reason": "break"}, headers=headers) as response:
+                assert response.status == 503, await response.text()
+                assert "not answering" in (await response.json())["error"]
+            async with http.post(f"{url}/api/me/dial", json={"number": "13800138000"}, headers=headers) as response:
+                assert response.status == 503, await response.text()
+    finally:
+        await follower.close()
+        await hung.release()
 
 
 async def test_the_follower_takes_over_and_completes_the_calls_the_owner_was_following(

@@ -85,9 +85,29 @@ async def test_the_owner_answers_a_refusal_as_the_same_error_and_drops_bad_reque
         await server.stop()
 
 
-async def test_without_an_owner_a_command_is_refused_in_time_whatever_its_kind(shared: tuple[redis.Redis, str]) -> None:
+class DiallingCommands:
+    """An owner's side that dials: what it was asked to dial."""
+
+    def __init__(self) -> None:
+        self.dialled: list[str] = []
+
+    async def click_to_dial(self, agent: str, number: str, **_: object) -> str:
+        self.dialled.append(number)
+        return f"cc-c2d-{number}"
+
+
+async def test_without_an_owner_a_command_is_refused_in_time_and_never_run_late(shared: tuple[redis.Redis, str]) -> None:
     client, prefix = shared
     remote = RemoteCommands(client, prefix, Follower(client, prefix, EventBus()), answer_timeout_s=0.5)
     with pytest.raises(OwnerUnreachable) as refused:
         await asyncio.wait_for(remote.click_to_dial("1001", "13800138000"), 5)
-    assert isinstance(refused.value, DialError) and isinstance(refused.value, AgentControlError)  # each handler's own refusal
+    assert not isinstance(refused.value, DialError | AgentControlError)  # not a refusal: the web app answers it 503
+    # An owner comes (back): the agent was told the dial failed, so it is not placed now.
+    owner = DiallingCommands()
+    server = CommandServer(client, prefix, owner)  # type: ignore[arg-type]
+    server.start()
+    try:
+        assert await remote.click_to_dial("1001", "13900139000") == "cc-c2d-13900139000"
+        assert owner.dialled == ["13900139000"]
+    finally:
+        await server.stop()

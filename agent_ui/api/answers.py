@@ -29,6 +29,7 @@ class User(Answer):
     extension: str | None
     phone_type: Literal["webrtc", "sip", "local"] = Field(description="what rings: the browser phone, a desk SIP phone, the sandbox's")
     auto_answer: bool = Field(description="the browser phone answers a call by itself, after a short beep")
+    server: str | None = Field(description="the Asterisk server the phone is on (null: the first configured)")
 
 
 class Me(User):

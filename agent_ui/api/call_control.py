@@ -159,7 +159,7 @@ async def dial(request: web.Request, user: User, body: Dial) -> web.Response:
     number = await _number(request, user, wanted)
     await _screen(request, user, number, wanted.dnc_override)
     try:
-        linkedid = await commands(request).click_to_dial(extension, number, agent_name=user.display_name or user.username)
+        linkedid = await commands(request).click_to_dial(extension, number, agent_name=user.display_name or user.username, home=user.server)
     except NotDialable as error:
         raise json_error(400, str(error)) from None
     except DialError as error:

@@ -3,6 +3,7 @@ user's extension (400 without one), and an agent's state as the API answers it."
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from aiohttp import web
@@ -15,7 +16,7 @@ from agent_ui.wallboard.board import agent_state_payload
 from crm.models import User
 from crm.queues import queues_of_user
 from telephony.agents.state import AgentSnapshot, AgentState
-from telephony.commands import AgentControlError, TelephonyCommands
+from telephony.commands import AgentControlError, OwnerUnreachable, TelephonyCommands
 
 
 class StateChange(BaseModel):
@@ -23,6 +24,16 @@ class StateChange(BaseModel):
 
     state: Literal["available", "paused", "logged_out"]
     reason: str | None = Field(default=None, max_length=64, description="a pause reason code (agents.pause_reasons), required with paused")
+
+
+@web.middleware
+async def owner_unreachable(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """In a cluster, a command the telephony's owner did not answer is the service's failure, not a
+    refusal of the request: 503, and the user may try again (the owner's successor takes it)."""
+    try:
+        return await handler(request)
+    except OwnerUnreachable as error:
+        raise json_error(503, f"telephony is not answering, try again: {error}") from None
 
 
 def commands(request: web.Request) -> TelephonyCommands:
@@ -73,7 +84,8 @@ async def apply_state(request: web.Request, agent: User, change: StateChange) ->
         queues = await queues_of_user(session, agent.id)
     try:
         now = await telephony.set_agent_state(
-            extension, change.state, queues=queues, name=agent.display_name or agent.username, reason=change.reason
+            extension, change.state, queues=queues, name=agent.display_name or agent.username, reason=change.reason,
+            home=agent.server,
         )
     except AgentControlError as error:
         raise json_error(400, str(error)) from None

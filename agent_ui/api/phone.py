@@ -54,7 +54,8 @@ async def issue(request: web.Request, user: User) -> web.Response:
     if user.phone_type != "webrtc":
         raise json_error(409, f"your phone is a {user.phone_type} phone, not a browser phone")
     telephony = commands(request)
-    server = request.app[SETTINGS].asterisk[0]
+    servers = request.app[SETTINGS].asterisk
+    server = next((s for s in servers if s.name == user.server), servers[0])  # the phone registers where its agent works
     try:
         phone = await telephony.browser_phone(extension, server.name)
     except ProvisionError as error:

@@ -11,7 +11,7 @@ from agent_ui.cli.errors import CommandError
 from config import Settings
 from crm import schema
 from crm.db import open_engine, session_factory
-from crm.models import Role, User
+from crm.models import PHONE_TYPES, Role, User
 from crm.tokens import revoke_user_tokens
 from crm.users import UserError, add_user, find_user
 from sqlalchemy import select
@@ -28,6 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--extension", help="the agent's phone extension, e.g. 1001")
     add.add_argument("--queues", default="", help="comma-separated queue names, e.g. support,sales")
     add.add_argument("--team", help="team name (created if new)")
+    add.add_argument("--phone-type", default="sip", choices=list(PHONE_TYPES), help="what rings: a desk SIP phone, the browser, the sandbox's")
+    add.add_argument("--server", help="the Asterisk server (asterisk[].name) the agent's phone is on; default: the first")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=run_add)
     listing = actions.add_parser("list", help="list users")
@@ -69,6 +71,9 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
                     extension=args.extension,
                     queues=queues,
                     team=args.team,
+                    phone_type=args.phone_type,
+                    server=args.server,
+                    servers=[server.name for server in settings.asterisk],
                 )
 
     try:
@@ -93,7 +98,8 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(str(error)) from None
     for user in rows:
         queues = ",".join(q.name for q in user.queues)
-        print(f"{user.username:20} {user.role.value:13} ext {user.extension or '-':6} queues {queues or '-'}")
+        where = f" server {user.server}" if user.server else ""
+        print(f"{user.username:20} {user.role.value:13} ext {user.extension or '-':6} queues {queues or '-'}{where}")
     return 0
 
 

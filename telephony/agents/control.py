@@ -23,13 +23,16 @@ class AgentControl:
     def _client(self, extension: str, server: str | None):  # type: ignore[no-untyped-def]
         return self._asterisks.client(self._asterisks.server_of_agent(extension, server))
 
-    async def login(self, extension: str, queues: list[str], *, name: str = "", server: str | None = None) -> None:
+    async def login(self, extension: str, queues: list[str], *, name: str = "", server: str | None = None, home: str | None = None) -> None:
+        """Add the agent to ``queues`` on the server they are on (see Asterisks.server_of_agent; ``home``
+        is where the CRM puts them, for an agent Asterisk does not know yet)."""
         known = {q.name for q in self._asterisks.settings.queues}
         unknown = sorted(set(queues) - known)
         if unknown:
             raise AgentControlError(f"unknown queue {unknown[0]}")
         if not queues:
             raise AgentControlError(f"agent {extension} belongs to no queue")
+        server = self._asterisks.server_of_agent(extension, server, home=home)
         client = self._client(extension, server)
         for queue in queues:
             try:

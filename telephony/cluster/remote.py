@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from typing import Any, get_type_hints
 
@@ -20,13 +21,17 @@ from telephony.calls.control import CallControl
 from telephony.calls.state import CallSnapshot
 from telephony.cluster.stream import Follower, cancelled_inside
 from telephony.commands import (
-    AgentControlError, BadTarget, CallControlError, DialError, NotDialable, ProvisionError, TelephonyCommands, WantedState,
+    AgentControlError, BadTarget, CallControlError, DialError, NotDialable, OwnerUnreachable, ProvisionError, TelephonyCommands,
+    WantedState,
 )  # fmt: skip
 from telephony.outbound.dialer import Dialer
 
 log = logging.getLogger(__name__)
 
 ANSWER_TIMEOUT_S = 15.0  # longer than any command's own wait for Asterisk (transfers: ~10 s)
+# A request not started within this share of the asker's wait is dropped: an owner that comes back
+# (or a new one) never dials or transfers for someone who was told it failed long ago.
+START_WITHIN = 1 / 3
 REQUEST_MAX_BYTES = 64_000
 
 # What may be asked, and of which class the method is (its return annotation decodes the answer).
@@ -52,10 +57,6 @@ class CommandFailed(CallControlError, AgentControlError, DialError, ProvisionErr
     """The owner could not run the command (unknown, bad arguments, or it failed there). One of each
     error a command may raise, so every handler answers it as a refusal with its message rather
     than failing."""
-
-
-class OwnerUnreachable(CommandFailed):
-    """No owner answered in time (it died, or Redis is away): the command may or may not have run."""
 
 
 ERRORS[CommandFailed.__name__] = CommandFailed
@@ -104,8 +105,12 @@ class CommandServer:
             request = json.loads(raw) if len(raw) <= REQUEST_MAX_BYTES else None
             name, reply_to = request["command"], str(uuid.UUID(request["reply_to"]))  # type: ignore[index]
             args, kwargs = list(request.get("args", [])), dict(request.get("kwargs", {}))
+            start_by = float(request.get("start_by", "inf"))
         except (ValueError, KeyError, TypeError):
             log.warning("cluster: a malformed command was dropped")
+            return
+        if time.time() > start_by:
+            log.warning("cluster: command %s came %.1f s too late to be run; dropped", name[:40], time.time() - start_by)
             return
         if name not in COMMANDS:
             answer: dict[str, Any] = {"error": "CommandFailed", "message": f"unknown command {name[:40]!r}"}
@@ -164,8 +169,8 @@ class RemoteCommands:
     """TelephonyCommands for a follower: reads from the mirror of the owner's live state, commands
     sent to the owner."""
 
-    def __init__(self, redis: Redis, prefix: str, mirror: Follower, *, answer_timeout_s: float = ANSWER_TIMEOUT_S) -> None:
-        self._redis, self._mirror, self._timeout_s = redis, mirror, answer_timeout_s
+    def __init__(self, redis: Redis, prefix: str, mirror: Follower, *, answer_timeout_s: float | None = None) -> None:
+        self._redis, self._mirror, self._timeout_s = redis, mirror, answer_timeout_s or ANSWER_TIMEOUT_S
         self._requests, self._answers = _keys(prefix)
         self.calls = _RemoteCalls(self._ask)
 
@@ -185,9 +190,10 @@ class RemoteCommands:
         return self._mirror.find_call(linkedid)
 
     async def set_agent_state(
-        self, extension: str, wanted: WantedState, *, queues: list[str], name: str = "", reason: str | None = None
+        self, extension: str, wanted: WantedState, *, queues: list[str], name: str = "", reason: str | None = None,
+        home: str | None = None,
     ) -> AgentSnapshot | None:
-        return await self._ask("set_agent_state", extension, wanted, queues=queues, name=name, reason=reason)  # type: ignore[no-any-return]
+        return await self._ask("set_agent_state", extension, wanted, queues=queues, name=name, reason=reason, home=home)  # type: ignore[no-any-return]
 
     async def phone_fault(self, extension: str) -> AgentSnapshot | None:
         return await self._ask("phone_fault", extension)  # type: ignore[no-any-return]
@@ -212,7 +218,8 @@ class RemoteCommands:
 
     async def _ask(self, command: str, /, *args: Any, **kwargs: Any) -> Any:
         reply_to = str(uuid.uuid4())
-        request = json.dumps({"command": command, "reply_to": reply_to, "args": args, "kwargs": kwargs})
+        start_by = time.time() + self._timeout_s * START_WITHIN  # wall clock: the owner may be another machine
+        request = json.dumps({"command": command, "reply_to": reply_to, "start_by": start_by, "args": args, "kwargs": kwargs})
         try:
             await self._redis.rpush(self._requests, request)
             popped = await self._redis.blpop([self._answers + reply_to], timeout=self._timeout_s)

@@ -63,9 +63,13 @@ class Dialer:
     def __init__(self, asterisks: Asterisks) -> None:
         self._asterisks = asterisks
 
-    async def click_to_dial(self, agent: str, number: str, *, agent_name: str = "", server: str | None = None) -> str:
-        """Ring ``agent``'s phone, then ``number``; return the new call's Linkedid."""
+    async def click_to_dial(
+        self, agent: str, number: str, *, agent_name: str = "", server: str | None = None, home: str | None = None
+    ) -> str:
+        """Ring ``agent``'s phone (on the server it is on, else ``home``), then ``number``; return the
+        new call's Linkedid."""
         linkedid = f"{CLICK_TO_DIAL}{uuid.uuid4().hex[:16]}"
+        server = self._asterisks.server_of_agent(agent, server, home=home)
         await self._ring_agent_then(agent, number, linkedid, display=agent_name, server=server)
         return linkedid
 
