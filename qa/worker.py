@@ -149,8 +149,6 @@ class QaWorker:
         """Enqueue, then analyse one batch of pending calls (started from ``since``)."""
         await self.enqueue(since)
         async with self._sessions() as session, session.begin():
-            scorecard = await latest_scorecard(session, self._settings.scorecard) or await ensure_default_scorecard(session)
-            definition = definition_of(scorecard).model_dump(mode="json")
             query = (
                 select(QaIntake, Call)
                 .join(Call, Call.id == QaIntake.call_id)
@@ -159,6 +157,10 @@ class QaWorker:
                 .limit(self._settings.workers * 4)
             )
             batch = list(await session.execute(query if since is None else query.where(Call.started_at >= since)))
+            if not batch:  # the usual idle poll: no scorecard to read
+                return []
+            scorecard = await latest_scorecard(session, self._settings.scorecard) or await ensure_default_scorecard(session)
+            definition = definition_of(scorecard).model_dump(mode="json")
         return list(await asyncio.gather(*(self._analyse(intake.id, call, definition) for intake, call in batch)))
 
     async def _analyse(self, intake_id: int, call: Call, definition: dict[str, Any]) -> Outcome:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 LINKEDID_PREFIX = CAMPAIGN  # a campaign call is known by its Linkedid, also after a restart
 TICK_S = 0.5
+QUIET_TICK_S = 2.0  # while no agent has joined a running campaign: a join is noticed within this
 RECOVER_S = 10.0
 IN_FLIGHT_S = 5.0  # an attempt this young may be between its commit and its Originate (here or in another process)
 AGENT_BACKOFF_S = 5.0  # an agent whose call could not be placed waits this long for the next
@@ -48,6 +49,7 @@ class CampaignDialler:
         self._calls: dict[str, tuple[str, float]] = {}  # linkedid → (agent, monotonic time placed)
         self._backoff: dict[str, float] = {}  # agent → not before (monotonic)
         self._task: asyncio.Task[None] | None = None
+        self._joined = True  # until the first tick says otherwise
         self._consumer: Consumer | None = None
 
     def start(self) -> None:
@@ -76,7 +78,7 @@ class CampaignDialler:
                 await self.tick()
             except Exception:  # noqa: BLE001 - a database outage or one bad row never stops the dialler
                 log.exception("campaign dialler: tick failed; again in %.1f s", TICK_S)
-            await asyncio.sleep(TICK_S)
+            await asyncio.sleep(TICK_S if self._joined else QUIET_TICK_S)
 
     async def tick(self) -> int:
         """Give each free joined agent a call: per campaign, one transaction claims the contacts of all
@@ -85,6 +87,7 @@ class CampaignDialler:
             return 0
         async with self._sessions() as session:
             joined = await store.dialling_agents(session)
+        self._joined = bool(joined)
         busy = set(self.calling())
         placed = 0
         now = time.monotonic()
