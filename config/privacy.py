@@ -34,6 +34,11 @@ class PrivacySettings(_Section):
         description="Roles that may export customers as CSV (handbook §6: no copying without approval); "
         "every export is in the audit log. QA inspectors never do.",
     )
+    transcripts_unredacted: list[RoleName] = Field(
+        default=[],
+        description="Roles that read call transcripts and auto-QA evidence with card, ID and phone numbers in full; "
+        "the others see them masked but the last four digits (qa/redaction.py). Empty: nobody.",
+    )
     import_customers: list[RoleName] = Field(
         default=["supervisor", "admin"],
         description="Roles that may import customers from CSV; every import is in the audit log. QA inspectors never do.",

@@ -31,6 +31,7 @@ from crm.recordings import LEG_SUFFIXES, leg_file, recording_file
 from qa import evaluations as flow
 from qa.reports import qa_report
 from qa.analysis import stereo_wav
+from qa.redaction import redact_result
 from qa import review
 from qa.scorecards import ScorecardDefinition
 from qa.signals import AudioError
@@ -368,10 +369,12 @@ async def call_qa(request: web.Request, user: User) -> web.Response:
         intake = await review.intake_of(session, call.id)
     if intake is None:
         raise json_error(404, "this call has no auto-QA: it has no recording, or it has not ended")
+    result = intake.result or {"metrics": None, "transcript": None, "findings": [], "prefilled": {}}
+    if user.role.value not in request.app[SETTINGS].privacy.transcripts_unredacted:
+        result = redact_result(result)  # card, ID and phone numbers said on the call (handbook §6)
     return web.json_response(
         {"call_id": call.id, "state": intake.state, "error": intake.error or None, "auto_score": intake.auto_score,
-         "flagged": intake.flagged, "analysed_at": intake.analysed_at.isoformat() if intake.analysed_at else None,
-         **(intake.result or {"metrics": None, "transcript": None, "findings": [], "prefilled": {}})}
+         "flagged": intake.flagged, "analysed_at": intake.analysed_at.isoformat() if intake.analysed_at else None, **result}
     )  # fmt: skip
 
 
