@@ -64,6 +64,8 @@ class QueueMembership(Base):
 
 
 PHONE_TYPES = ("webrtc", "sip", "local")
+MONITORING_METHODS = ("live", "recording", "floor_walk")  # 实时监听, 录音抽检, 现场巡查
+CASE_KINDS = ("good", "bad")  # 典型案例: an example to follow, or one to avoid
 
 
 class User(Base):
@@ -364,6 +366,11 @@ class Evaluation(Base):
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("qa_scorecards.id"))
     calibration_id: Mapped[int | None] = mapped_column(ForeignKey("qa_calibrations.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted | acknowledged | disputed | resolved
+    # 监控方式 (handbook §3.4): live listen, a recording sampled, or a floor walk. See MONITORING_METHODS.
+    method: Mapped[str] = mapped_column(String(16), default="recording", server_default="recording")
+    # 典型案例: a good or a bad example for the case library, and why (None: not a case).
+    case_kind: Mapped[str | None] = mapped_column(String(8), index=True)
+    case_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     versions: Mapped[list[EvaluationVersion]] = relationship(order_by="EvaluationVersion.version", cascade="all, delete-orphan")

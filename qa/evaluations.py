@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from crm.models import Calibration, Call, Evaluation, EvaluationEvent, EvaluationVersion, Scorecard, User
+from crm.models import CASE_KINDS, MONITORING_METHODS, Calibration, Call, Evaluation, EvaluationEvent, EvaluationVersion, Scorecard, User
 from qa.scorecards import grade
 from qa.store import definition_of
 
@@ -66,7 +66,13 @@ async def load(session: AsyncSession, evaluation_id: int) -> Evaluation | None:
     )
 
 
-async def submit(session: AsyncSession, call: Call, scorecard: Scorecard, grades: Grades, inspector: int, calibration: Calibration | None = None) -> Evaluation:
+async def submit(
+    session: AsyncSession, call: Call, scorecard: Scorecard, grades: Grades, inspector: int, calibration: Calibration | None = None,
+    *, method: str = "recording",
+) -> Evaluation:
+    """A new evaluation of ``call``; ``method`` is how it was monitored (MONITORING_METHODS)."""
+    if method not in MONITORING_METHODS:
+        raise EvaluationError(f"method: one of {', '.join(MONITORING_METHODS)}")
     if calibration is not None:
         if inspector not in calibration.inspector_ids:
             raise EvaluationError("you are not one of this calibration's inspectors", 403)
@@ -75,7 +81,7 @@ async def submit(session: AsyncSession, call: Call, scorecard: Scorecard, grades
             raise EvaluationError("you have already graded this calibration call; correct your evaluation instead", 409)
     evaluation = Evaluation(
         call_id=call.id, agent_id=call.agent_id, inspector_id=inspector, scorecard_id=scorecard.id,
-        calibration_id=calibration.id if calibration else None,
+        calibration_id=calibration.id if calibration else None, method=method,
     )  # fmt: skip
     session.add(evaluation)
     await session.flush()
@@ -173,6 +179,30 @@ async def visible_evaluations(session: AsyncSession, seen: ColumnElement[bool], 
         if value is not None:
             rows = rows.where(column == value)
     return list(await session.scalars(rows))
+
+
+async def mark_case(session: AsyncSession, evaluation: Evaluation, actor: int, kind: str | None, note: str) -> None:
+    """Put the evaluation in the case library (典型案例) as a good or a bad example, with why; or take
+    it out (``kind`` None). A calibration grade is an exercise, not a case."""
+    if kind is not None and kind not in CASE_KINDS:
+        raise EvaluationError(f"kind: one of {', '.join(CASE_KINDS)}, or null to take it out")
+    if evaluation.calibration_id is not None:
+        raise EvaluationError("a calibration grade is not a case; mark the call's own evaluation", 409)
+    if kind is not None and not note.strip():
+        raise EvaluationError("note: say what the case teaches")
+    evaluation.case_kind, evaluation.case_note = kind, note.strip() if kind else ""
+    session.add(EvaluationEvent(evaluation_id=evaluation.id, kind=f"case_{kind}" if kind else "case_removed", actor_id=actor, comment=note.strip()))
+    await session.flush()
+
+
+async def cases(session: AsyncSession, seen: ColumnElement[bool], kind: str | None = None, limit: int = 200) -> list[tuple[Evaluation, Call]]:
+    """The case library as the user may see it, newest first, with each case's call."""
+    rows = (
+        select(Evaluation, Call).join(Call, Call.id == Evaluation.call_id)
+        .where(seen, Evaluation.case_kind.is_not(None) if kind is None else Evaluation.case_kind == kind)
+        .options(selectinload(Evaluation.versions)).order_by(Evaluation.id.desc()).limit(limit)
+    )  # fmt: skip
+    return [(evaluation, call) for evaluation, call in await session.execute(rows)]
 
 
 async def recent_calibrations(session: AsyncSession, limit: int = 200) -> list[Calibration]:

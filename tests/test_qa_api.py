@@ -245,3 +245,36 @@ async def test_the_review_queue_samples_a_quarter_of_each_agents_week(migrated_u
     sampled = Counter(c["agent"] for c in queue["calls"] if "sample" in c["reasons"])
     assert (sampled["1001"], sampled["1002"]) == (2, 3)  # 25% of 8 and of 12: exact
     assert sampled["1003"] in (0, 1)  # 25% of 3 is 0.75: rounded down or up
+
+
+async def test_the_monitoring_method_and_the_case_library(qa_api) -> None:  # type: ignore[no-untyped-def]
+    """监控方式 on each evaluation (handbook §3.4); 典型案例: a grader marks good and bad examples with
+    what they teach, each mark in the trail, and everyone finds the cases they may see."""
+    api, tokens, calls = qa_api
+    status, body = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks(), "method": "phone"})
+    assert status == 400 and "method" in body["error"]
+    status, good = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks(), "method": "live"})
+    assert status == 201 and (good["method"], good["case"]) == ("live", None)
+    status, bad = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["theirs"], "items": full_marks()})
+    assert status == 201 and bad["method"] == "recording"
+    path = f"/api/qa/evaluations/{good['id']}/case"
+    status, body = await api.call("PUT", path, tokens["qa"], json={"kind": "good"})
+    assert status == 400 and "what the case teaches" in body["error"]
+    assert (await api.call("PUT", path, tokens["agent1001"], json={"kind": "good", "note": "x"}))[0] == 403
+    status, marked = await api.call("PUT", path, tokens["qa"], json={"kind": "good", "note": "标准开场白与结束语"})
+    assert status == 200 and (marked["case"], marked["case_note"]) == ("good", "标准开场白与结束语")
+    assert marked["events"][-1]["kind"] == "case_good" and marked["events"][-1]["comment"] == "标准开场白与结束语"
+    status, _ = await api.call("PUT", f"/api/qa/evaluations/{bad['id']}/case", tokens["supervisor"], json={"kind": "bad", "note": "未致歉"})
+    assert status == 200
+    status, library = await api.call("GET", "/api/qa/cases", tokens["qa"])
+    assert status == 200 and [(c["call_id"], c["case"]) for c in library["cases"]] == [(calls["theirs"], "bad"), (calls["mine"], "good")]
+    assert library["cases"][0]["queue"] == "support" and library["cases"][0]["talk_s"] == 120.0
+    status, only_good = await api.call("GET", "/api/qa/cases?kind=good", tokens["qa"])
+    assert [c["id"] for c in only_good["cases"]] == [good["id"]]
+    assert (await api.call("GET", "/api/qa/cases?kind=typical", tokens["qa"]))[0] == 400
+    # An agent finds the cases of their own calls only.
+    status, own = await api.call("GET", "/api/qa/cases", tokens["agent1001"])
+    assert status == 200 and [c["id"] for c in own["cases"]] == [good["id"]]
+    status, removed = await api.call("PUT", path, tokens["qa"], json={"kind": None})
+    assert status == 200 and removed["case"] is None and removed["events"][-1]["kind"] == "case_removed"
+    assert [c["id"] for c in (await api.call("GET", "/api/qa/cases", tokens["qa"]))[1]["cases"]] == [bad["id"]]

@@ -631,12 +631,26 @@ class Evaluation(Answer):
     fatal: bool
     items: dict[str, Any]
     comments: dict[str, str]
+    method: Literal["live", "recording", "floor_walk"] = Field(description="监控方式: live listen, a recording sampled, a floor walk")
+    case: Literal["good", "bad"] | None = Field(description="典型案例: in the case library as a good or a bad example")
+    case_note: str = Field(description="what the case teaches")
     versions: list[dict[str, Any]] = Field(default=[], description="one evaluation: every version, never changed")
     events: list[dict[str, Any]] = Field(default=[], description="one evaluation: the audit trail")
 
 
 class Evaluations(Answer):
     evaluations: list[Evaluation]
+
+
+class Case(Evaluation):
+    started_at: str = Field(description="when the call began")
+    direction: Literal["inbound", "outbound"]
+    queue: str | None
+    talk_s: float | None
+
+
+class Cases(Answer):
+    cases: list[Case]
 
 
 class Calibration(Answer):

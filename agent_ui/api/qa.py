@@ -26,7 +26,7 @@ from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
 from crm.access import Scope
 from crm.calls import visible_call
-from crm.models import Calibration, Call, Evaluation, Role, Scorecard, User
+from crm.models import CASE_KINDS, MONITORING_METHODS, Calibration, Call, Evaluation, Role, Scorecard, User
 from crm.recordings import LEG_SUFFIXES, leg_file, recording_file
 from qa import evaluations as flow
 from qa.reports import qa_report
@@ -58,6 +58,18 @@ class NewEvaluation(Grading):
     call_id: RowId
     scorecard_id: RowId | None = None
     calibration_id: RowId | None = None
+    method: Literal[MONITORING_METHODS] = Field(default="recording", description="监控方式: live listen, a recording sampled, a floor walk")  # type: ignore[valid-type]
+
+
+class CaseMark(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[CASE_KINDS] | None = Field(description="good or bad example; null takes it out of the case library")  # type: ignore[valid-type]
+    note: str = Field(default="", max_length=2000, description="what the case teaches (required with a kind)")
+
+
+class CaseQuery(BaseModel):
+    kind: Literal[CASE_KINDS] | None = Field(default=None, description="only good or only bad examples")  # type: ignore[valid-type]
 
 
 class Correction(Grading):
@@ -163,7 +175,8 @@ def evaluation_json(evaluation: Evaluation, full: bool = False) -> dict[str, Any
         "id": evaluation.id, "call_id": evaluation.call_id, "agent_id": evaluation.agent_id, "inspector_id": evaluation.inspector_id,
         "scorecard_id": evaluation.scorecard_id, "calibration_id": evaluation.calibration_id, "status": evaluation.status,
         "created_at": evaluation.created_at.isoformat(), "version": current.version, "total": current.total, "fatal": current.fatal,
-        "items": current.items, "comments": current.comments,
+        "items": current.items, "comments": current.comments, "method": evaluation.method, "case": evaluation.case_kind,
+        "case_note": evaluation.case_note,
     }  # fmt: skip
     if full:
         data["versions"] = [
@@ -215,7 +228,7 @@ async def create_evaluation(request: web.Request, user: User, body: NewEvaluatio
         if scorecard is None:
             raise json_error(404, "no such scorecard")
         try:
-            evaluation = await flow.submit(session, call, scorecard, wanted.grades(), user.id, calibration)
+            evaluation = await flow.submit(session, call, scorecard, wanted.grades(), user.id, calibration, method=wanted.method)
         except flow.EvaluationError as error:
             raise _fail(error) from None
         if calibration is None:
@@ -278,6 +291,25 @@ async def resolve(request: web.Request, user: User, body: Resolution) -> web.Res
         await flow.resolve(session, evaluation, user.id, wanted.comment, grades)
 
     return await _step(request, user, body, run)
+
+
+@endpoint(*GRADERS, summary="Put an evaluation in the case library (典型案例) as a good or a bad example, or take it out", body=CaseMark,
+          answer=answers.Evaluation, path=EVALUATION_PATH, notes="Of the evaluations the user may see. Audited in its trail.",
+          errors={409: "a calibration grade is not a case"})  # fmt: skip
+async def mark_case(request: web.Request, user: User, body: CaseMark) -> web.Response:
+    return await _step(request, user, body, lambda session, evaluation, wanted: flow.mark_case(session, evaluation, user.id, wanted.kind, wanted.note))
+
+
+@endpoint(*EVERYONE, summary="The case library: good and bad examples, newest first, with their calls", query=CaseQuery, answer=answers.Cases,
+          notes=EVALUATION_NOTE)  # fmt: skip
+async def list_cases(request: web.Request, user: User, query: CaseQuery) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        found = await flow.cases(session, Scope.of(user).evaluations(), query.kind)
+    return web.json_response({"cases": [
+        {**evaluation_json(evaluation), "started_at": call.started_at.isoformat(), "direction": call.direction.value, "queue": call.queue,
+         "talk_s": call.talk_s}
+        for evaluation, call in found
+    ]})  # fmt: skip
 
 
 # Calibrations ------------------------------------------------------------------------------------------
@@ -420,6 +452,8 @@ def routes(app: web.Application) -> None:
     app.router.add_post("/api/qa/evaluations/{id}/acknowledge", acknowledge)
     app.router.add_post("/api/qa/evaluations/{id}/dispute", dispute)
     app.router.add_post("/api/qa/evaluations/{id}/resolve", resolve)
+    app.router.add_put("/api/qa/evaluations/{id}/case", mark_case)
+    app.router.add_get("/api/qa/cases", list_cases)
     app.router.add_get("/api/qa/calibrations", list_calibrations)
     app.router.add_post("/api/qa/calibrations", create_calibration)
     app.router.add_get("/api/qa/calibrations/{id}", read_calibration)
