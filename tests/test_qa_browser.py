@@ -70,8 +70,17 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         assert await page.text_content("#grade-total") == "98"
         await page.fill(".grade-item[data-item='voice.pace'] input[type=number]", "3")
         await page.fill("#grade-form textarea[name=problems]", "冷场 12 秒")
+        await page.select_option("#grade-method", "live")  # 监控方式: listened to live
         await page.click("#grade-form button[type=submit]")
         await page.wait_for_function("document.querySelector('#grade-result').textContent.includes('96')", timeout=5_000)
+        # The grade is a lesson: into the case library as a bad example, with what it teaches.
+        await page.wait_for_selector("#case-form:not([hidden])")
+        await page.select_option("#case-kind", "bad")
+        await page.fill("#case-note", "冷场过长")
+        await page.click("#case-mark")
+        case = page.locator("#case-rows tr.case-bad")
+        await case.wait_for(timeout=5_000)
+        assert [await case.locator("td").nth(i).text_content() for i in range(5)] == [f"#{call_id}", "Bad example", "冷场过长", "96", "Live listen"]
         await page.wait_for_function("document.querySelectorAll('#queue-rows tr').length === 0", timeout=5_000)
         await page.fill("#pick-call", str(call_id))  # any call can be picked again, e.g. for a second opinion
         await page.click("#pick-form button[type=submit]")
@@ -80,13 +89,16 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
     async with session_factory(engine)() as session:
         evaluation = await session.scalar(select(Evaluation).where(Evaluation.call_id == call_id))
     assert evaluation is not None and evaluation.status == "submitted"
+    assert (evaluation.method, evaluation.case_kind, evaluation.case_note) == ("live", "bad", "冷场过长")
 
     async with chromium(locale="zh-CN") as page:
         page.on("dialog", lambda dialog: dialog.accept("我当时在查系统"))
         await browser_log_in(page, f"{url}/qa", "agent1001", "#qa-view")
-        row = f"tr[data-evaluation='{evaluation.id}']"
+        row = f"#mine-rows tr[data-evaluation='{evaluation.id}']"
         await page.wait_for_selector(row)
         assert "96" in await page.text_content(row) and "冷场 12 秒" in await page.text_content(row)
+        case = f"#case-rows tr[data-evaluation='{evaluation.id}']"  # the agent finds their call in the library, in Chinese
+        assert [t.strip() for t in await page.locator(f"{case} td").all_text_contents()] == [f"#{call_id}", "反面案例", "冷场过长", "96", "实时监听", ""]
         await page.click(f"{row} button[data-step=dispute]")
         await page.wait_for_function(f"document.querySelector(\"{row}\").textContent.includes('申诉中')", timeout=5_000)
 

@@ -54,6 +54,8 @@ async function review(callId, calibrationId = null) {
   $("review").hidden = false;
   $("review-call").textContent = `#${callId} ${qa.call.caller_number || ""}${calibrationId ? ` · ${t("qa.calibration")} ${calibrationId}` : ""}`;
   $("grade-result").textContent = "";
+  $("case-form").hidden = true;
+  $("case-result").textContent = "";
   if (qa.player) qa.player.destroy();
   qa.player = WaveSurfer.create({
     container: "#waveform",
@@ -156,8 +158,12 @@ async function submitGrades(event) {
   const comments = {};
   for (const key of ["strengths", "problems", "advice", "training"]) if (form.get(key)) comments[key] = form.get(key);
   try {
-    const saved = await api("POST", "/api/qa/evaluations", { call_id: qa.call.id, items: grades(), comments, calibration_id: qa.calibration ?? undefined });
+    const saved = await api("POST", "/api/qa/evaluations", {
+      call_id: qa.call.id, items: grades(), comments, method: form.get("method"), calibration_id: qa.calibration ?? undefined,
+    });
     $("grade-result").textContent = t("qa.saved", { total: saved.total });
+    qa.saved = saved.id;
+    $("case-form").hidden = saved.calibration_id !== null;  // a calibration grade is an exercise, not a case
     await loadQueue();
   } catch (error) {
     $("grade-result").textContent = error.message;
@@ -278,6 +284,42 @@ async function createCalibration(event) {
   }
 }
 
+// The case library (典型案例) ---------------------------------------------------------------------------
+
+async function markCase() {
+  try {
+    await api("PUT", `/api/qa/evaluations/${qa.saved}/case`, { kind: $("case-kind").value, note: $("case-note").value });
+    $("case-result").textContent = t("qa.case_marked");
+    await loadCases();
+  } catch (error) {
+    $("case-result").textContent = error.message;
+  }
+}
+
+async function loadCases() {
+  const kind = $("case-filter").value;
+  qa.cases = (await api("GET", `/api/qa/cases${kind ? `?kind=${kind}` : ""}`)).cases;
+  renderCases();
+}
+
+function renderCases() {
+  $("case-rows").replaceChildren(...(qa.cases || []).map((c) => {
+    const row = document.createElement("tr");
+    row.dataset.evaluation = c.id;
+    row.className = `case-${c.case}`;
+    const actions = element("td");
+    if (!$("inspector").hidden) {
+      const open = element("button", t("qa.open"));
+      open.type = "button";
+      open.addEventListener("click", () => review(c.call_id));
+      actions.append(open);
+    }
+    row.append(element("td", `#${c.call_id}`), element("td", t(`qa.case.${c.case}`)), element("td", c.case_note), element("td", String(c.total)),
+      element("td", t(`qa.method.${c.method}`)), actions);
+    return row;
+  }));
+}
+
 // The agent's evaluations -------------------------------------------------------------------------------
 
 function renderMine() {
@@ -329,6 +371,7 @@ async function loadLanguage(lang) {
   renderDisputes();
   renderCalibrations();
   renderReport();
+  renderCases();
   if (qa.call) renderReview();
 }
 
@@ -338,14 +381,14 @@ async function start() {
   $("qa-view").hidden = false;
   if (qa.me.role === "agent") {
     $("mine").hidden = false;
-    await loadMine();
+    await Promise.all([loadMine(), loadCases()]);
   } else {
     const cards = (await api("GET", "/api/qa/scorecards")).scorecards;
     qa.scorecard = await api("GET", `/api/qa/scorecards/${cards[0].id}`);
     $("inspector").hidden = false;
     $("disputes").hidden = !["qa_inspector", "supervisor", "admin"].includes(qa.me.role);
     $("calibration-form").hidden = $("disputes").hidden;
-    await Promise.all([loadQueue(), loadReport(), loadCalibrations(), $("disputes").hidden ? null : loadDisputes()]);
+    await Promise.all([loadQueue(), loadReport(), loadCalibrations(), loadCases(), $("disputes").hidden ? null : loadDisputes()]);
   }
 }
 
@@ -354,6 +397,8 @@ $("grade-form").addEventListener("submit", submitGrades);
 $("qa-report-form").addEventListener("submit", loadReport);
 $("calibration-form").addEventListener("submit", createCalibration);
 $("pick-form").addEventListener("submit", pickCall);
+$("case-mark").addEventListener("click", markCase);
+$("case-filter").addEventListener("change", () => loadCases());
 $("play").addEventListener("click", () => qa.player && qa.player.playPause());
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
