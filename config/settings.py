@@ -354,6 +354,10 @@ class QaSettings(_Section):
     )
     workers: int = Field(default=1, ge=1, le=64, description="Processes that analyse recordings.")
     sample_percent: float = Field(default=10, ge=0, le=100, description="Percent of each agent's recorded calls each week sampled for review.")
+    review_percent: float = Field(
+        default=10, ge=0, le=100,
+        description="Percent of evaluations a team leader or supervisor reviews (组长/主管复核), drawn when they are graded.",
+    )
     review_codes: list[str] = Field(default=["complaint"], description="Disposition codes whose calls are always reviewed.")
     review_longer_s: float | None = Field(default=600, gt=0, description="Calls talking longer than this are reviewed.")
     review_shorter_s: float | None = Field(default=10, gt=0, description="Answered calls talking less than this are reviewed.")

@@ -371,6 +371,10 @@ class Evaluation(Base):
     # 典型案例: a good or a bad example for the case library, and why (None: not a case).
     case_kind: Mapped[str | None] = mapped_column(String(8), index=True)
     case_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # 组长/主管复核: None (not drawn for review), due, agreed, or returned (to the grader, who corrects
+    # it: due again). See qa.review_percent.
+    review_state: Mapped[str | None] = mapped_column(String(8), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     versions: Mapped[list[EvaluationVersion]] = relationship(order_by="EvaluationVersion.version", cascade="all, delete-orphan")

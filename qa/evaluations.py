@@ -68,9 +68,10 @@ async def load(session: AsyncSession, evaluation_id: int) -> Evaluation | None:
 
 async def submit(
     session: AsyncSession, call: Call, scorecard: Scorecard, grades: Grades, inspector: int, calibration: Calibration | None = None,
-    *, method: str = "recording",
+    *, method: str = "recording", review_percent: float = 0.0,
 ) -> Evaluation:
-    """A new evaluation of ``call``; ``method`` is how it was monitored (MONITORING_METHODS)."""
+    """A new evaluation of ``call``; ``method`` is how it was monitored (MONITORING_METHODS); one in
+    ``review_percent`` (not a calibration grade) is drawn for a leader's or supervisor's review."""
     if method not in MONITORING_METHODS:
         raise EvaluationError(f"method: one of {', '.join(MONITORING_METHODS)}")
     if calibration is not None:
@@ -87,8 +88,16 @@ async def submit(
     await session.flush()
     await _version(session, evaluation, scorecard, grades, inspector, 1, "")
     session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="submitted", actor_id=inspector))
+    if calibration is None and drawn_for_review(evaluation.id, review_percent):
+        evaluation.review_state = "due"
     await session.flush()
     return evaluation
+
+
+def drawn_for_review(evaluation_id: int, percent: float) -> bool:
+    """Whether this evaluation is in the reviewed share: its id spread over 0–99 by a multiplicative
+    hash, so consecutive evaluations (one inspector's morning) do not all fall in or out."""
+    return (evaluation_id * 2654435761) % 2**32 * 100 / 2**32 < percent
 
 
 async def correct(session: AsyncSession, evaluation: Evaluation, grades: Grades, author: int, reason: str) -> EvaluationVersion:
@@ -99,6 +108,8 @@ async def correct(session: AsyncSession, evaluation: Evaluation, grades: Grades,
     number = max(v.version for v in evaluation.versions) + 1
     version = await _version(session, evaluation, scorecard, grades, author, number, reason.strip())
     session.add(EvaluationEvent(evaluation_id=evaluation.id, kind="corrected", actor_id=author, comment=reason.strip()))
+    if evaluation.review_state == "returned":  # the reviewer sent it back: the correction is reviewed again
+        evaluation.review_state = "due"
     if evaluation.status in REOPENED_BY_CORRECTION:
         # The agent acknowledged (or was told the outcome of) other grades: they see the new ones
         # and acknowledge or dispute again.
@@ -193,6 +204,25 @@ async def mark_case(session: AsyncSession, evaluation: Evaluation, actor: int, k
     evaluation.case_kind, evaluation.case_note = kind, note.strip() if kind else ""
     session.add(EvaluationEvent(evaluation_id=evaluation.id, kind=f"case_{kind}" if kind else "case_removed", actor_id=actor, comment=note.strip()))
     await session.flush()
+
+
+async def review(session: AsyncSession, evaluation: Evaluation, reviewer: int, verdict: str, comment: str) -> None:
+    """组长/主管复核: the reviewer agrees with the grading, or returns it to its grader with why."""
+    if evaluation.review_state != "due":
+        raise EvaluationError("this evaluation is not waiting for a review", 409)
+    if evaluation.inspector_id == reviewer:
+        raise EvaluationError("an evaluation is reviewed by someone other than its grader", 403)
+    if verdict == "returned" and not comment.strip():
+        raise EvaluationError("comment: say what the grader should look at again")
+    evaluation.review_state, evaluation.reviewer_id = verdict, reviewer
+    session.add(EvaluationEvent(evaluation_id=evaluation.id, kind=f"review_{verdict}", actor_id=reviewer, comment=comment.strip()))
+    await session.flush()
+
+
+async def due_reviews(session: AsyncSession, seen: ColumnElement[bool], limit: int = 200) -> list[Evaluation]:
+    """The evaluations waiting for a review that the user may see, oldest first."""
+    rows = select(Evaluation).where(seen, Evaluation.review_state == "due").options(selectinload(Evaluation.versions))
+    return list(await session.scalars(rows.order_by(Evaluation.id).limit(limit)))
 
 
 async def cases(session: AsyncSession, seen: ColumnElement[bool], kind: str | None = None, limit: int = 200) -> list[tuple[Evaluation, Call]]:

@@ -179,6 +179,8 @@ OFFLINE: list[Row] = [
     Row("POST", "/api/qa/evaluations/{evaluation}/resolve", frozenset({"supervisor", "admin"}), {"comment": "维持原评分"}),
     Row("PUT", "/api/qa/evaluations/{evaluation}/case", GRADERS & SEES_THE_CALL, {"kind": "good", "note": "标准开场白"}),
     Row("GET", "/api/qa/cases", EVERYONE),
+    Row("GET", "/api/qa/reviews", LEADERS),
+    Row("POST", "/api/qa/evaluations/{evaluation}/review", MANAGES_1001, {"verdict": "agreed", "comment": "复核无误"}),
     Row("GET", "/api/qa/calibrations", GRADERS),
     Row("POST", "/api/qa/calibrations", frozenset({"qa", "supervisor", "admin"}), lambda u: {"call_id": SUBJECT.call, "inspectors": ["qa", "supervisor"]}),
     # Set up by the admin for qa and the supervisor: blind (409) for them until they grade it.

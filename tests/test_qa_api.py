@@ -21,6 +21,7 @@ from crm.demo_data import DEMO_PASSWORD, load_demo_data
 from crm.models import Call, CallDirection, QaIntake, User
 from crm.queues import sync_queues
 from crm.users import add_user
+from qa.evaluations import drawn_for_review
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.store import ensure_default_scorecard
 from tests.test_api import Api
@@ -34,7 +35,7 @@ def full_marks(**changes: dict) -> dict[str, dict]:
 
 @pytest.fixture
 async def qa_api(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
-    settings = load_settings(data_dir=tmp_path, qa={"sample_percent": 0})
+    settings = load_settings(data_dir=tmp_path, qa={"sample_percent": 0, "review_percent": 100})
     engine = create_engine(migrated_url)
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
@@ -278,3 +279,39 @@ async def test_the_monitoring_method_and_the_case_library(qa_api) -> None:  # ty
     status, removed = await api.call("PUT", path, tokens["qa"], json={"kind": None})
     assert status == 200 and removed["case"] is None and removed["events"][-1]["kind"] == "case_removed"
     assert [c["id"] for c in (await api.call("GET", "/api/qa/cases", tokens["qa"]))[1]["cases"]] == [bad["id"]]
+
+
+async def test_a_share_of_evaluations_is_reviewed_by_a_leader_or_supervisor(qa_api) -> None:  # type: ignore[no-untyped-def]
+    """组长/主管复核 (handbook §3.4), here for every evaluation (qa.review_percent = 100): the team's
+    leader or a supervisor agrees, or returns it to its grader, whose correction comes back."""
+    api, tokens, calls = qa_api
+    status, graded = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["mine"], "items": full_marks()})
+    assert status == 201 and graded["review"] == "due" and graded["reviewer_id"] is None
+    path = f"/api/qa/evaluations/{graded['id']}/review"
+    status, waiting = await api.call("GET", "/api/qa/reviews", tokens["leader"])
+    assert status == 200 and [e["id"] for e in waiting["evaluations"]] == [graded["id"]]
+    assert (await api.call("GET", "/api/qa/reviews", tokens["qa"]))[0] == 403
+    status, body = await api.call("POST", path, tokens["leader"], json={"verdict": "returned"})
+    assert status == 400 and "what the grader should look at" in body["error"]
+    status, returned = await api.call("POST", path, tokens["leader"], json={"verdict": "returned", "comment": "开场白扣分依据不足"})
+    assert status == 200 and returned["review"] == "returned" and returned["events"][-1]["kind"] == "review_returned"
+    assert (await api.call("POST", path, tokens["supervisor"], json={"verdict": "agreed"}))[0] == 409  # not waiting now
+    assert (await api.call("GET", "/api/qa/reviews", tokens["leader"]))[1]["evaluations"] == []
+    status, corrected = await api.call("PUT", f"/api/qa/evaluations/{graded['id']}", tokens["qa"],
+                                       json={"items": full_marks(**{"voice.pace": {"points": 4}}), "reason": "按复核意见调整"})  # fmt: skip
+    assert status == 200 and corrected["review"] == "due"  # the correction is reviewed again
+    status, agreed = await api.call("POST", path, tokens["supervisor"], json={"verdict": "agreed", "comment": "同意"})
+    assert status == 200 and agreed["review"] == "agreed" and agreed["total"] == 99.0
+    # A leader never reviews another team's evaluation, nor one they graded themselves.
+    status, theirs = await api.call("POST", "/api/qa/evaluations", tokens["qa"], json={"call_id": calls["theirs"], "items": full_marks()})
+    assert (await api.call("POST", f"/api/qa/evaluations/{theirs['id']}/review", tokens["leader"], json={"verdict": "agreed"}))[0] == 404
+    status, own = await api.call("POST", "/api/qa/evaluations", tokens["leader"], json={"call_id": calls["mine"], "items": full_marks()})
+    assert status == 201 and own["review"] == "due"
+    assert (await api.call("POST", f"/api/qa/evaluations/{own['id']}/review", tokens["leader"], json={"verdict": "agreed"}))[0] == 403
+
+
+def test_the_reviewed_share_is_close_to_the_setting_and_spread_over_consecutive_evaluations() -> None:
+    drawn = [drawn_for_review(i, 10) for i in range(1, 1001)]
+    assert 80 <= sum(drawn) <= 120
+    assert max(len(run) for run in "".join("x" if d else "." for d in drawn).split(".")) <= 3
+    assert not any(drawn_for_review(i, 0) for i in range(1, 200)) and all(drawn_for_review(i, 100) for i in range(1, 200))

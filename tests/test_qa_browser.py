@@ -31,7 +31,7 @@ async def qa_site(migrated_url: str, tmp_path: Path):  # type: ignore[no-untyped
     recordings = tmp_path / "recordings"
     (recordings / "20261127").mkdir(parents=True)
     agent, customer, marks = scripted_call(recordings / "20261127", "rude")
-    settings = load_settings(data_dir=tmp_path, asterisk=[{"recordings_dir": str(recordings)}], qa={"sample_percent": 0})
+    settings = load_settings(data_dir=tmp_path, asterisk=[{"recordings_dir": str(recordings)}], qa={"sample_percent": 0, "review_percent": 100})
     engine = create_engine(migrated_url)
     async with session_factory(engine)() as session, session.begin():
         await sync_queues(session, settings.queues)
@@ -122,6 +122,19 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         assert "format=csv" in (await page.get_attribute("#qa-report-csv", "href") or "")
     async with session_factory(engine)() as session:
         assert await session.scalar(select(Evaluation.status).where(Evaluation.id == evaluation.id)) == "resolved"
+
+    async with chromium(locale="zh-CN") as page:  # 组长复核: the team's leader reviews the grading, in Chinese
+        page.on("dialog", lambda dialog: dialog.accept("开场白扣分依据不足"))
+        await browser_log_in(page, f"{url}/qa", "leader", "#qa-view")
+        row = f"#review-rows tr[data-evaluation='{evaluation.id}']"
+        await page.wait_for_selector(row)
+        assert "实时监听" in await page.text_content(row) and "冷场 12 秒" in await page.text_content(row)
+        await page.click(f"{row} button[data-verdict=returned]")
+        await page.wait_for_selector(row, state="detached", timeout=5_000)
+        assert await page.text_content("#reviews-result") == "已退回质检员"
+    async with session_factory(engine)() as session:
+        reviewed = await session.get(Evaluation, evaluation.id)
+        assert reviewed is not None and reviewed.review_state == "returned"
 
 
 async def test_a_calibration_from_the_page_is_blind_then_shows_the_spread(qa_site) -> None:  # type: ignore[no-untyped-def]

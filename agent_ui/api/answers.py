@@ -634,6 +634,8 @@ class Evaluation(Answer):
     method: Literal["live", "recording", "floor_walk"] = Field(description="监控方式: live listen, a recording sampled, a floor walk")
     case: Literal["good", "bad"] | None = Field(description="典型案例: in the case library as a good or a bad example")
     case_note: str = Field(description="what the case teaches")
+    review: Literal["due", "agreed", "returned"] | None = Field(description="组长/主管复核: null when not drawn for review")
+    reviewer_id: int | None
     versions: list[dict[str, Any]] = Field(default=[], description="one evaluation: every version, never changed")
     events: list[dict[str, Any]] = Field(default=[], description="one evaluation: the audit trail")
 

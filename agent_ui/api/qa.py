@@ -38,6 +38,7 @@ from qa.signals import AudioError
 from qa.store import definition_of, latest_scorecard, latest_versions, save_scorecard
 
 GRADERS = (Role.QA_INSPECTOR, Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)
+CHECKERS = (Role.TEAM_LEADER, Role.SUPERVISOR, Role.ADMIN)  # 组长/主管复核
 REVIEWERS = (Role.QA_INSPECTOR, Role.SUPERVISOR, Role.ADMIN)
 LEGS = (*LEG_SUFFIXES, "stereo")  # stereo: the agent's and the caller's legs side by side, made here
 EVALUATION_PATH = {"id": "the evaluation's id"}
@@ -66,6 +67,13 @@ class CaseMark(BaseModel):
 
     kind: Literal[CASE_KINDS] | None = Field(description="good or bad example; null takes it out of the case library")  # type: ignore[valid-type]
     note: str = Field(default="", max_length=2000, description="what the case teaches (required with a kind)")
+
+
+class ReviewVerdict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["agreed", "returned"] = Field(description="agree with the grading, or return it to its grader")
+    comment: str = Field(default="", max_length=4000, description="required to return it: what to look at again")
 
 
 class CaseQuery(BaseModel):
@@ -176,7 +184,7 @@ def evaluation_json(evaluation: Evaluation, full: bool = False) -> dict[str, Any
         "scorecard_id": evaluation.scorecard_id, "calibration_id": evaluation.calibration_id, "status": evaluation.status,
         "created_at": evaluation.created_at.isoformat(), "version": current.version, "total": current.total, "fatal": current.fatal,
         "items": current.items, "comments": current.comments, "method": evaluation.method, "case": evaluation.case_kind,
-        "case_note": evaluation.case_note,
+        "case_note": evaluation.case_note, "review": evaluation.review_state, "reviewer_id": evaluation.reviewer_id,
     }  # fmt: skip
     if full:
         data["versions"] = [
@@ -228,7 +236,8 @@ async def create_evaluation(request: web.Request, user: User, body: NewEvaluatio
         if scorecard is None:
             raise json_error(404, "no such scorecard")
         try:
-            evaluation = await flow.submit(session, call, scorecard, wanted.grades(), user.id, calibration, method=wanted.method)
+            evaluation = await flow.submit(session, call, scorecard, wanted.grades(), user.id, calibration, method=wanted.method,
+                                         review_percent=request.app[SETTINGS].qa.review_percent)
         except flow.EvaluationError as error:
             raise _fail(error) from None
         if calibration is None:
@@ -291,6 +300,21 @@ async def resolve(request: web.Request, user: User, body: Resolution) -> web.Res
         await flow.resolve(session, evaluation, user.id, wanted.comment, grades)
 
     return await _step(request, user, body, run)
+
+
+@endpoint(*CHECKERS, summary="Evaluations waiting for a team leader's or supervisor's review (组长/主管复核), oldest first", answer=answers.Evaluations,
+          notes="A share of evaluations (qa.review_percent) is drawn when graded; a leader sees their team's.")  # fmt: skip
+async def list_reviews(request: web.Request, user: User) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        found = await flow.due_reviews(session, Scope.of(user).evaluations())
+    return web.json_response({"evaluations": [evaluation_json(e) for e in found]})
+
+
+@endpoint(*CHECKERS, summary="Review an evaluation: agree, or return it to its grader with why", body=ReviewVerdict, answer=answers.Evaluation,
+          path=EVALUATION_PATH, notes="Never by its grader. A returned evaluation is reviewed again once its grader corrects it.",
+          errors={409: "the evaluation is not waiting for a review"})  # fmt: skip
+async def review_evaluation(request: web.Request, user: User, body: ReviewVerdict) -> web.Response:
+    return await _step(request, user, body, lambda session, evaluation, wanted: flow.review(session, evaluation, user.id, wanted.verdict, wanted.comment))
 
 
 @endpoint(*GRADERS, summary="Put an evaluation in the case library (典型案例) as a good or a bad example, or take it out", body=CaseMark,
@@ -453,6 +477,8 @@ def routes(app: web.Application) -> None:
     app.router.add_post("/api/qa/evaluations/{id}/dispute", dispute)
     app.router.add_post("/api/qa/evaluations/{id}/resolve", resolve)
     app.router.add_put("/api/qa/evaluations/{id}/case", mark_case)
+    app.router.add_post("/api/qa/evaluations/{id}/review", review_evaluation)
+    app.router.add_get("/api/qa/reviews", list_reviews)
     app.router.add_get("/api/qa/cases", list_cases)
     app.router.add_get("/api/qa/calibrations", list_calibrations)
     app.router.add_post("/api/qa/calibrations", create_calibration)

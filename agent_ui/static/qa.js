@@ -284,6 +284,47 @@ async function createCalibration(event) {
   }
 }
 
+// 组长/主管复核: the evaluations drawn for a leader's or supervisor's review -------------------------------
+
+async function loadReviews() {
+  qa.reviews = (await api("GET", "/api/qa/reviews")).evaluations;
+  renderReviews();
+}
+
+function renderReviews() {
+  $("review-rows").replaceChildren(...(qa.reviews || []).map((e) => {
+    const row = document.createElement("tr");
+    row.dataset.evaluation = e.id;
+    const actions = element("td");
+    for (const verdict of ["agreed", "returned"]) {
+      const button = element("button", t(`qa.review.${verdict}`));
+      button.type = "button";
+      button.dataset.verdict = verdict;
+      button.addEventListener("click", () => reviewVerdict(e.id, verdict));
+      actions.append(button);
+    }
+    const open = element("button", t("qa.open"));
+    open.type = "button";
+    open.addEventListener("click", () => review(e.call_id));
+    actions.append(open);
+    row.append(element("td", `#${e.call_id}`), element("td", String(e.agent_id ?? "")), element("td", String(e.total)),
+      element("td", t(`qa.method.${e.method}`)), element("td", e.comments.problems || ""), actions);
+    return row;
+  }));
+}
+
+async function reviewVerdict(id, verdict) {
+  const comment = verdict === "returned" ? window.prompt(t("qa.review.why")) : "";
+  if (verdict === "returned" && !comment) return;
+  try {
+    await api("POST", `/api/qa/evaluations/${id}/review`, { verdict, comment });
+    $("reviews-result").textContent = t(`qa.review.done_${verdict}`);
+    await loadReviews();
+  } catch (error) {
+    $("reviews-result").textContent = error.message;
+  }
+}
+
 // The case library (典型案例) ---------------------------------------------------------------------------
 
 async function markCase() {
@@ -372,6 +413,7 @@ async function loadLanguage(lang) {
   renderCalibrations();
   renderReport();
   renderCases();
+  renderReviews();
   if (qa.call) renderReview();
 }
 
@@ -388,7 +430,9 @@ async function start() {
     $("inspector").hidden = false;
     $("disputes").hidden = !["qa_inspector", "supervisor", "admin"].includes(qa.me.role);
     $("calibration-form").hidden = $("disputes").hidden;
-    await Promise.all([loadQueue(), loadReport(), loadCalibrations(), loadCases(), $("disputes").hidden ? null : loadDisputes()]);
+    $("reviews").hidden = !["team_leader", "supervisor", "admin"].includes(qa.me.role);
+    await Promise.all([loadQueue(), loadReport(), loadCalibrations(), loadCases(), $("disputes").hidden ? null : loadDisputes(),
+      $("reviews").hidden ? null : loadReviews()]);
   }
 }
 
