@@ -9,16 +9,15 @@ counted gone when no contact came back within a short grace."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from telephony.agents.interfaces import AgentInterfaces
 from telephony.agents.tracker import AgentTracker
+from telephony.phones.provision import EXTENSION  # an agent's AOR is their extension; a trunk's is named otherwise
 
 GONE = {"Removed", "Unreachable"}
 HERE = {"Created", "Reachable", "Updated", "NonQualified"}
 GRACE_S = 2.0
-EXTENSION = re.compile(r"^[0-9]{2,8}$")  # an agent's AOR; a trunk's is named otherwise
 
 
 class PhonePresence:
