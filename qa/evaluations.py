@@ -208,6 +208,8 @@ async def mark_case(session: AsyncSession, evaluation: Evaluation, actor: int, k
 
 async def review(session: AsyncSession, evaluation: Evaluation, reviewer: int, verdict: str, comment: str) -> None:
     """组长/主管复核: the reviewer agrees with the grading, or returns it to its grader with why."""
+    if verdict not in ("agreed", "returned"):
+        raise EvaluationError("verdict: agreed or returned")
     if evaluation.review_state != "due":
         raise EvaluationError("this evaluation is not waiting for a review", 409)
     if evaluation.inspector_id == reviewer:
