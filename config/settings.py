@@ -344,6 +344,27 @@ class CrmSettings(_Section):
         return known_zone(value)
 
 
+ScoreComponent = Literal["qa", "aht", "occupancy"]
+
+
+class AgentScoreSettings(_Section):
+    """The monthly agent score (handbook §2): QA combined with the other KPIs, each 0–100, weighted."""
+
+    weights: dict[ScoreComponent, float] = Field(
+        default={"qa": 0.5, "aht": 0.25, "occupancy": 0.25},
+        description="Weight of each part: qa (the month's evaluations, average), aht (100 at or under target_aht_s, "
+        "0 at twice it), occupancy (100 at or over target_occupancy). A part with no data that month is left out.",
+    )
+    target_aht_s: float = Field(default=200, gt=0, description="Average handle time aimed at (handbook: about 3′20″).")
+    target_occupancy: float = Field(default=0.85, gt=0, le=1, description="Share of ready time spent handling calls aimed at.")
+
+    @model_validator(mode="after")
+    def _weighted(self) -> AgentScoreSettings:
+        if any(weight < 0 for weight in self.weights.values()) or not any(self.weights.values()):
+            raise ValueError("agent_score.weights: no negative weight, and at least one above 0")
+        return self
+
+
 class QaSettings(_Section):
     """Auto-QA of every recorded call, and which calls inspectors must review (qa/)."""
 
@@ -396,6 +417,7 @@ class Settings(BaseSettings):
     dialing: DialingSettings = DialingSettings()
     calllog: CallLogSettings = CallLogSettings()
     qa: QaSettings = QaSettings()
+    agent_score: AgentScoreSettings = AgentScoreSettings()
     tickets: TicketSettings = TicketSettings()
     privacy: PrivacySettings = PrivacySettings()
     tasks: TaskSettings = TaskSettings()

@@ -162,6 +162,7 @@ OFFLINE: list[Row] = [
     Row("GET", "/api/agents", LEADERS, sees=lambda a, s: any(r["agent"] == "1001" for r in a["agents"]), sees_subject=MANAGES_1001),
     Row("GET", "/api/reports/queues", LEADERS),
     Row("GET", "/api/reports/tickets", LEADERS),  # what a leader counts is the ticket scope, tested in test_tickets
+    Row("GET", "/api/reports/agent-scores", LEADERS, sees=lambda a, s: any(r["agent"] == "1001" for r in a["rows"]), sees_subject=MANAGES_1001),
     Row("GET", "/api/reports/agents", LEADERS, sees=lambda a, s: any(r["agent"] == "1001" for r in a["rows"]), sees_subject=MANAGES_1001),
     Row("GET", "/api/qa/scorecards", EVERYONE),
     Row("POST", "/api/qa/scorecards", frozenset({"qa", "supervisor", "admin"}), lambda u: {**DEFAULT_SCORECARD.model_dump(), "key": f"authz-{u}"}),

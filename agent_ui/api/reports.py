@@ -18,6 +18,7 @@ from agent_ui.api.agents import LEADERS
 from agent_ui.api.common import SESSIONS, RowId, endpoint
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
+from crm.agent_scores import agent_scores
 from crm.campaigns.figures import agent_rows, campaign_rows
 from crm.customer_reports import at_risk_report, region_report
 from crm.kpis import thresholds_by_queue
@@ -109,6 +110,34 @@ async def agents(request: web.Request, user: User, query: ReportQuery) -> web.Re
     return table_response(query.format, "agents", _about(period), rows)
 
 
+class ScoreQuery(BaseModel):
+    month: str = Field(default="", max_length=7, pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM in crm.timezone; default this month")
+    format: Literal["json", "csv"] = "json"
+
+
+@endpoint(*LEADERS, summary="The monthly agent score: QA with the other KPIs as a weighted formula (agent_score settings)", query=ScoreQuery,
+          answer=answers.Report, also=("text/csv",),
+          notes="Per agent: handled, aht_s, occupancy, qa_average, each part's 0–100 score, the weighted score and the share of the "
+                "weights it covers (parts without data are left out). Team leaders: their team's agents.")  # fmt: skip
+async def agent_scores_report(request: web.Request, user: User, query: ScoreQuery) -> web.Response:
+    settings = request.app[SETTINGS]
+    zone = zoneinfo.ZoneInfo(settings.crm.timezone)
+    now = datetime.now(zone)
+    try:
+        year, month = (int(part) for part in query.month.split("-")) if query.month else (now.year, now.month)
+        start = datetime(year, month, 1, tzinfo=zone)
+    except ValueError:
+        raise json_error(400, "month must be YYYY-MM, e.g. 2026-12") from None
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    async with request.app[SESSIONS]() as session:
+        directory = await load_directory(session)
+        scope = Scope.of(user)
+        allowed = None if scope.whole_center else directory.agents_seen_by(scope)
+        names = {e: a.name for e, a in directory.agents.items()}
+        rows = await agent_scores(session, Period(start, end, "1d", zone), datetime.now(UTC), settings.agent_score, allowed, names)
+    return table_response(query.format, "agent-scores", {"month": f"{year:04d}-{month:02d}", "from": start.isoformat(), "to": end.isoformat()}, rows)
+
+
 class TicketReportQuery(BaseModel):
     start: str = Field(default="", alias="from", max_length=40, description="a date or an ISO date-time; default 30 days before to")
     end: str = Field(default="", alias="to", max_length=40, description="a date (to the end of that day) or an ISO date-time; default now")
@@ -189,6 +218,7 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/api/reports/campaign-agents", campaign_agents)
     app.router.add_get("/api/reports/queues", queues)
     app.router.add_get("/api/reports/agents", agents)
+    app.router.add_get("/api/reports/agent-scores", agent_scores_report)
     app.router.add_get("/api/reports/tickets", tickets)
     app.router.add_get("/api/reports/customer-regions", customer_regions)
     app.router.add_get("/api/reports/at-risk-customers", at_risk_customers)
