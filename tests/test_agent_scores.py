@@ -105,7 +105,7 @@ async def test_the_report_combines_qa_with_handle_time_and_occupancy(migrated_ur
             status, leader = await api.call("GET", "/api/reports/agent-scores?month=2026-11", await api.login("leaderb"))
             assert status == 200 and all(r["agent"] != "1001" for r in leader["rows"])  # another team's leader
             assert (await api.call("GET", "/api/reports/agent-scores", await api.login("agent1001")))[0] == 403
-            for bad in ("2026-13", "26-11", "2026-1"):
+            for bad in ("2026-13", "26-11", "2026-1", "0000-05", "9999-12"):
                 assert (await api.call("GET", f"/api/reports/agent-scores?month={bad}", await api.login("supervisor")))[0] == 400
             token = await api.login("supervisor")
             async with http.get(f"{url}/api/reports/agent-scores?month=2026-11&format=csv", headers={"Authorization": f"Bearer {token}"}) as response:

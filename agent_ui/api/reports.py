@@ -126,9 +126,9 @@ async def agent_scores_report(request: web.Request, user: User, query: ScoreQuer
     try:
         year, month = (int(part) for part in query.month.split("-")) if query.month else (now.year, now.month)
         start = datetime(year, month, 1, tzinfo=zone)
-    except ValueError:
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    except ValueError:  # month 13, year 0, or a month after 9999-12
         raise json_error(400, "month must be YYYY-MM, e.g. 2026-12") from None
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
     async with request.app[SESSIONS]() as session:
         directory = await load_directory(session)
         scope = Scope.of(user)
