@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from qa.chinese import normalise
+from qa.chinese import near_miss, normalise
 from qa.scorecards import Rule, ScorecardDefinition
 from qa.signals import Metrics
 from qa.transcribe import Utterance
@@ -35,18 +35,32 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s,.!?;:，。！？；：、'\"]+", " ", normalise(text).lower()).strip()
 
 
-def _says(utterance: Utterance, phrases: list[str]) -> str | None:
-    """The first phrase said in the utterance (whole words for Latin script, any run for Chinese)."""
+@dataclass(frozen=True)
+class Said:
+    phrase: str
+    heard: str | None = None  # what the transcript has instead, for a near miss
+
+    def __str__(self) -> str:
+        return f"'{self.phrase}'" + (f" (heard '{self.heard}')" if self.heard else "")
+
+
+def _says(utterance: Utterance, phrases: list[str]) -> Said | None:
+    """The first phrase said in the utterance (whole words for Latin script, any run for Chinese);
+    failing that, a Chinese phrase that sounds the same or nearly (qa/chinese.py near_miss)."""
     text = f" {_normal(utterance.text)} "
-    for phrase in phrases:
-        wanted = _normal(phrase)
-        if wanted and (f" {wanted} " in text if wanted.isascii() else wanted in text):
-            return phrase
+    wanted = [(phrase, _normal(phrase)) for phrase in phrases]
+    for phrase, normal in wanted:
+        if normal and (f" {normal} " in text if normal.isascii() else normal in text):
+            return Said(phrase)
+    for phrase, normal in wanted:
+        if (heard := near_miss(text, normal)) is not None:
+            return Said(phrase, heard)
     return None
 
 
-def _evidence(utterance: Utterance, phrase: str | None = None) -> dict[str, Any]:
-    return {**utterance.as_dict(), **({"phrase": phrase} if phrase else {})}
+def _evidence(utterance: Utterance, said: Said | None = None) -> dict[str, Any]:
+    found = {"phrase": said.phrase, **({"heard": said.heard} if said.heard else {})} if said else {}
+    return {**utterance.as_dict(), **found}
 
 
 def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] | None) -> Finding | None:
@@ -57,18 +71,18 @@ def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] |
     if rule.kind in ("greeting", "disclosure"):
         limit = rule.within_s if rule.within_s is not None else float("inf")
         for utterance in agent:
-            if utterance.start <= limit and (phrase := _says(utterance, phrases)):
-                return Finding(rule.kind, rule.item, True, f"said '{phrase}' at {utterance.start:.1f} s", [_evidence(utterance, phrase)])
+            if utterance.start <= limit and (said := _says(utterance, phrases)):
+                return Finding(rule.kind, rule.item, True, f"said {said} at {utterance.start:.1f} s", [_evidence(utterance, said)])
         return Finding(rule.kind, rule.item, False, f"none of the phrases within {limit:g} s")
     if rule.kind == "closing":
         last = max((u.end for u in agent), default=0.0)
         limit = rule.within_s if rule.within_s is not None else float("inf")
         for utterance in reversed(agent):
-            if last - utterance.end <= limit and (phrase := _says(utterance, phrases)):
-                return Finding(rule.kind, rule.item, True, f"said '{phrase}' at {utterance.start:.1f} s", [_evidence(utterance, phrase)])
+            if last - utterance.end <= limit and (said := _says(utterance, phrases)):
+                return Finding(rule.kind, rule.item, True, f"said {said} at {utterance.start:.1f} s", [_evidence(utterance, said)])
         return Finding(rule.kind, rule.item, False, "no closing phrase at the end")
     if rule.kind == "forbidden":
-        hits = [_evidence(u, phrase) for u in agent if (phrase := _says(u, phrases))]
+        hits = [_evidence(u, said) for u in agent if (said := _says(u, phrases))]
         detail = f"{len(hits)} forbidden phrase(s)" if hits else "no forbidden phrase"
         return Finding(rule.kind, rule.item, not hits, detail, hits)
     if rule.kind == "silence":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.chinese import normalise
+from qa.chinese import near_miss, normalise
 from qa.rules import check
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.signals import Metrics
@@ -39,3 +39,41 @@ def test_a_traditional_transcript_passes_the_greeting_and_agent_id_and_is_caught
     assert greeting is not None and greeting.passed
     assert agent_id is not None and agent_id.passed
     assert forbidden is not None and not forbidden.passed and forbidden.evidence[0]["phrase"] == "不清楚"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "heard"),
+    [
+        ("欢迎致电", "您好欢迎至电客服中心", "欢迎至电"),  # a homophone Whisper wrote
+        ("欢迎致电", "您好欢迎电话", "欢迎电"),  # a character dropped (four or more: one syllable may go)
+        ("欢迎致电", "您好欢迎致客服中心", "欢迎致客"),  # or be misheard
+        ("很高兴为您服务", "很高兴为你服务", "很高兴为你服务"),  # one syllable off in seven
+        ("感谢您的来电", "感谢你的来电", "感谢你的来电"),
+        ("不清楚", "这个我布清除", "布清除"),  # three characters: same sounds only
+    ],
+)
+def test_a_phrase_heard_as_a_near_miss_is_found(phrase: str, text: str, heard: str) -> None:
+    assert near_miss(text, phrase) == heard
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text"),
+    [
+        ("不清楚", "这个我很清楚"),  # three characters, one sound differs: not the forbidden phrase
+        ("您好", "你号"),  # two characters: exact only
+        ("欢迎致电", "欢乐至极"),  # two syllables off
+        ("thank you for calling", "thank you for coming"),  # Latin script: exact only
+    ],
+)
+def test_what_only_looks_or_sounds_a_little_alike_is_not_a_near_miss(phrase: str, text: str) -> None:
+    assert near_miss(text, phrase) is None
+
+
+def test_a_near_miss_passes_the_rule_and_its_evidence_shows_what_was_heard() -> None:
+    metrics: Metrics = None  # type: ignore[assignment]
+    greeting = check(_rule("greeting"), "zh", metrics, [Utterance("agent", 0.5, 2.0, "您號，歡迎至電")])
+    assert greeting is not None and greeting.passed
+    assert greeting.detail == "said '欢迎致电' (heard '欢迎至电') at 0.5 s"
+    assert greeting.evidence[0]["phrase"] == "欢迎致电" and greeting.evidence[0]["heard"] == "欢迎至电"
+    polite = check(_rule("forbidden"), "zh", metrics, [Utterance("agent", 3.0, 5.0, "这个问题我很清楚，马上为您处理")])
+    assert polite is not None and polite.passed  # 很清楚 is not 不清楚
