@@ -80,7 +80,8 @@ def analyse(
             + transcriber.transcribe(legs.customer, legs.rate, "customer", lang, start_s, end),
             key=lambda u: u.start,
         )
-    findings = [f for rule in scorecard.rules if (f := check(rule, lang, metrics, transcript)) is not None]
+    holds = int((hold or {}).get("count", 0))
+    findings = [f for rule in scorecard.rules if (f := check(rule, lang, metrics, transcript, holds)) is not None]
     filled = prefill(scorecard, findings)
     summary = metrics.as_dict()
     if transcript is not None and metrics.agent_talk_s > 0:
@@ -98,6 +99,6 @@ def analyse(
         "prefilled": filled,
         "auto_score": auto_score(scorecard, filled),
         "auto_score_covers": coverage(scorecard, filled),  # share of the scorecard's points the auto score is over
-        "not_assessed": not_assessed(scorecard, lang, transcript),
+        "not_assessed": not_assessed(scorecard, lang, transcript, holds),
         "flagged": any(not f.passed for f in findings),
     }

@@ -15,7 +15,7 @@ from qa.scorecards import Rule, ScorecardDefinition
 from qa.signals import Metrics
 from qa.transcribe import Utterance
 
-TRANSCRIPT_RULES = ("greeting", "closing", "disclosure", "forbidden")
+TRANSCRIPT_RULES = ("greeting", "closing", "disclosure", "forbidden", "hold")
 
 
 @dataclass
@@ -63,8 +63,10 @@ def _evidence(utterance: Utterance, said: Said | None = None) -> dict[str, Any]:
     return {**utterance.as_dict(), **found}
 
 
-def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] | None) -> Finding | None:
-    if rule.kind in TRANSCRIPT_RULES and transcript is None:
+def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] | None, holds: int = 0) -> Finding | None:
+    """The rule's finding on one call, or None where it does not apply (no transcript for a word
+    rule, no hold for the hold rule). ``holds``: how many times the agent put the caller on hold."""
+    if rule.kind in TRANSCRIPT_RULES and transcript is None or rule.kind == "hold" and not holds:
         return None
     phrases = rule.phrases.for_language(lang)
     agent = [u for u in transcript or [] if u.side == "agent"]
@@ -85,6 +87,13 @@ def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] |
         hits = [_evidence(u, said) for u in agent if (said := _says(u, phrases))]
         detail = f"{len(hits)} forbidden phrase(s)" if hits else "no forbidden phrase"
         return Finding(rule.kind, rule.item, not hits, detail, hits)
+    if rule.kind == "hold":  # handbook §2: ask before a hold ("请您稍等"), apologise on return ("让您久等了")
+        asked = next(((u, said) for u in agent if (said := _says(u, phrases))), None)
+        back = next(((u, said) for u in agent if (said := _says(u, rule.after.for_language(lang))) and (asked is None or u.start >= asked[0].start)), None)
+        evidence = [_evidence(*found) for found in (asked, back) if found is not None]
+        missing = [what for what, found in (("asking first", asked), ("thanks on return", back)) if found is None]
+        detail = f"{holds} hold(s): " + ("asked first and thanked on return" if not missing else f"no {' and no '.join(missing)}")
+        return Finding(rule.kind, rule.item, not missing, detail, evidence)
     if rule.kind == "silence":
         limit = rule.max_s if rule.max_s is not None else 10.0
         long = [s for s in metrics.silences if s.length > limit]
@@ -98,12 +107,16 @@ def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] |
     return None
 
 
-def not_assessed(scorecard: ScorecardDefinition, lang: str, transcript: list[Utterance] | None) -> list[dict[str, str]]:
-    """The rules that could not be checked, and why: word rules without a transcript."""
+def not_assessed(scorecard: ScorecardDefinition, lang: str, transcript: list[Utterance] | None, holds: int = 0) -> list[dict[str, str]]:
+    """The rules that could not be checked, and why: word rules without a transcript (the hold
+    rule only when the call had a hold)."""
     if transcript is not None:
         return []
     why = f"no transcript: no speech model for '{lang}' (qa.whisper_model_dir)"
-    return [{"rule": rule.kind, "item": rule.item, "why": why} for rule in scorecard.rules if rule.kind in TRANSCRIPT_RULES]
+    return [
+        {"rule": rule.kind, "item": rule.item, "why": why} for rule in scorecard.rules
+        if rule.kind in TRANSCRIPT_RULES and (rule.kind != "hold" or holds)
+    ]  # fmt: skip
 
 
 def coverage(scorecard: ScorecardDefinition, filled: dict[str, dict[str, Any]]) -> float:

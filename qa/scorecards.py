@@ -55,9 +55,10 @@ class Phrases(_Strict):
 class Rule(_Strict):
     """An auto-QA check that pre-fills one item (qa/rules.py): full points when it passes, none when it fails."""
 
-    kind: Literal["greeting", "closing", "disclosure", "forbidden", "silence", "talk_over"]
+    kind: Literal["greeting", "closing", "disclosure", "forbidden", "silence", "talk_over", "hold"]
     item: str = Field(pattern=CODE)
     phrases: Phrases = Phrases()
+    after: Phrases = Field(default=Phrases(), description="hold: what the agent says on coming back (phrases: before the hold)")
     within_s: float | None = Field(default=None, gt=0, description="greeting/disclosure: from the start; closing: before the end")
     max_s: float | None = Field(default=None, gt=0, description="silence: the longest allowed")
     max_count: int | None = Field(default=None, ge=0, description="talk_over: interruptions allowed")
@@ -200,6 +201,12 @@ DEFAULT_SCORECARD = ScorecardDefinition(
             zh=["喂", "不清楚", "不明白", "听懂了吧", "不可以", "后台", "这边"])),
         Rule(kind="closing", item="closing.thanks", within_s=20, phrases=Phrases(
             en=["thank you for calling", "goodbye", "bye", "have a nice day"], zh=["感谢您的来电", "再见"])),
+        Rule(kind="hold", item="hold_transfer.permission", phrases=Phrases(
+            en=["please hold", "one moment", "may i put you on hold", "bear with me"],
+            zh=["请您稍等", "请稍等", "稍等一下", "请稍候"],
+        ), after=Phrases(
+            en=["thank you for waiting", "thanks for holding", "sorry to keep you waiting"],
+            zh=["让您久等了", "久等了", "感谢您的耐心等待"])),
         Rule(kind="silence", item="hold_transfer.no_dead_air", max_s=10),
         Rule(kind="talk_over", item="attitude.no_interrupting", max_count=3),
     ],

@@ -77,3 +77,21 @@ def test_a_near_miss_passes_the_rule_and_its_evidence_shows_what_was_heard() -> 
     assert greeting.evidence[0]["phrase"] == "欢迎致电" and greeting.evidence[0]["heard"] == "欢迎至电"
     polite = check(_rule("forbidden"), "zh", metrics, [Utterance("agent", 3.0, 5.0, "这个问题我很清楚，马上为您处理")])
     assert polite is not None and polite.passed  # 很清楚 is not 不清楚
+
+
+def test_a_hold_needs_asking_first_and_thanks_on_return() -> None:
+    """Handbook §2: "请您稍等" before a hold, "让您久等了" after it; a call without a hold is not judged on it."""
+    metrics: Metrics = None  # type: ignore[assignment]
+    rule = _rule("hold")
+    polite = [Utterance("agent", 5.0, 7.0, "好的，请您稍等，我帮您查询"), Utterance("agent", 40.0, 42.0, "让您久等了，查到了")]
+    found = check(rule, "zh", metrics, polite, holds=1)
+    assert found is not None and found.passed and [e["phrase"] for e in found.evidence] == ["请您稍等", "让您久等了"]
+    abrupt = [Utterance("agent", 5.0, 7.0, "等着"), Utterance("agent", 40.0, 42.0, "查到了")]
+    found = check(rule, "zh", metrics, abrupt, holds=2)
+    assert found is not None and not found.passed and found.detail == "2 hold(s): no asking first and no thanks on return"
+    thanked_before_asking = [Utterance("agent", 5.0, 6.0, "久等了"), Utterance("agent", 8.0, 9.0, "请稍等")]
+    assert not check(rule, "zh", metrics, thanked_before_asking, holds=1).passed  # type: ignore[union-attr]
+    assert check(rule, "zh", metrics, abrupt, holds=0) is None
+    assert check(rule, "zh", metrics, None, holds=1) is None  # no transcript: not assessed
+    english = [Utterance("agent", 3.0, 4.0, "May I put you on hold?"), Utterance("agent", 30.0, 31.0, "Thank you for waiting.")]
+    assert check(rule, "en", metrics, english, holds=1).passed  # type: ignore[union-attr]
