@@ -85,6 +85,13 @@ def _about(period: Period) -> dict[str, str]:
     return {"from": period.start.isoformat(), "to": period.end.isoformat(), "interval": period.interval}
 
 
+async def _agents_seen(session, user: User) -> tuple[set[str] | None, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The extensions of the agents ``user`` may report on (None: all of them), and every agent's name."""
+    directory = await load_directory(session)
+    scope = Scope.of(user)
+    return (None if scope.whole_center else directory.agents_seen_by(scope)), {e: a.name for e, a in directory.agents.items()}
+
+
 REPORT_NOTE = "Team leaders: their team's agents and the queues their team works. Rows only for intervals with activity."
 
 
@@ -102,10 +109,7 @@ async def queues(request: web.Request, user: User, query: ReportQuery) -> web.Re
 async def agents(request: web.Request, user: User, query: ReportQuery) -> web.Response:
     period = _period(request, query)
     async with request.app[SESSIONS]() as session:
-        directory = await load_directory(session)
-        scope = Scope.of(user)
-        allowed = None if scope.whole_center else directory.agents_seen_by(scope)
-        names = {e: a.name for e, a in directory.agents.items()}
+        allowed, names = await _agents_seen(session, user)
         rows = await agent_report(session, period, datetime.now(UTC), allowed, names)
     return table_response(query.format, "agents", _about(period), rows)
 
@@ -130,10 +134,7 @@ async def agent_scores_report(request: web.Request, user: User, query: ScoreQuer
     except ValueError:  # month 13, year 0, or a month after 9999-12
         raise json_error(400, "month must be YYYY-MM, e.g. 2026-12") from None
     async with request.app[SESSIONS]() as session:
-        directory = await load_directory(session)
-        scope = Scope.of(user)
-        allowed = None if scope.whole_center else directory.agents_seen_by(scope)
-        names = {e: a.name for e, a in directory.agents.items()}
+        allowed, names = await _agents_seen(session, user)
         rows = await agent_scores(session, Period(start, end, "1d", zone), datetime.now(UTC), settings.agent_score, allowed, names)
     return table_response(query.format, "agent-scores", {"month": f"{year:04d}-{month:02d}", "from": start.isoformat(), "to": end.isoformat()}, rows)
 
