@@ -69,8 +69,7 @@ class Dialer:
         """Ring ``agent``'s phone (on the server it is on, else ``home``), then ``number``; return the
         new call's Linkedid."""
         linkedid = f"{CLICK_TO_DIAL}{uuid.uuid4().hex[:16]}"
-        server = self._asterisks.server_of_agent(agent, server, home=home)
-        await self._ring_agent_then(agent, number, linkedid, display=agent_name, server=server)
+        await self._ring_agent_then(agent, number, linkedid, display=agent_name, server=server, home=home)
         return linkedid
 
     async def dial_for_campaign(
@@ -86,11 +85,11 @@ class Dialer:
         )  # fmt: skip
 
     async def _ring_agent_then(
-        self, agent: str, number: str, linkedid: str, *, display: str, server: str | None, campaign_id: int | None = None,
-        customer_id: int | None = None, variables: list[str] | None = None,
+        self, agent: str, number: str, linkedid: str, *, display: str, server: str | None, home: str | None = None,
+        campaign_id: int | None = None, customer_id: int | None = None, variables: list[str] | None = None,
     ) -> None:
         target = allowed_number(number, self._asterisks.settings.dialing.allowed_numbers)
-        server = self._asterisks.server_of_agent(agent, server)  # the agent's phone is rung where they are
+        server = self._asterisks.server_of_agent(agent, server, home=home)  # the agent's phone is rung where they are
         state = self._asterisks.agents.get(agent)
         if state is not None and state.state in (AgentState.ON_CALL, AgentState.RINGING):
             raise DialError(f"agent {agent} is already on a call")
