@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from config.settings import AgentScoreSettings
 from crm.kpis import Tally
 from crm.models import Call, Evaluation, User
-from crm.reports import HANDLING, READY, Period, _calls, _state_times  # the same tallies as the agent report
+from crm.reports import HANDLING, READY, Period, call_facts, state_times  # the same tallies as the agent report
 
 
 def part_scores(settings: AgentScoreSettings, qa: float | None, aht_s: float | None, occupancy: float | None) -> dict[str, float | None]:
@@ -63,11 +63,11 @@ async def agent_scores(
 ) -> list[dict[str, Any]]:
     """One row per agent with calls, logged-in time or evaluations in ``period`` (``agents`` limits it)."""
     tally = Tally()
-    for facts in await _calls(session, period):
+    for facts in await call_facts(session, period):
         if facts.agent is not None and (agents is None or facts.agent in agents):
             tally.put(facts)
     spent: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for (_, agent), seconds in (await _state_times(session, period, min(period.end, now), agents)).items():
+    for (_, agent), seconds in (await state_times(session, period, min(period.end, now), agents)).items():
         for state, value in seconds.items():
             spent[agent][state] += value
     rows = await session.execute(select(User.id, User.extension).where(User.extension.is_not(None)))

@@ -74,7 +74,7 @@ def _next_bin(label: datetime, interval: str, zone: zoneinfo.ZoneInfo) -> dateti
     return (label + INTERVALS[interval]).astimezone(zone)
 
 
-async def _calls(session: AsyncSession, period: Period) -> list[CallFacts]:
+async def call_facts(session: AsyncSession, period: Period) -> list[CallFacts]:
     # A call counts at its queue time, which comes after its start: start a day early, filter exactly.
     rows = await session.execute(
         select(*CALL_COLUMNS).where(Call.started_at >= period.start - timedelta(days=1), Call.started_at < period.end)
@@ -88,7 +88,7 @@ async def queue_report(
 ) -> list[dict[str, Any]]:
     """One row per queue and interval with calls; ``queues`` limits it (a team leader's)."""
     tallies: dict[datetime, Tally] = defaultdict(lambda: Tally(limits_for=limits_for))
-    for facts in await _calls(session, period):
+    for facts in await call_facts(session, period):
         if facts.queue is not None and (queues is None or facts.queue in queues):
             tallies[period.bin(facts.counted_at)].put(facts)
     rows = []
@@ -106,10 +106,10 @@ async def agent_report(
 ) -> list[dict[str, Any]]:
     """One row per agent and interval with calls or logged-in time; ``agents`` limits it."""
     tallies: dict[datetime, Tally] = defaultdict(Tally)
-    for facts in await _calls(session, period):
+    for facts in await call_facts(session, period):
         if facts.agent is not None and (agents is None or facts.agent in agents):
             tallies[period.bin(facts.counted_at)].put(facts)
-    times = await _state_times(session, period, min(period.end, now), agents)
+    times = await state_times(session, period, min(period.end, now), agents)
     labels = sorted(set(tallies) | {label for label, _ in times})
     extensions = sorted({a for t in tallies.values() for a in t.agents} | {agent for _, agent in times})
     rows = []
@@ -140,7 +140,7 @@ async def agent_report(
     return rows
 
 
-async def _state_times(
+async def state_times(
     session: AsyncSession, period: Period, until: datetime, agents: set[str] | None
 ) -> dict[tuple[datetime, str], dict[str, float]]:
     """Seconds per (interval, agent) in each state, and per pause reason as ``paused:<reason>``."""
