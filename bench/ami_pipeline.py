@@ -22,7 +22,7 @@ from telephony.agents.tracker import AgentTracker
 from telephony.ami.client import AmiClient
 from telephony.ami.protocol import AmiProtocol
 from telephony.calls.tracker import CallTracker
-from telephony.events import EventBus
+from telephony.events import CallEvent, EventBus
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "ami"
 SCENARIOS = ("answered", "abandoned", "ring_no_answer", "hold", "blind_transfer")
@@ -73,12 +73,13 @@ def _trackers() -> tuple[CallTracker, AgentTracker, EventBus]:
 
 def _process(calls: CallTracker, agents: AgentTracker, bus: EventBus, event) -> int:  # type: ignore[no-untyped-def]
     published = 0
-    for call_event in calls.handle(event):
-        bus.publish(call_event)
+    for domain_event in calls.handle(event):
+        bus.publish(domain_event)
         published += 1
-        for change in agents.handle_call(call_event):
-            bus.publish(change)
-            published += 1
+        if isinstance(domain_event, CallEvent):
+            for change in agents.handle_call(domain_event):
+                bus.publish(change)
+                published += 1
     for change in agents.handle_ami(event):
         bus.publish(change)
         published += 1

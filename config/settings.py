@@ -159,6 +159,10 @@ class QueueSettings(_Section):
     )  # fmt: skip
     callback_attempts: int = Field(default=3, ge=1, le=10, description="Calls to a callback's number before it is given up.")
     callback_retry_s: int = Field(default=300, ge=10, le=86400, description="Wait before calling a callback's number again after no answer or busy.")
+    survey: bool = Field(
+        default=False,
+        description="Satisfaction survey (满意度调查): when the agent hangs up, the caller is asked to press 1 (poor) to 5 (very satisfied).",
+    )
 
     @field_validator("dids")
     @classmethod
@@ -382,6 +386,9 @@ class QaSettings(_Section):
     review_codes: list[str] = Field(default=["complaint"], description="Disposition codes whose calls are always reviewed.")
     review_longer_s: float | None = Field(default=600, gt=0, description="Calls talking longer than this are reviewed.")
     review_shorter_s: float | None = Field(default=10, gt=0, description="Answered calls talking less than this are reviewed.")
+    review_satisfaction_max: int | None = Field(
+        default=2, ge=1, le=4, description="Calls the caller scored this or lower in the satisfaction survey (1-5) are reviewed."
+    )
 
 
 def default_data_dir() -> Path:

@@ -89,7 +89,7 @@ async def customer_card(
     # Only the columns shown, not whole rows: this runs on every ring (the screen pop).
     rows = await session.execute(
         select(
-            Call.id, Call.started_at, Call.direction, Call.disposition, Call.disposition_code, Call.notes,
+            Call.id, Call.started_at, Call.direction, Call.disposition, Call.disposition_code, Call.notes, Call.satisfaction,
             User.extension, CallRecord.summary,
         )
         .outerjoin(User, User.id == Call.agent_id)
@@ -138,6 +138,7 @@ async def customer_card(
                 "agent": call.extension,
                 "notes": call.notes,
                 "summary": call.summary or "",
+                "satisfaction": call.satisfaction,
             }
             for call in rows
         ],

@@ -35,6 +35,7 @@ class CallFacts:
     hold_s: float = 0.0
     wrapup_s: float = 0.0
     transferred: bool = False
+    satisfaction: int | None = None  # the caller's survey key, 1-5 (None: not asked or no answer)
 
     @classmethod
     def from_call(cls, call: Any) -> CallFacts:
@@ -57,6 +58,7 @@ class CallFacts:
             hold_s=call.hold_s or 0.0,
             wrapup_s=getattr(call, "wrapup_s", None) or 0.0,
             transferred=bool(call.transfers),
+            satisfaction=getattr(call, "satisfaction", None),
         )
 
 
@@ -97,6 +99,9 @@ class QueueSums(_Sums):
     hold_s: float = 0.0
     wrapup_s: float = 0.0
     transferred: int = 0
+    csat_responses: int = 0
+    csat_satisfied: int = 0  # scored 4 or 5
+    csat_points: int = 0
 
 
 @dataclass
@@ -108,6 +113,26 @@ class AgentSums(_Sums):
     transferred: int = 0
     outbound_attempts: int = 0
     outbound_connects: int = 0
+    csat_responses: int = 0
+    csat_satisfied: int = 0
+    csat_points: int = 0
+
+
+SATISFIED = 4  # CSAT counts the callers who pressed 4 or 5
+
+
+def _satisfaction(sums: QueueSums | AgentSums, facts: CallFacts) -> None:
+    if facts.satisfaction is not None:
+        sums.csat_responses, sums.csat_points = 1, facts.satisfaction
+        sums.csat_satisfied = int(facts.satisfaction >= SATISFIED)
+
+
+def _csat(sums: QueueSums | AgentSums) -> dict[str, Any]:
+    return {
+        "csat_responses": sums.csat_responses,
+        "csat": _ratio(sums.csat_satisfied, sums.csat_responses, 4),
+        "csat_avg": _ratio(sums.csat_points, sums.csat_responses, 2),
+    }
 
 
 def queue_contribution(facts: CallFacts, limits: Thresholds) -> QueueSums:
@@ -123,6 +148,7 @@ def queue_contribution(facts: CallFacts, limits: Thresholds) -> QueueSums:
         if facts.ended:
             sums.handled = 1
             sums.talk_s, sums.hold_s, sums.wrapup_s = facts.talk_s, facts.hold_s, facts.wrapup_s
+        _satisfaction(sums, facts)
     elif facts.disposition == ABANDONED:
         sums.abandoned = 1
         sums.short_abandoned = int((facts.wait_s or 0.0) < limits.short_abandon_s)
@@ -142,6 +168,7 @@ def agent_contribution(facts: CallFacts) -> AgentSums:
         sums.handled = 1
         sums.talk_s, sums.hold_s, sums.wrapup_s = facts.talk_s, facts.hold_s, facts.wrapup_s
         sums.transferred = int(facts.transferred)
+        _satisfaction(sums, facts)
     return sums
 
 
@@ -169,6 +196,7 @@ def queue_figures(sums: QueueSums, longest_talk_s: float = 0.0) -> dict[str, Any
         "avg_hold_s": _ratio(sums.hold_s, sums.handled),
         "avg_wrapup_s": _ratio(sums.wrapup_s, sums.handled),
         "longest_talk_s": round(longest_talk_s, 1),
+        **_csat(sums),
     }
 
 
@@ -183,6 +211,7 @@ def agent_figures(sums: AgentSums) -> dict[str, Any]:
         "transferred": sums.transferred,
         "outbound_attempts": sums.outbound_attempts,
         "outbound_connects": sums.outbound_connects,
+        **_csat(sums),
     }
 
 

@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crm.db import UtcDateTime, utcnow
@@ -244,6 +244,8 @@ class Call(Base):
     offers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # every ring, answered or not
     transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     recordings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    surveyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the caller was asked the satisfaction survey
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)  # their key: 1 (poor) to 5 (very satisfied)
     disposition_code: Mapped[str | None] = mapped_column(String(64))  # the agent's, from the desktop
     notes: Mapped[str] = mapped_column(Text, default="")
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)  # a campaign's dial

@@ -19,7 +19,7 @@ async def timeline(session: AsyncSession, customer_id: int, disclosure: Disclosu
     """Up to ``limit`` interactions earlier than ``before``, newest first."""
     items: list[dict[str, Any]] = []
     calls = await session.execute(
-        select(Call.id, Call.started_at, Call.direction, Call.disposition, Call.disposition_code, Call.notes, Call.agent_id,
+        select(Call.id, Call.started_at, Call.direction, Call.disposition, Call.disposition_code, Call.notes, Call.agent_id, Call.satisfaction,
                Call.caller_number, Call.called_number, User.display_name, CallRecord.summary)
         .outerjoin(User, User.id == Call.agent_id).outerjoin(CallRecord, CallRecord.call_id == Call.id)
         .where(Call.customer_id == customer_id, Call.started_at < before).order_by(Call.started_at.desc()).limit(limit)
@@ -28,7 +28,7 @@ async def timeline(session: AsyncSession, customer_id: int, disclosure: Disclosu
         number = c.caller_number if c.direction.value == "inbound" else c.called_number
         items.append({"kind": "call", "at": c.started_at, "id": c.id, "direction": c.direction.value, "disposition": c.disposition,
                       "disposition_code": c.disposition_code, "agent": c.display_name, "number": disclosure.call_number(number, c.agent_id),
-                      "text": c.summary or c.notes or ""})  # fmt: skip
+                      "text": c.summary or c.notes or "", "satisfaction": c.satisfaction})  # fmt: skip
     for kind, column in (("ticket_opened", Ticket.opened_at), ("ticket_closed", Ticket.closed_at)):
         tickets = await session.execute(
             select(Ticket.id, Ticket.number, Ticket.type, Ticket.status, Ticket.title, Ticket.confidential, column.label("at"))

@@ -47,6 +47,7 @@ async def waiting_for_review(session: AsyncSession, calls_seen: ColumnElement[bo
                 "call_id": call.id, "linkedid": call.linkedid, "agent": call.agent_extension, "queue": call.queue,
                 "started_at": call.started_at.isoformat(), "talk_s": call.talk_s, "disposition_code": call.disposition_code,
                 "auto_score": intake.auto_score, "flagged": intake.flagged, "state": intake.state, "reasons": reasons,
+                "satisfaction": call.satisfaction,
             })  # fmt: skip
     return waiting
 

@@ -62,6 +62,9 @@ def review_reasons(call: Any, flagged: bool, picked: list[str], in_sample: bool,
         reasons.append("long")
     if settings.review_shorter_s is not None and call.answered_at is not None and talk < settings.review_shorter_s:
         reasons.append("short")
+    satisfaction = getattr(call, "satisfaction", None)
+    if settings.review_satisfaction_max is not None and satisfaction is not None and satisfaction <= settings.review_satisfaction_max:
+        reasons.append("low_satisfaction")
     if in_sample:
         reasons.append("sample")
     return reasons

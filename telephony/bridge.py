@@ -26,7 +26,7 @@ from telephony.asterisks import Asterisks
 from telephony.calls.control import CallControl
 from telephony.calls.state import CallSnapshot
 from telephony.calls.tracker import CallTracker
-from telephony.events import DomainEvent, EventBus
+from telephony.events import CallEvent, DomainEvent, EventBus
 from telephony.outbound.dialer import Dialer
 from telephony.phones.presence import GRACE_S
 
@@ -164,10 +164,11 @@ class Bridge:
             elif event.get("Event") == RESYNC_EVENT:
                 self._apply_resync(server, event)
             else:
-                for call_event in tracker.handle(event):
-                    self._publish(call_event)
-                    for change in self.agents.handle_call(call_event):
-                        self._publish(change)
+                for domain_event in tracker.handle(event):
+                    self._publish(domain_event)
+                    if isinstance(domain_event, CallEvent):
+                        for change in self.agents.handle_call(domain_event):
+                            self._publish(change)
                 for change in self.agents.handle_ami(event):
                     self._publish(change)
                 if (extension := self.phones.handle(server, event)) is not None:

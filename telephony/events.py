@@ -112,6 +112,16 @@ class CallEnded(CallEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SurveyAnswered(DomainEvent):
+    """The caller pressed a key in the satisfaction survey after the call (cc-survey): 1 (poor) to
+    5 (very satisfied). The call itself ended when the survey began."""
+
+    name: ClassVar[str] = "call.survey_answered"
+    linkedid: str
+    score: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class AgentStateChanged(DomainEvent):
     name: ClassVar[str] = "agent.state_changed"
     agent: AgentSnapshot

@@ -72,6 +72,8 @@ TEST_QUEUES = [
     QueueSettings(name="browser", dids=["4993"], strategy="linear", ring_timeout_s=8, wrapup_s=1),
     # The queue-callback tests' queue: no member until a test adds one.
     QueueSettings(name="callback", dids=["4992"], ring_timeout_s=3, wrapup_s=1, callback_after_s=30, callback_retry_s=10),
+    # The satisfaction survey's queue: no member until a test adds one.
+    QueueSettings(name="survey", dids=["4991"], ring_timeout_s=3, wrapup_s=1, survey=True),
 ]
 TEST_AGENTS = [
     SimulatedAgent(extension="1001", name="Agent 1001", language="zh", queues=["support", "rna"]),

@@ -36,9 +36,10 @@ class Replay:
             if raw["Event"] == "Newchannel" and raw["Uniqueid"].startswith("cc-out-") and raw["Uniqueid"] == raw["Linkedid"]:
                 # click-to-dial: the dialer announces the call before originating it
                 self.calls.expect_outbound(raw["Uniqueid"], agent=raw["Exten"], number="", interface=PATTERN.interface(raw["Exten"]))
-            for call_event in self.calls.handle(event):
-                self.events.append(call_event)
-                self.events.extend(self.agents.handle_call(call_event))
+            for domain_event in self.calls.handle(event):
+                self.events.append(domain_event)
+                if isinstance(domain_event, CallEvent):
+                    self.events.extend(self.agents.handle_call(domain_event))
             self.events.extend(self.agents.handle_ami(event))
         self.events.extend(self.agents.expire(datetime.now(UTC) + timedelta(days=1)))
 
@@ -245,3 +246,37 @@ def test_hang_up_side_survives_interleaved_hang_up_events(tmp_path, monkeypatch)
     monkeypatch.setattr(__import__(__name__), "FIXTURES", tmp_path)
     call = Replay("reordered").ended
     assert (call.disposition, call.hangup_side) == ("answered", "caller")
+
+
+def test_a_survey_ends_the_answered_call_and_only_a_key_of_1_to_5_is_taken() -> None:
+    events = [Message(e) for e in load("answered")]
+    connect = next(i for i, e in enumerate(events) if e["Event"] == "AgentConnect")
+    tracker = CallTracker("default", PATTERN)
+    for event in events[: connect + 1]:
+        tracker.handle(event)
+    linkedid, channel = events[0]["Linkedid"], events[0]["Channel"]
+
+    def survey(**fields: str) -> Message:
+        return Message({"Event": "UserEvent", "UserEvent": "CCSurvey", "Linkedid": linkedid, "Channel": channel, **fields})
+
+    (ended,) = tracker.handle(survey(State="offered"))
+    assert isinstance(ended, CallEnded) and ended.call.surveyed_at is not None and tracker.get(linkedid) is None
+    assert ended.call.disposition == "answered" and ended.call.talk_s is not None
+    for bad in ("0", "6", "12", "x", "", "4\r\nEvent: Hangup"):
+        assert tracker.handle(survey(State="answered", Score=bad)) == []
+    (answered,) = tracker.handle(survey(State="answered", Score="4"))
+    assert (answered.linkedid, answered.score) == (linkedid, 4)
+    # A call never answered is not surveyed (the dialplan only asks after an agent hung up).
+    fresh = CallTracker("default", PATTERN)
+    for event in [Message(e) for e in load("abandoned")][:3]:
+        fresh.handle(event)
+    assert fresh.handle(Message({"Event": "UserEvent", "UserEvent": "CCSurvey", "State": "offered", "Linkedid": load("abandoned")[0]["Linkedid"]})) == []
+
+
+def test_a_call_in_its_survey_is_not_adopted_after_a_reconnection() -> None:
+    channel = {
+        "Event": "CoreShowChannel", "Channel": "PJSIP/trunk-00000009", "Uniqueid": "1795.9", "Linkedid": "1795.9",
+        "Context": "cc-survey", "Application": "Read", "ApplicationData": "CC_SURVEY_KEY", "Duration": "00:00:03",
+    }  # fmt: skip
+    tracker = CallTracker("default", PATTERN)
+    assert tracker.resync([Message(channel)], {}) == [] and tracker.get("1795.9") is None

@@ -61,3 +61,20 @@ def test_putting_a_call_again_replaces_what_it_added() -> None:
     figures = tally.queue_figures("support")
     assert (figures["offered"], figures["answered"], figures["aht_s"], figures["service_level"]) == (1, 1, 36.0, 1.0)
     assert tally.agent_figures("1002")["handled"] == 1
+
+
+def test_csat_is_the_share_of_survey_answers_of_4_or_5_per_queue_and_agent() -> None:
+    tally = Tally()
+    tally.put(answered("a", wait=5, talk=60, agent="1001"))
+    tally.put(answered("b", wait=5, talk=60, agent="1001"))
+    tally.put(answered("c", wait=5, talk=60, agent="1002"))
+    tally.put(answered("d", wait=5, talk=60, agent="1002"))  # not answered in the survey: not counted
+    for linkedid, score in (("a", 5), ("b", 2), ("c", 4)):
+        tally.put(replace(tally.facts(linkedid), satisfaction=score))  # type: ignore[arg-type]
+    queue = tally.queue_figures("support")
+    assert (queue["csat_responses"], queue["csat"], queue["csat_avg"]) == (3, round(2 / 3, 4), round(11 / 3, 2))
+    first, second = tally.agent_figures("1001"), tally.agent_figures("1002")
+    assert (first["csat_responses"], first["csat"], first["csat_avg"]) == (2, 0.5, 3.5)
+    assert (second["csat_responses"], second["csat"], second["csat_avg"]) == (1, 1.0, 4.0)
+    tally.put(replace(tally.facts("b"), satisfaction=None))  # type: ignore[arg-type]  # taken back as any other fact
+    assert tally.queue_figures("support")["csat"] == 1.0 and Tally().queue_figures("support")["csat"] is None

@@ -11,7 +11,7 @@ from config import load_settings
 from config.settings import QueueSettings
 from telephony.agents.state import AgentSnapshot, AgentState
 from telephony.calls.state import CallPhase, CallSnapshot, Disposition
-from telephony.events import AgentStateChanged, CallAnswered, CallEnded, CallQueued
+from telephony.events import AgentStateChanged, CallAnswered, CallEnded, CallQueued, SurveyAnswered
 
 SHANGHAI_MIDNIGHT = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # 00:00 on the 28th in Asia/Shanghai
 SETTINGS = load_settings(
@@ -86,3 +86,16 @@ def test_staffing_advice_follows_the_arrival_rate() -> None:
     assert stats["arrivals_15m"] == 60 and stats["aht_s"] == 180.0
     assert stats["required_agents"] == 16  # Erlang C for 80 % within 20 s at 12 Erlangs
     assert board.queue_stats("support", start + timedelta(hours=1))["required_agents"] == 0  # nobody called since
+
+
+def test_a_survey_answer_after_the_call_shows_in_the_queues_csat() -> None:
+    start = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    board = Board(SETTINGS, start)
+    call = ended(answered(queued("x", start), 5, agent="1001"), 60)
+    board.apply(call)
+    assert board.queue_stats("support", start)["csat"] is None
+    queues, agents = board.apply(SurveyAnswered(server="default", at=call.at + timedelta(seconds=8), linkedid="x", score=4))
+    assert (queues, agents) == ({"support"}, {"1001"})  # pushed again
+    stats = board.queue_stats("support", start + timedelta(minutes=2))
+    assert (stats["csat"], stats["csat_avg"], stats["csat_responses"], stats["answered"]) == (1.0, 4.0, 1, 1)
+    assert board.apply(SurveyAnswered(server="default", at=start, linkedid="unknown", score=1)) == (set(), set())

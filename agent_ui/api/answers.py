@@ -289,6 +289,7 @@ class PastCall(Answer):
     agent: str | None
     notes: str
     summary: str | None
+    satisfaction: int | None = Field(default=None, description="the caller's satisfaction survey key, 1 (poor) to 5; none: not asked or no answer")
 
 
 class OpenTicket(Answer):
@@ -531,6 +532,9 @@ class QueueStats(Answer):
     callbacks: int = Field(description="callers who left asking to be called back (docs/callbacks.md): not abandons")
     callbacks_waiting: int = Field(description="callbacks holding a caller's place in the queue now")
     service_level: float | None
+    csat: float | None = Field(description="today's share of survey answers of 4 or 5 (docs/kpis.md); none: no answer yet")
+    csat_avg: float | None = Field(description="today's average survey key, 1-5")
+    csat_responses: int = Field(description="today's survey answers")
     required_agents: int | None = Field(description="Erlang C: agents needed for the target now")
 
 
@@ -605,7 +609,8 @@ class ReviewCall(Answer):
     agent: str | None
     queue: str | None
     started_at: str
-    reasons: list[str] = Field(description="sample, code:<code>, auto_qa, long, short, picked")
+    reasons: list[str] = Field(description="sample, code:<code>, auto_qa, long, short, low_satisfaction, picked")
+    satisfaction: int | None = Field(default=None, description="the caller's satisfaction survey key, 1 (poor) to 5")
 
 
 class ReviewQueue(Answer):

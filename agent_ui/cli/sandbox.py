@@ -41,6 +41,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     call.add_argument("--talk-seconds", type=float, default=5.0, help="how long the caller talks once answered")
     call.add_argument("--hangup-after-wait", type=float, help="the caller gives up after this many seconds unanswered")
     call.add_argument("--lang", choices=("en", "zh"), default="en", help="the caller's language")
+    call.add_argument(
+        "--survey-key", choices=("1", "2", "3", "4", "5"),
+        help="the key the caller presses when the agent hangs up first and the queue asks the satisfaction survey",
+    )  # fmt: skip
     call.add_argument("--json", action="store_true", help="print the result as JSON")
     call.set_defaults(handler=run_call)
 
@@ -97,6 +101,8 @@ def run_call(args: argparse.Namespace, settings: Settings) -> int:
         print(f"call {result.linkedid}: {result.outcome}", end="")
         if result.agent:
             print(f" by {result.agent} after {result.wait_s}s, talked {result.talk_s}s", end="")
+        if result.survey_key:
+            print(f", pressed {result.survey_key} in the satisfaction survey", end="")
         print()
         for path in recordings:
             print(f"  recording {path}")
@@ -115,6 +121,7 @@ async def _call(args: argparse.Namespace, status) -> tuple:
             talk_seconds=args.talk_seconds,
             hangup_after_wait=args.hangup_after_wait,
             language=args.lang,
+            survey_key=args.survey_key,
         )
     except AmiError as error:
         raise CommandError(str(error)) from None

@@ -35,6 +35,7 @@ async function loadCatalogue(lang) {
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
   for (const node of document.querySelectorAll("[data-i18n-aria-label]")) node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+  for (const node of document.querySelectorAll("[data-i18n-title]")) node.title = t(node.dataset.i18nTitle);
 }
 
 async function api(method, path, body) {
@@ -62,4 +63,9 @@ async function logIn(event, start) {
   ui.token = data.token;
   sessionStorage.setItem("cc_token", ui.token);
   await start();
+}
+
+// The caller's satisfaction survey key on a past call ("Satisfaction 4/5"), or nothing if not asked or not answered.
+function satisfactionText(score) {
+  return score == null ? "" : `${t("history.satisfaction")} ${score}/5`;
 }

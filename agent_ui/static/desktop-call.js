@@ -48,7 +48,7 @@ function renderCard(card) {
   $("pop-phones").replaceChildren(...(blank ? [] : card.phones).map((phone) => phoneItem(phone, card.id)));
   const history = (card.recent_calls || []).map((past) => {
     return element("li", [new Date(past.started_at).toLocaleString(ui.lang), past.disposition ? t(`outcome.${past.disposition}`) : "",
-      codeLabel(past.disposition_code), past.summary, past.notes].filter(Boolean).join(" · "));
+      codeLabel(past.disposition_code), satisfactionText(past.satisfaction), past.summary, past.notes].filter(Boolean).join(" · "));
   });
   if (!history.length && !blank) history.push(element("li", t("pop.no_calls")));
   $("pop-history").replaceChildren(...history);

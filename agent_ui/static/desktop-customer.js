@@ -65,7 +65,9 @@ function timelineItem(item) {
   const what = t(`timeline.${item.kind}`);
   let detail = item.text || "";
   if (item.kind === "grade_change") detail = `${item.before} → ${item.after}: ${item.text}`;
-  if (item.kind === "call") detail = [item.disposition ? t(`outcome.${item.disposition}`) : "", item.agent, item.text].filter(Boolean).join(" · ");
+  if (item.kind === "call") {
+    detail = [item.disposition ? t(`outcome.${item.disposition}`) : "", item.agent, satisfactionText(item.satisfaction), item.text].filter(Boolean).join(" · ");
+  }
   if (item.number && item.kind !== "call") detail = `${item.number} ${detail}`;
   const line = element("li", [when, what, detail].filter(Boolean).join(" · "));
   line.dataset.kind = item.kind;

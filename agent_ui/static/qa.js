@@ -26,7 +26,7 @@ function renderQueue() {
     const first = element("td");
     first.append(open);
     row.append(first, element("td", call.agent || ""), element("td", call.queue || ""),
-      element("td", call.reasons.map((r) => t(`qa.reason.${r.split(":")[0]}`)).join(", ")),
+      element("td", call.reasons.map((r) => r === "low_satisfaction" ? `${t("qa.reason.low_satisfaction")} (${call.satisfaction}/5)` : t(`qa.reason.${r.split(":")[0]}`)).join(", ")),
       element("td", call.auto_score == null ? "–" : String(call.auto_score)));
     return row;
   }));

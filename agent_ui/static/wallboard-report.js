@@ -10,12 +10,14 @@ const REPORT_COLUMNS = {
     ["queue", "board.queue"], ["offered", "board.offered"], ["answered", "board.answered"], ["abandoned", "board.abandoned"],
     ["short_abandoned", "report.short_abandoned"], ["service_level", "board.service_level"], ["asa_s", "board.asa"],
     ["aht_s", "board.aht"], ["avg_wrapup_s", "report.avg_wrapup"], ["transferred", "report.transferred"],
+    ["csat", "board.csat"], ["csat_avg", "report.csat_avg"], ["csat_responses", "report.csat_responses"],
   ],
   agents: [
     ["agent", "board.agent"], ["handled", "board.handled"], ["talk_s", "report.talk"], ["aht_s", "board.aht"],
     ["avg_wrapup_s", "report.avg_wrapup"], ["hold_s", "report.hold"], ["login_s", "report.login"], ["paused_s", "state.paused"],
     ["occupancy", "report.occupancy"], ["transferred", "report.transferred"], ["outbound_attempts", "report.outbound_attempts"],
-    ["outbound_connects", "report.outbound_connects"],
+    ["outbound_connects", "report.outbound_connects"], ["csat", "board.csat"], ["csat_avg", "report.csat_avg"],
+    ["csat_responses", "report.csat_responses"],
   ],
   tickets: [
     ["type", "report.ticket_type"], ["category", "report.ticket_category"], ["opened", "report.tickets_opened"],
@@ -59,7 +61,7 @@ function ticketName(row, key) {
 function reportValue(key, value, row) {
   if (value == null) return "–";
   if (key === "type" || key === "category") return ticketName(row, key);
-  if (key === "service_level" || key === "occupancy" || key === "sales_share") return `${(value * 100).toFixed(1)}%`;
+  if (["service_level", "occupancy", "sales_share", "csat"].includes(key)) return `${(value * 100).toFixed(1)}%`;
   if (key === "risk_type" || key === "risk_level" || key === "risk_action") return t(`${key}.${value}`);
   if (key === "since") return new Date(value).toLocaleDateString(ui.lang);
   return String(value);

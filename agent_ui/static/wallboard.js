@@ -58,7 +58,7 @@ const QUEUE_STATES = ["available", "ringing", "on_call", "wrap_up", "paused", "l
 
 function renderQueues() {
   for (const q of board.queues.values()) {
-    const row = rowFor($("queue-rows"), q.queue, 18, (made) => {
+    const row = rowFor($("queue-rows"), q.queue, 19, (made) => {
       made.dataset.queue = q.queue;
       for (const c of [...made.cells].slice(1)) c.className = "number";
     });
@@ -77,6 +77,7 @@ function renderQueues() {
       secondsText(q.aht_s),
       secondsText(q.longest_talk_s),
       `${q.required_agents ?? "–"} / ${q.agents.available}`,
+      q.csat == null ? "–" : `${(q.csat * 100).toFixed(0)}% (${q.csat_responses})`,
     ]);
     row.cells[13].classList.toggle("below-target", q.service_level != null && q.service_level < q.service_level_target);
   }

@@ -19,7 +19,7 @@ from crm.staffing import required_agents
 from telephony.agents.state import AgentSnapshot, AgentState
 from telephony.agents.wrapup import WrapUpClock
 from telephony.calls.state import CallPhase, CallSnapshot
-from telephony.events import AgentStateChanged, CallEnded, CallEvent, DomainEvent
+from telephony.events import AgentStateChanged, CallEnded, CallEvent, DomainEvent, SurveyAnswered
 
 ARRIVALS_WINDOW = timedelta(minutes=15)  # the arrival rate behind the staffing advice
 WAITING = (CallPhase.QUEUED, CallPhase.RINGING)
@@ -128,6 +128,10 @@ class Board:
             self.agents[event.agent.extension] = event.agent
             agents.add(event.agent.extension)
             queues.update(self.queues_of(event.agent.extension))
+        elif isinstance(event, SurveyAnswered) and (facts := self.tally.facts(event.linkedid)) is not None:
+            self.tally.put(replace(facts, satisfaction=event.score))
+            queues.update(q for q in (facts.queue,) if q)
+            agents.update(a for a in (facts.agent,) if a)
         if wrapup is not None and (facts := self.tally.facts(wrapup.linkedid)) is not None:
             self.tally.put(replace(facts, wrapup_s=wrapup.seconds))
             queues.update(q for q in (facts.queue,) if q)

@@ -27,7 +27,7 @@ from crm.teams import Directory, load_directory
 from crm.tasks.store import overdue as overdue_tasks
 from crm.tickets.store import overdue_by_agent
 from telephony.commands import TelephonyCommands
-from telephony.events import AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus
+from telephony.events import AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus, SurveyAnswered
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Wallboard:
 
     async def start(self) -> None:
         if self._bus is not None:
-            self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged], self._handle, "wallboard")
+            self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged, SurveyAnswered], self._handle, "wallboard")
         await self._refresh_directory()
         await self.rebuild()
         if self._live is not None:

@@ -1,4 +1,5 @@
-"""Idempotent writes of call-log records: calls upserted by Linkedid, agent states by event key."""
+"""Idempotent writes of call-log records: calls upserted by Linkedid, agent states by event key, and
+what comes after a call's end (the agent's wrap-up time, the caller's satisfaction score)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ CALL_COLUMNS = (
     "server", "direction", "did", "caller_number", "caller_name", "called_number", "queue", "entry_queue", "priority",
     "route", "agent_extension", "agent_id", "agent_interface", "started_at", "queued_at", "offered_at",
     "answered_at", "ended_at", "wait_s", "talk_s", "hold_s", "hold_count", "disposition", "hangup_side",
-    "offers", "transfers", "recordings", "campaign_id", "callback_id",
+    "offers", "transfers", "recordings", "campaign_id", "callback_id", "surveyed_at",
 )  # fmt: skip
 
 
 NOT_NULL = {"server", "direction", "started_at", "hold_s", "hold_count", "priority"}
 LISTS = {"offers", "transfers", "recordings"}
+LATE = {"wrapup", "survey"}  # records that come after their call's end and only fill in one column
 ADOPTED_KEEPS = {"started_at", "hold_s", "hold_count", "priority", "entry_queue"}  # an adopted call's guesses never overwrite these
 
 
@@ -56,8 +58,9 @@ async def write_records(session: AsyncSession, records: list[dict[str, Any]], ag
     calls: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     states: list[dict[str, Any]] = []
     wrapups: list[dict[str, Any]] = []
+    surveys: list[dict[str, Any]] = []
     records = _coalesce(records)
-    await agents.learn(session, {record["data"].get("agent_extension") or "" for record in records if record["kind"] != "wrapup"})
+    await agents.learn(session, {record["data"].get("agent_extension") or "" for record in records if record["kind"] not in LATE})
     for record in records:
         kind, data = record["kind"], record["data"]
         if kind == "call":
@@ -73,16 +76,22 @@ async def write_records(session: AsyncSession, records: list[dict[str, Any]], ag
             calls.setdefault(kept, []).append(values)
         elif kind == "wrapup":
             wrapups.append({"key": data["linkedid"], "wrapup_s": data["wrapup_s"]})
+        elif kind == "survey":
+            surveys.append({"key": data["linkedid"], "satisfaction": data["satisfaction"]})
         elif kind == "agent_state":
             states.append({**data, "agent_id": agents.get(data["agent_extension"])})
     for kept, rows in calls.items():
         await session.execute(_call_upsert(dialect, kept), rows)
     if states:
         await session.execute(_insert(dialect)(AgentStateLog).on_conflict_do_nothing(index_elements=["event_key"]), states)
+    table = Call.__table__  # Core, so a list is an executemany, not the ORM's update by primary key
     if wrapups:
-        table = Call.__table__  # Core, so the list is an executemany, not the ORM's update by primary key
         await session.execute(
             update(table).where(table.c.linkedid == bindparam("key")).values(wrapup_s=bindparam("wrapup_s")), wrapups
+        )
+    if surveys:
+        await session.execute(
+            update(table).where(table.c.linkedid == bindparam("key")).values(satisfaction=bindparam("satisfaction")), surveys
         )
 
 

@@ -42,6 +42,7 @@ from telephony.events import (
     DomainEvent,
     EventBus,
     Subscription,
+    SurveyAnswered,
 )
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class CallLogWriter:
             self._pending.append(call_record(event))
         elif isinstance(event, AgentStateChanged):
             self._agent_state(event)
+        elif isinstance(event, SurveyAnswered):
+            self._pending.append({"kind": "survey", "data": {"linkedid": event.linkedid, "satisfaction": event.score}})
         if wrapup := self._wrapups.observe(event):
             self._pending.append({"kind": "wrapup", "data": {"linkedid": wrapup.linkedid, "wrapup_s": wrapup.seconds}})
 

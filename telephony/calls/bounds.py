@@ -18,6 +18,7 @@ TEXT_FIELDS = {
         "agent", "agent_interface", "hangup_side",
     )
 }  # fmt: skip
+LINKEDID_LENGTH = Call.__table__.c["linkedid"].type.length
 LIST_TEXT = 128  # a string inside an offer or a transfer (JSON columns)
 
 

@@ -18,6 +18,7 @@ from telephony.events import CallEvent
 
 INBOUND_CONTEXT = "cc-inbound"
 TRANSFER_CONTEXT = "cc-transfer"
+SURVEY_CONTEXT = "cc-survey"  # the caller answers the satisfaction survey: the call has ended for us
 HOLD_LINE = "*8"  # in cc-transfer: hold from the desktop is an attended transfer to this line
 NO_AGENT_RESULTS = {"TIMEOUT", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "FULL"}
 DIAL_DISPOSITIONS = {

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime, timedelta
 
-from telephony.calls.live import CALLBACK_LINKEDID, OUTBOUND_LINKEDIDS, AmiEvent, LiveCall, TrackerBase, duration_s
+from telephony.calls.live import CALLBACK_LINKEDID, OUTBOUND_LINKEDIDS, SURVEY_CONTEXT, AmiEvent, LiveCall, TrackerBase, duration_s
 from telephony.calls.state import CallPhase, CallSnapshot
 from telephony.events import CallAnswered, CallEvent, CallQueued, CallStarted
 
@@ -69,6 +69,8 @@ class Resync(TrackerBase):
         return events
 
     def _adopt(self, linkedid: str, channels: list[AmiEvent], at: datetime) -> list[CallEvent]:
+        if any(c.get("Context") == SURVEY_CONTEXT for c in channels):
+            return []  # the call ended when its survey began; only the caller's key is still to come
         queued = [c for c in channels if c.get("Application") == "Queue"]
         ours = queued or [c for c in channels if c.get("Context", "").startswith("cc-")]
         outbound = linkedid.startswith(OUTBOUND_LINKEDIDS) or any(c.get("Context") == "cc-outbound" for c in channels)

@@ -69,6 +69,7 @@ class CallSnapshot:
     campaign_id: int | None = None  # an outbound campaign's dial
     callback_id: int | None = None  # a queue callback's call (queue_callbacks.id)
     waiting_since: datetime | None = None  # a queue callback's: when its caller joined the queue
+    surveyed_at: datetime | None = None  # the agent hung up and the caller was asked for a satisfaction score
     dial_status: str | None = None  # outbound: the customer's Dial status (ANSWER, BUSY, ...); none: never dialled
     adopted: bool = False  # picked up from a snapshot after a reconnection: its early details are unknown here
 

@@ -22,6 +22,7 @@ from telephony.calls.live import (
     DIAL_DISPOSITIONS, HOLD_LINE, NO_AGENT_RESULTS, TRANSFER_CONTEXT, AmiEvent, ExpectedCallback, ExpectedOutbound, LiveCall, event_time,
     int_field,
 )  # fmt: skip
+from telephony.calls.bounds import LINKEDID_LENGTH, bounded
 from telephony.calls.resync import Resync
 from telephony.calls.state import CallPhase, CallSnapshot, Disposition
 from telephony.events import (
@@ -34,6 +35,8 @@ from telephony.events import (
     CallRingNoAnswer,
     CallRouted,
     CallStarted,
+    DomainEvent,
+    SurveyAnswered,
 )
 
 
@@ -77,7 +80,7 @@ class CallTracker(HoldAndTransfers, Resync):
 
     # Events ----------------------------------------------------------------------------------------
 
-    def handle(self, event: AmiEvent) -> list[CallEvent]:
+    def handle(self, event: AmiEvent) -> list[DomainEvent]:
         name = event.get("Event", "")
         handler = getattr(self, f"_on_{name}", None)
         if handler is None:
@@ -148,11 +151,13 @@ class CallTracker(HoldAndTransfers, Resync):
         live.originate_failed = True
         return []
 
-    def _on_UserEvent(self, event: AmiEvent, at: datetime) -> list[CallEvent]:
+    def _on_UserEvent(self, event: AmiEvent, at: datetime) -> list[DomainEvent]:
+        kind = event.get("UserEvent")
+        if kind == "CCSurvey":
+            return self._survey(event, at)
         live = self._call(event)
         if live is None:
             return []
-        kind = event.get("UserEvent")
         info = live.info
         if kind == "CCRoute":
             live.customer_channels.add(event.get("Uniqueid", ""))  # the leg that runs our dialplan
@@ -184,6 +189,21 @@ class CallTracker(HoldAndTransfers, Resync):
             info.called_number = event.get("Number") or info.called_number
             info.agent = event.get("Agent") or info.agent
         return []
+
+    def _survey(self, event: AmiEvent, at: datetime) -> list[DomainEvent]:
+        """The satisfaction survey (cc-survey): the agent has hung up and the caller is asked, so the
+        call ends here (its talk time and the agent's wrap-up run from now); the key comes later,
+        for a call already ended."""
+        live = self._call(event)
+        if event.get("State") == "offered":
+            if live is None or live.info.answered_at is None:
+                return []
+            live.info.surveyed_at = at
+            return [self._end(live, at)]
+        score = int_field(event.get("Score"), None)
+        if event.get("State") != "answered" or score is None or not 1 <= score <= 5:
+            return []
+        return [SurveyAnswered(server=self.server, at=at, linkedid=bounded(event.get("Linkedid", ""), LINKEDID_LENGTH), score=score)]
 
     # Queue ---------------------------------------------------------------------------------------
 

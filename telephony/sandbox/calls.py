@@ -18,6 +18,8 @@ from pathlib import Path
 from telephony.ami import AmiClient, AmiError
 
 MAX_WAIT_S = 120.0
+SURVEY_S = 30.0  # the survey asks twice, then says goodbye
+KEY_DELAY_S = 0.5
 
 
 @dataclass
@@ -31,6 +33,7 @@ class SimulatedCallResult:
     agent_interface: str | None = None
     wait_s: float | None = None
     talk_s: float | None = None
+    survey_key: str | None = None  # the key pressed in the satisfaction survey after the agent hung up
     events: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -49,11 +52,14 @@ async def place_call(
     speak_once: bool = False,
     rename_to: str | None = None,
     record_heard: bool = False,
+    survey_key: str | None = None,
 ) -> SimulatedCallResult:
     """Place one call and follow it to its end; return what happened. With ``speak_once`` the
     caller says their piece once and then listens in silence (so the agent's silences are real).
     ``rename_to`` is a caller name the caller's side sets once answered (any text, CR and LF too).
-    With ``record_heard`` the caller's side records what it hears (:func:`heard_file`)."""
+    With ``record_heard`` the caller's side records what it hears (:func:`heard_file`). When the
+    agent hangs up first and the queue asks the satisfaction survey, the caller presses
+    ``survey_key`` (none: the caller says nothing and the survey gives up)."""
     call_id = uuid.uuid4().hex[:16]
     customer_leg, inbound_leg = f"sim-{call_id}-c", f"sim-{call_id}-i"
     result = SimulatedCallResult(linkedid=customer_leg, did=did, caller=caller)
@@ -86,10 +92,11 @@ async def place_call(
             await _wait_hangup(events, result, customer_leg)
             result.outcome = "abandoned" if "QueueCallerAbandon" in result.events else "ended_unanswered"
             return result
-        await _talk(events, result, customer_leg, talk_seconds)
+        await _talk(client, events, result, customer_leg, talk_seconds, survey_key)
         result.talk_s = round(time.monotonic() - answered_at, 2)
-        await _hang_up(client, customer_leg)
-        await _wait_hangup(events, result, customer_leg)
+        if "CCSurvey" not in result.events:
+            await _hang_up(client, customer_leg)
+        await _wait_hangup(events, result, customer_leg, timeout=SURVEY_S if "CCSurvey" in result.events else 10.0)
         return result
     finally:
         events.close()
@@ -136,8 +143,9 @@ async def _follow_until_answered(events, result, started: float, wait_limit: flo
             return None
 
 
-async def _talk(events, result, customer_leg: str, seconds: float) -> None:
-    """Let the conversation run; stop early if someone else ends the call."""
+async def _talk(client: AmiClient, events, result, customer_leg: str, seconds: float, survey_key: str | None) -> None:
+    """Let the conversation run; stop early if someone else ends the call, or when the agent has
+    hung up and the survey asks the caller (who presses ``survey_key`` into its prompt)."""
     deadline = time.monotonic() + seconds
     while (remaining := deadline - time.monotonic()) > 0:
         try:
@@ -146,6 +154,13 @@ async def _talk(events, result, customer_leg: str, seconds: float) -> None:
             return
         _note_closing(event, result, customer_leg)
         if "Hangup" in result.events:
+            return
+        if event.event == "UserEvent" and event.get("UserEvent") == "CCSurvey" and _belongs(event, result.linkedid):
+            result.events.append("CCSurvey")
+            if survey_key is not None:
+                await asyncio.sleep(KEY_DELAY_S)  # a caller hears the question begin before pressing
+                await press_keys(client, _channel_of(customer_leg, event), survey_key)
+                result.survey_key = survey_key
             return
 
 
@@ -180,6 +195,12 @@ async def _wait_hangup(events, result, customer_leg: str, timeout: float = 10.0)
         except TimeoutError:
             return
         _note_closing(event, result, customer_leg)
+
+
+def _channel_of(customer_leg: str, survey_event) -> str:  # type: ignore[no-untyped-def]
+    """The caller's channel name: the ``;1`` half of the Local channel whose ``;2`` runs the survey."""
+    channel = survey_event.get("Channel", "")
+    return channel[:-1] + "1" if channel.endswith(";2") else customer_leg
 
 
 def _belongs(event, linkedid: str) -> bool:

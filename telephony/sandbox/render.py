@@ -83,6 +83,7 @@ def did_extensions(queues: list[QueueSettings]) -> str:
                 f"exten => {did},1,Set(__CC_DID={did})",
                 f" same => n,Set(CC_QUEUE={queue.name})",
                 f" same => n,Set(CC_QUEUE_TIMEOUT={queue.max_wait_s or ''})",
+                f" same => n,Set(CC_SURVEY={'yes' if queue.survey else ''})",
                 " same => n,Goto(cc-route,s,1)",
             ]
     return "\n".join(lines)
@@ -96,15 +97,18 @@ def phone_extensions(agents: list[SimulatedAgent]) -> str:
 
 
 def transfer_extensions(queues: list[QueueSettings]) -> str:
-    """``q-<queue>`` in cc-transfer: the transferred caller joins that queue with its own timeout."""
+    """``q-<queue>`` in cc-transfer: the transferred caller joins that queue with its own timeout
+    (and its satisfaction survey when the agent there hangs up)."""
     lines = []
     for queue in queues:
         lines += [
             f"exten => q-{queue.name},1,Set(CC_QUEUE={queue.name})",
+            f" same => n,Set(CC_SURVEY={'yes' if queue.survey else ''})",
             " same => n,Set(QUEUE_PRIO=${CC_PRIORITY})",
             " same => n,Set(CC_QUEUED_AT=${STRFTIME(,,%s.%6q)})",
-            f" same => n,Queue({queue.name},t,,,{queue.max_wait_s or ''})",
+            f" same => n,Queue({queue.name},t{'c' if queue.survey else ''},,,{queue.max_wait_s or ''})",
             " same => n,UserEvent(CCQueueResult,Status: ${QUEUESTATUS})",
+            *([' same => n,GotoIf($["${MEMBERINTERFACE}" != ""]?cc-survey,s,1)'] if queue.survey else []),
             " same => n,Hangup()",
         ]
     return "\n".join(lines)

@@ -32,6 +32,10 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "callback-number-en": ("en", "Please key in the number, then the hash key."),
     "callback-confirm-zh": ("cmn", "好的,轮到您时我们会给您回电,再见。"),
     "callback-confirm-en": ("en", "We will call you back when it is your turn. Goodbye."),
+    "survey-zh": ("cmn", "请为本次服务评分:非常满意请按5,满意请按4,一般请按3,不满意请按2,非常不满意请按1。"),
+    "survey-en": ("en", "Please rate our service: press 5 if very satisfied, down to 1 if very dissatisfied."),
+    "survey-thanks-zh": ("cmn", "感谢您的评价,再见。"),
+    "survey-thanks-en": ("en", "Thank you for your feedback. Goodbye."),
 }
 # Prompts app_queue plays itself (a periodic announcement is one file): both languages in one.
 JOINED: dict[str, tuple[str, ...]] = {"callback-offer": ("callback-offer-zh", "callback-offer-en")}
