@@ -68,9 +68,11 @@ def analyse(
     start_s: float = 0.0,
     transcriber: Transcriber | None = None,
     hold: dict[str, float] | None = None,
+    direction: str = "inbound",
 ) -> dict[str, Any]:
     """The auto-QA result (docs/api.md, ``GET /api/calls/{id}/qa``). ``start_s`` is where the
-    conversation begins in the recording (the answer); times in the result count from there."""
+    conversation begins in the recording (the answer); times in the result count from there.
+    ``direction`` (inbound or outbound) picks the rules that apply, e.g. the outbound opening."""
     end = legs.duration_s
     metrics = measure(speech_segments(legs.agent, legs.rate), speech_segments(legs.customer, legs.rate), start_s, end)
     transcript = None
@@ -81,7 +83,7 @@ def analyse(
             key=lambda u: u.start,
         )
     holds = int((hold or {}).get("count", 0))
-    findings = [f for rule in scorecard.rules if (f := check(rule, lang, metrics, transcript, holds)) is not None]
+    findings = [f for rule in scorecard.rules if (f := check(rule, lang, metrics, transcript, holds, direction)) is not None]
     filled = prefill(scorecard, findings)
     summary = metrics.as_dict()
     if transcript is not None and metrics.agent_talk_s > 0:
@@ -93,12 +95,13 @@ def analyse(
     return {
         "scorecard": scorecard.key,
         "language": lang,
+        "direction": direction,
         "metrics": summary,
         "transcript": [u.as_dict() for u in transcript] if transcript is not None else None,
         "findings": [f.as_dict() for f in findings],
         "prefilled": filled,
         "auto_score": auto_score(scorecard, filled),
         "auto_score_covers": coverage(scorecard, filled),  # share of the scorecard's points the auto score is over
-        "not_assessed": not_assessed(scorecard, lang, transcript, holds),
+        "not_assessed": not_assessed(scorecard, lang, transcript, holds, direction),
         "flagged": any(not f.passed for f in findings),
     }

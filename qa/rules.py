@@ -15,7 +15,7 @@ from qa.scorecards import Rule, ScorecardDefinition
 from qa.signals import Metrics
 from qa.transcribe import Utterance
 
-TRANSCRIPT_RULES = ("greeting", "closing", "disclosure", "forbidden", "hold")
+TRANSCRIPT_RULES = ("greeting", "closing", "disclosure", "forbidden", "hold", "outbound_opening")
 
 
 @dataclass
@@ -63,14 +63,23 @@ def _evidence(utterance: Utterance, said: Said | None = None) -> dict[str, Any]:
     return {**utterance.as_dict(), **found}
 
 
-def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] | None, holds: int = 0) -> Finding | None:
+def applies(rule: Rule, holds: int, direction: str) -> bool:
+    """Whether the rule judges this call at all: a rule for one direction only on calls of it, the
+    hold rule only on calls with a hold."""
+    return (rule.direction is None or rule.direction == direction) and (rule.kind != "hold" or holds > 0)
+
+
+def check(
+    rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] | None, holds: int = 0, direction: str = "inbound"
+) -> Finding | None:
     """The rule's finding on one call, or None where it does not apply (no transcript for a word
-    rule, no hold for the hold rule). ``holds``: how many times the agent put the caller on hold."""
-    if rule.kind in TRANSCRIPT_RULES and transcript is None or rule.kind == "hold" and not holds:
+    rule, no hold for the hold rule, a call of the other direction). ``holds``: how many times the
+    agent put the caller on hold; ``direction``: inbound or outbound (the outbound opening)."""
+    if rule.kind in TRANSCRIPT_RULES and transcript is None or not applies(rule, holds, direction):
         return None
     phrases = rule.phrases.for_language(lang)
     agent = [u for u in transcript or [] if u.side == "agent"]
-    if rule.kind in ("greeting", "disclosure"):
+    if rule.kind in ("greeting", "disclosure", "outbound_opening"):  # outbound: "请问您现在方便接电话吗" (handbook §2)
         limit = rule.within_s if rule.within_s is not None else float("inf")
         for utterance in agent:
             if utterance.start <= limit and (said := _says(utterance, phrases)):
@@ -107,15 +116,17 @@ def check(rule: Rule, lang: str, metrics: Metrics, transcript: list[Utterance] |
     return None
 
 
-def not_assessed(scorecard: ScorecardDefinition, lang: str, transcript: list[Utterance] | None, holds: int = 0) -> list[dict[str, str]]:
-    """The rules that could not be checked, and why: word rules without a transcript (the hold
-    rule only when the call had a hold)."""
+def not_assessed(
+    scorecard: ScorecardDefinition, lang: str, transcript: list[Utterance] | None, holds: int = 0, direction: str = "inbound"
+) -> list[dict[str, str]]:
+    """The rules that could not be checked, and why: word rules without a transcript (of those
+    that apply to the call: see :func:`applies`)."""
     if transcript is not None:
         return []
     why = f"no transcript: no speech model for '{lang}' (qa.whisper_model_dir)"
     return [
         {"rule": rule.kind, "item": rule.item, "why": why} for rule in scorecard.rules
-        if rule.kind in TRANSCRIPT_RULES and (rule.kind != "hold" or holds)
+        if rule.kind in TRANSCRIPT_RULES and applies(rule, holds, direction)
     ]  # fmt: skip
 
 

@@ -55,11 +55,12 @@ class Phrases(_Strict):
 class Rule(_Strict):
     """An auto-QA check that pre-fills one item (qa/rules.py): full points when it passes, none when it fails."""
 
-    kind: Literal["greeting", "closing", "disclosure", "forbidden", "silence", "talk_over", "hold"]
+    kind: Literal["greeting", "closing", "disclosure", "forbidden", "silence", "talk_over", "hold", "outbound_opening"]
     item: str = Field(pattern=CODE)
+    direction: Literal["inbound", "outbound"] | None = Field(default=None, description="only calls of this direction; none: every call")
     phrases: Phrases = Phrases()
     after: Phrases = Field(default=Phrases(), description="hold: what the agent says on coming back (phrases: before the hold)")
-    within_s: float | None = Field(default=None, gt=0, description="greeting/disclosure: from the start; closing: before the end")
+    within_s: float | None = Field(default=None, gt=0, description="greeting/disclosure/outbound_opening: from the start; closing: before the end")
     max_s: float | None = Field(default=None, gt=0, description="silence: the longest allowed")
     max_count: int | None = Field(default=None, ge=0, description="talk_over: interruptions allowed")
 
@@ -140,7 +141,7 @@ DEFAULT_SCORECARD = ScorecardDefinition(
         Section(code="opening", en="Opening", zh="开场白", items=[
             _item("opening.greeting", "Greets promptly", "及时问候", 2, "Within 3 rings; 'Hello, …'", "三声铃响内接起,使用问候语"),
             _item("opening.identify", "Gives company name and agent ID", "报公司名称和工号", 2),
-            _item("opening.offer_help", "Asks how to help", "询问需要什么帮助", 1),
+            _item("opening.offer_help", "Asks how to help (outbound: whether now is a good time)", "询问需要什么帮助(呼出:询问是否方便接听)", 1),
         ]),
         Section(code="attitude", en="Attitude", zh="服务态度", items=[
             _item("attitude.warm", "Warm and patient", "热情耐心", 8),
@@ -196,6 +197,9 @@ DEFAULT_SCORECARD = ScorecardDefinition(
             zh=["您好", "你好", "欢迎致电", "很高兴为您服务"])),
         Rule(kind="disclosure", item="opening.identify", within_s=20, phrases=Phrases(
             en=["my name is", "agent number", "this is"], zh=["工号", "我是"])),
+        Rule(kind="outbound_opening", item="opening.offer_help", direction="outbound", within_s=30, phrases=Phrases(
+            en=["is this a good time", "is now a good time", "do you have a moment", "good time to talk"],
+            zh=["请问您现在方便接电话吗", "现在方便接电话吗", "您现在方便吗", "现在方便吗", "方便接听吗"])),
         Rule(kind="forbidden", item="courtesy.no_forbidden", phrases=Phrases(
             en=["shut up", "stupid", "not my problem", "whatever", "i don't know", "hurry up"],
             zh=["喂", "不清楚", "不明白", "听懂了吧", "不可以", "后台", "这边"])),

@@ -49,7 +49,10 @@ class Outcome:
         return self.state != "pending"
 
 
-def analyse_files(agent: str, customer: str, definition: dict[str, Any], lang: str, talk_span_s: float, model_dir: str | None, hold: dict[str, float]) -> dict[str, Any]:
+def analyse_files(
+    agent: str, customer: str, definition: dict[str, Any], lang: str, talk_span_s: float, model_dir: str | None, hold: dict[str, float],
+    direction: str = "inbound",
+) -> dict[str, Any]:
     """One call's auto-QA, in a worker process (a top-level function, so it can be sent there).
     ``talk_span_s`` is answer to hang-up: the recording runs until the hang-up, so the answer is
     that far before its end (it also holds the ringing before the answer)."""
@@ -63,7 +66,7 @@ def analyse_files(agent: str, customer: str, definition: dict[str, Any], lang: s
     scorecard = ScorecardDefinition.model_validate(definition)
     legs = load_legs(agent, customer)
     start_s = max(0.0, legs.duration_s - talk_span_s)
-    return analyse(legs, scorecard, lang, start_s=start_s, transcriber=transcriber, hold=hold)
+    return analyse(legs, scorecard, lang, start_s=start_s, transcriber=transcriber, hold=hold, direction=direction)
 
 
 def legs_of(call: Call, recordings_dir: Path) -> tuple[Path, Path] | None:
@@ -179,7 +182,8 @@ class QaWorker:
             pool = self._executor()
             try:
                 result = await asyncio.get_running_loop().run_in_executor(
-                    pool, analyse_files, str(legs[0]), str(legs[1]), definition, self._settings.language, talk_span_s, model, hold
+                    pool, analyse_files, str(legs[0]), str(legs[1]), definition, self._settings.language, talk_span_s, model, hold,
+                    call.direction.value,
                 )
             except BrokenProcessPool as failure:
                 # A worker process died (killed, out of memory): a new pool for the next round, and

@@ -67,12 +67,14 @@ def test_without_a_transcript_the_signal_rules_still_decide(tmp_path: Path) -> N
 def test_the_command_line_analyses_an_archive_recording_without_a_database(tmp_path: Path) -> None:
     agent, customer, _ = scripted_call(tmp_path, "good")
     done = subprocess.run(
-        [sys.executable, "-m", "agent_ui.cli", "qa", "analyze", "--agent", str(agent), "--customer", str(customer), "--lang", "en", "--json"],
+        [sys.executable, "-m", "agent_ui.cli", "qa", "analyze", "--agent", str(agent), "--customer", str(customer), "--lang", "en",
+         "--direction", "outbound", "--json"],
         capture_output=True, text=True, timeout=120, env={"CALLCENTER_DATA_DIR": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["metrics"]["agent_talk_s"] > 10 and result["transcript"] is None
+    assert result["direction"] == "outbound" and "outbound_opening" in {n["rule"] for n in result["not_assessed"]}
     missing = subprocess.run(
         [sys.executable, "-m", "agent_ui.cli", "qa", "analyze", "--agent", str(tmp_path / "nope.wav"), "--customer", str(customer), "--json"],
         capture_output=True, text=True, timeout=120,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa.chinese import near_miss, normalise
-from qa.rules import check
+from qa.rules import check, not_assessed
 from qa.scorecards import DEFAULT_SCORECARD
 from qa.signals import Metrics
 from qa.transcribe import Utterance
@@ -95,3 +95,20 @@ def test_a_hold_needs_asking_first_and_thanks_on_return() -> None:
     assert check(rule, "zh", metrics, None, holds=1) is None  # no transcript: not assessed
     english = [Utterance("agent", 3.0, 4.0, "May I put you on hold?"), Utterance("agent", 30.0, 31.0, "Thank you for waiting.")]
     assert check(rule, "en", metrics, english, holds=1).passed  # type: ignore[union-attr]
+
+
+def test_an_outbound_call_opens_by_asking_whether_now_is_a_good_time() -> None:
+    """Handbook §2 (outbound): "您好,我是客服代表XX…请问您现在方便接电话吗?"; inbound calls are not judged on it."""
+    metrics: Metrics = None  # type: ignore[assignment]
+    rule = _rule("outbound_opening")
+    asked = [Utterance("agent", 0.8, 4.0, "您好，我是客服代表一零零二，請問您現在方便接電話嗎？")]
+    found = check(rule, "zh", metrics, asked, direction="outbound")
+    assert found is not None and found.passed and found.evidence[0]["phrase"] == "请问您现在方便接电话吗"
+    launched = [Utterance("agent", 0.8, 4.0, "您好，我们现在有一个优惠活动")]
+    found = check(rule, "zh", metrics, launched, direction="outbound")
+    assert found is not None and not found.passed
+    assert check(rule, "zh", metrics, launched, direction="inbound") is None
+    assert not_assessed(DEFAULT_SCORECARD, "zh", None, direction="inbound") == [
+        f for f in not_assessed(DEFAULT_SCORECARD, "zh", None, direction="outbound") if f["rule"] != "outbound_opening"
+    ]
+    assert check(rule, "en", metrics, [Utterance("agent", 1.0, 3.0, "Hi, this is Anna from ACME. Is this a good time?")], direction="outbound").passed  # type: ignore[union-attr]

@@ -36,6 +36,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("--stereo", type=Path, help="one stereo WAV instead: left the agent, right the customer")
     analyze.add_argument("--scorecard", type=Path, help="a scorecard definition (JSON); default: the built-in one")
     analyze.add_argument("--lang", choices=("zh", "en"), help="the calls' language (default: qa.language)")
+    analyze.add_argument(
+        "--direction", choices=("inbound", "outbound"), default="inbound",
+        help="the call's direction: rules for one direction only (the outbound opening) judge calls of it",
+    )  # fmt: skip
     analyze.add_argument("--model", type=Path, help="Whisper model directory for a transcript (default: qa.whisper_model_dir)")
     analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
     analyze.set_defaults(handler=run_analyze)
@@ -63,7 +67,7 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
         transcriber = Transcriber(model) if model else None
     except (AudioError, TranscriptionUnavailable) as error:
         raise CommandError(str(error)) from None
-    result = analyse(legs, scorecard, args.lang or settings.qa.language, transcriber=transcriber)
+    result = analyse(legs, scorecard, args.lang or settings.qa.language, transcriber=transcriber, direction=args.direction)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
