@@ -27,6 +27,7 @@ from telephony.events import (
     AgentStateChanged,
     CallAnswered,
     CallEnded,
+    CallRecordingPaused,
     CallEvent,
     CallHeld,
     CallOffered,
@@ -38,7 +39,7 @@ from telephony.events import (
     DomainEvent,
     EventBus,
 )
-from telephony.calls.state import CallSnapshot
+from telephony.calls.state import CallSnapshot, recording_paused
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def call_payload(call: CallSnapshot, now: datetime | None = None) -> dict[str, A
         "disposition": call.disposition.value if call.disposition else None,
         "campaign_id": call.campaign_id,  # an outbound campaign's call: the desktop shows its script
         "callback": call.callback_id is not None,  # a queue callback: wait_s runs from when its caller joined the queue
+        "recording_paused": recording_paused(call),
     }
 
 
@@ -279,7 +281,7 @@ def recipient(event: DomainEvent) -> str | None:
         return event.call.agent if event.call.direction == "outbound" else None
     if isinstance(event, CallTransferred):
         return event.from_agent
-    if isinstance(event, (CallHeld, CallResumed, CallEnded)):
+    if isinstance(event, (CallHeld, CallResumed, CallRecordingPaused, CallEnded)):
         return event.call.agent
     if isinstance(event, AgentStateChanged):
         return event.agent.extension

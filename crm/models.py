@@ -244,6 +244,7 @@ class Call(Base):
     offers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # every ring, answered or not
     transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     recordings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recording_paused: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # spans the agent paused the recording
     surveyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the caller was asked the satisfaction survey
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)  # their key: 1 (poor) to 5 (very satisfied)
     disposition_code: Mapped[str | None] = mapped_column(String(64))  # the agent's, from the desktop

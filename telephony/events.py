@@ -90,6 +90,14 @@ class CallResumed(CallEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CallRecordingPaused(CallEvent):
+    """The recording was paused (MixMonitor muted: a card number is being taken) or resumed."""
+
+    name: ClassVar[str] = "call.recording_paused"
+    paused: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallTransferred(CallEvent):
     name: ClassVar[str] = "call.transferred"
     kind: str  # blind | attended
@@ -138,6 +146,7 @@ CALL_EVENTS: tuple[type[CallEvent], ...] = (
     CallHeld,
     CallResumed,
     CallTransferred,
+    CallRecordingPaused,
     CallEnded,
 )
 

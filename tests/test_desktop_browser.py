@@ -147,6 +147,13 @@ async def test_agent_calls_out_holds_and_hangs_up_from_the_page(live: LiveStack,
         await page.wait_for_function("document.querySelector('#call-status').textContent === 'On hold'", timeout=5_000)
         await page.click("#resume")
         await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=5_000)
+        # The customer gives a card number: the agent pauses the recording, then resumes it.
+        await page.click("#pause-recording")
+        await page.wait_for_selector("#recording-paused:not([hidden])", timeout=5_000)
+        assert await page.is_hidden("#pause-recording") and await page.text_content("#recording-paused") == "Recording paused"
+        await page.click("#resume-recording")
+        await page.wait_for_selector("#pause-recording:not([hidden])", timeout=5_000)
+        assert await page.is_hidden("#recording-paused")
         await page.click("#hang-up")
         await page.wait_for_function("document.querySelector('#call-status').textContent === 'Call ended'", timeout=10_000)
         assert await page.text_content("#record-title") == "Outbound call record"
@@ -158,7 +165,7 @@ async def test_agent_calls_out_holds_and_hangs_up_from_the_page(live: LiveStack,
     calls = [c for c in await recent_calls(live) if c.called_number == number]
     row = await stored_call(live, calls[0].linkedid)
     assert (row.direction, row.agent_extension, row.disposition, row.disposition_code) == ("outbound", "1002", "answered", "success")
-    assert row.hold_count == 1
+    assert row.hold_count == 1 and len(row.recording_paused) == 1 and row.recording_paused[0]["end"] is not None
 
 
 async def test_attended_transfer_from_the_page(live: LiveStack, desktop: str) -> None:

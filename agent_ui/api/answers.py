@@ -343,6 +343,11 @@ class Call(Answer):
     offers: list[Any]
     transfers: list[Any]
     recordings: list[str]
+    recording_paused: list[dict[str, str | None]] = Field(
+        default=[], description="spans the agent paused the recording (start, end; ISO): the recording is silent there"
+    )
+    surveyed_at: str | None = Field(default=None, description="when the caller was asked the satisfaction survey (the agent had hung up)")
+    satisfaction: int | None = Field(default=None, description="the caller's survey key, 1 (poor) to 5 (very satisfied)")
     disposition_code: str | None
     notes: str | None
 

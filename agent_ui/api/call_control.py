@@ -1,4 +1,4 @@
-"""Call controls for the live call: hang up, hold and resume, transfer (blind or attended, to a queue, an agent or a
+"""Call controls for the live call: hang up, hold and resume, pause and resume the recording, transfer (blind or attended, to a queue, an agent or a
 number), complete an attended transfer, and click-to-dial. Agents act on their own calls, team
 leaders on their team's, supervisors and admins on any (crm.access)."""
 
@@ -125,6 +125,17 @@ async def resume(request: web.Request, user: User) -> web.Response:
     return await _act(request, user, "resume", "resumed")
 
 
+@_control("Pause the call's recording (both sides) while the customer gives a card number or other data not to be kept",
+          "The call log keeps the span (recording_paused); the recording is silent there. 409 when already paused or not recorded.")  # fmt: skip
+async def pause_recording(request: web.Request, user: User) -> web.Response:
+    return await _act(request, user, "pause_recording", "recording paused")
+
+
+@_control("Resume the call's recording", "409 when it is not paused.")
+async def resume_recording(request: web.Request, user: User) -> web.Response:
+    return await _act(request, user, "resume_recording", "recording resumed")
+
+
 @_control("Transfer a live call: blind (to a queue, an agent or a number) or attended (consult an agent or a number; the customer waits on hold)",
           "Give kind and exactly one of queue, agent, number.", body=Transfer)  # fmt: skip
 async def transfer(request: web.Request, user: User, body: Transfer) -> web.Response:
@@ -171,6 +182,8 @@ def routes(app: web.Application) -> None:
     app.router.add_post("/api/calls/{id}/hangup", hang_up)
     app.router.add_post("/api/calls/{id}/hold", hold)
     app.router.add_post("/api/calls/{id}/resume", resume)
+    app.router.add_post("/api/calls/{id}/recording/pause", pause_recording)
+    app.router.add_post("/api/calls/{id}/recording/resume", resume_recording)
     app.router.add_post("/api/calls/{id}/transfer", transfer)
     app.router.add_post("/api/calls/{id}/transfer/complete", complete_transfer)
     app.router.add_post("/api/me/dial", dial)

@@ -57,6 +57,9 @@ def call_json(call: Call, shown: Disclosure) -> dict[str, Any]:
         "offers": call.offers,
         "transfers": call.transfers,
         "recordings": call.recordings,
+        "recording_paused": call.recording_paused or [],
+        "surveyed_at": when(call.surveyed_at),
+        "satisfaction": call.satisfaction,
         "disposition_code": call.disposition_code,
         "notes": call.notes,
     }

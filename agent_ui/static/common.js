@@ -69,3 +69,10 @@ async function logIn(event, start) {
 function satisfactionText(score) {
   return score == null ? "" : `${t("history.satisfaction")} ${score}/5`;
 }
+
+// The spans an agent paused a call's recording (a card number being taken), as the call log shows them.
+function pausedText(spans) {
+  if (!spans || !spans.length) return "";
+  const seconds = spans.reduce((sum, span) => sum + (span.end ? (new Date(span.end) - new Date(span.start)) / 1000 : 0), 0);
+  return t("calls.recording_paused", { spans: spans.length, seconds: Math.round(seconds) });
+}

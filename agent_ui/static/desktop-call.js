@@ -21,6 +21,10 @@ function renderCall() {
   $("hang-up").hidden = !live;
   $("hold").hidden = call.status !== "answered";
   $("resume").hidden = call.status !== "held";
+  const talking = ["answered", "held"].includes(call.status);
+  $("pause-recording").hidden = !talking || Boolean(call.recording_paused);
+  $("resume-recording").hidden = !talking || !call.recording_paused;
+  $("recording-paused").hidden = !talking || !call.recording_paused;
   $("transfer-form").hidden = !["answered", "held"].includes(call.status);
   $("transfer-complete").hidden = !call.consulting;
   $("pop-caller").textContent = [otherNumber(call), call.caller_name].filter(Boolean).join(" ");
@@ -188,6 +192,8 @@ function transferTarget() {
 $("hang-up").addEventListener("click", () => desk.call && control("/hangup", undefined, "call.done"));
 $("hold").addEventListener("click", () => desk.call && control("/hold", undefined, "call.held"));
 $("resume").addEventListener("click", () => desk.call && control("/resume", undefined, "call.answered"));
+$("pause-recording").addEventListener("click", () => desk.call && control("/recording/pause", undefined, "call.recording_paused"));
+$("resume-recording").addEventListener("click", () => desk.call && control("/recording/resume", undefined, "call.recording_resumed"));
 $("transfer-to").addEventListener("change", () => {
   const toQueue = $("transfer-to").value === "queue";
   $("transfer-queue").hidden = !toQueue;

@@ -97,7 +97,7 @@ function renderHistory() {
       element("td", t(`history.${call.direction}`)),
       element("td", (call.direction === "inbound" ? call.caller_number : call.called_number) || ""),
       element("td", call.disposition ? t(`outcome.${call.disposition}`) : t("history.live")),
-      element("td", codeLabel(call.disposition_code)),
+      element("td", [codeLabel(call.disposition_code), satisfactionText(call.satisfaction), pausedText(call.recording_paused)].filter(Boolean).join(" · ")),
       element("td", call.talk_s == null ? "" : String(Math.round(call.talk_s))),
     );
     return row;
@@ -192,6 +192,8 @@ async function start() {
   desk.socket.on("call.answered", onCall("answered"));
   desk.socket.on("call.held", onCall("held"));
   desk.socket.on("call.resumed", onCall("answered"));
+  // Paused or resumed recording: the call keeps its status (answered or held), with the new flag.
+  desk.socket.on("call.recording_paused", (payload) => desk.call && onCall(desk.call.status)(payload));
   desk.socket.on("call.missed", onCall("missed"));
   desk.socket.on("call.transferred", onCall("transferred"));
   desk.socket.on("call.ended", onCall("ended"));

@@ -52,7 +52,8 @@ async function review(callId, calibrationId = null) {
   qa.record = await api("GET", `/api/calls/${callId}/record`).catch(() => null);
   qa.customer = qa.call.customer_id ? await api("GET", `/api/customers/${qa.call.customer_id}`).catch(() => null) : null;
   $("review").hidden = false;
-  $("review-call").textContent = `#${callId} ${qa.call.caller_number || ""}${calibrationId ? ` · ${t("qa.calibration")} ${calibrationId}` : ""}`;
+  $("review-call").textContent = [`#${callId} ${qa.call.caller_number || ""}`, calibrationId ? `${t("qa.calibration")} ${calibrationId}` : "",
+    satisfactionText(qa.call.satisfaction), pausedText(qa.call.recording_paused)].filter(Boolean).join(" · ");
   $("grade-result").textContent = "";
   $("case-form").hidden = true;
   $("case-result").textContent = "";

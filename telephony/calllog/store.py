@@ -18,12 +18,12 @@ CALL_COLUMNS = (
     "server", "direction", "did", "caller_number", "caller_name", "called_number", "queue", "entry_queue", "priority",
     "route", "agent_extension", "agent_id", "agent_interface", "started_at", "queued_at", "offered_at",
     "answered_at", "ended_at", "wait_s", "talk_s", "hold_s", "hold_count", "disposition", "hangup_side",
-    "offers", "transfers", "recordings", "campaign_id", "callback_id", "surveyed_at",
+    "offers", "transfers", "recordings", "campaign_id", "callback_id", "surveyed_at", "recording_paused",
 )  # fmt: skip
 
 
 NOT_NULL = {"server", "direction", "started_at", "hold_s", "hold_count", "priority"}
-LISTS = {"offers", "transfers", "recordings"}
+LISTS = {"offers", "transfers", "recordings", "recording_paused"}
 LATE = {"wrapup", "survey"}  # records that come after their call's end and only fill in one column
 ADOPTED_KEEPS = {"started_at", "hold_s", "hold_count", "priority", "entry_queue"}  # an adopted call's guesses never overwrite these
 

@@ -36,6 +36,7 @@ from telephony.events import (
     CallEnded,
     CallEvent,
     CallQueued,
+    CallRecordingPaused,
     CallRouted,
     CallStarted,
     CallTransferred,
@@ -47,7 +48,7 @@ from telephony.events import (
 
 log = logging.getLogger(__name__)
 
-WRITTEN_ON = (CallStarted, CallRouted, CallQueued, CallAnswered, CallTransferred, CallEnded)
+WRITTEN_ON = (CallStarted, CallRouted, CallQueued, CallAnswered, CallTransferred, CallRecordingPaused, CallEnded)
 MAX_BATCH = 500  # records a transaction, and a spool segment
 RECENT_OUTCOMES = 2000  # ended calls whose outcome (stored or refused) is remembered for stored()
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from telephony.ami import AmiError
 from telephony.asterisks import Asterisks
-from telephony.calls.state import CallPhase
+from telephony.calls.state import CallPhase, recording_paused
 from telephony.calls.live import HOLD_LINE, TRANSFER_CONTEXT
 from telephony.outbound.dialer import DialError, allowed_number
 
@@ -90,6 +90,30 @@ class CallControl:
             raise CallControlError(f"cannot resume: {error}") from None
         self._holds.discard(linkedid)
         await self._until(lambda: not self._hold_line(linkedid))
+
+    async def pause_recording(self, linkedid: str) -> None:
+        """Stop recording both sides (MixMonitor muted) while the customer gives a card number; the
+        call keeps the span (docs/events.md). Returns once Asterisk has confirmed it."""
+        await self._mute(linkedid, True)
+
+    async def resume_recording(self, linkedid: str) -> None:
+        await self._mute(linkedid, False)
+
+    async def _mute(self, linkedid: str, paused: bool) -> None:
+        server, _, _ = self._locate(linkedid)
+        call = self._asterisks.find_call(linkedid)
+        if call is None or call.phase not in (CallPhase.ANSWERED, CallPhase.HELD):
+            raise CallControlError("only a call in conversation has a recording to pause")
+        if recording_paused(call) == paused:
+            raise CallControlError("the recording is already paused" if paused else "the recording is not paused")
+        channel = self._asterisks.calls[server].recording_channel(linkedid)
+        if channel is None:
+            raise CallControlError("this call is not being recorded")
+        try:
+            await self._asterisks.client(server).action("MixMonitorMute", Channel=channel, Direction="both", State="1" if paused else "0")
+        except AmiError as error:
+            raise CallControlError(f"cannot {'pause' if paused else 'resume'} the recording: {error}") from None
+        await self._until(lambda: (found := self._asterisks.find_call(linkedid)) is None or recording_paused(found) == paused)
 
     async def _until(self, condition: Callable[[], bool]) -> None:
         await self._asterisks.until(condition, SETTLE_TIMEOUT_S)

@@ -67,6 +67,7 @@ class LiveCall:
     hold_line_dropped: bool = False  # the bridge was asked to hang the hold line up: nobody is on hold
     agent_channel: str | None = None  # channel name of the agent's leg while answered
     customer_channel: str | None = None  # channel name of the customer's leg
+    recording_channel: str | None = None  # the channel MixMonitor records on (cc-record ran there)
 
 
 @dataclass

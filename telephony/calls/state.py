@@ -66,6 +66,7 @@ class CallSnapshot:
     offers: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[str] = field(default_factory=list)
+    recording_paused: list[dict[str, str | None]] = field(default_factory=list)  # spans not recorded: {"start", "end"} (ISO)
     campaign_id: int | None = None  # an outbound campaign's dial
     callback_id: int | None = None  # a queue callback's call (queue_callbacks.id)
     waiting_since: datetime | None = None  # a queue callback's: when its caller joined the queue
@@ -74,14 +75,20 @@ class CallSnapshot:
     adopted: bool = False  # picked up from a snapshot after a reconnection: its early details are unknown here
 
     def copy(self) -> CallSnapshot:
-        # Offers and transfers hold only strings: copying each dict is a full copy, ~20× faster
+        # Offers, transfers and paused spans hold only strings: copying each dict is a full copy, ~20× faster
         # than deepcopy, and this runs for every call event.
         return replace(
             self,
             offers=[dict(o) for o in self.offers],
             transfers=[dict(t) for t in self.transfers],
             recordings=list(self.recordings),
+            recording_paused=[dict(s) for s in self.recording_paused],
         )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def recording_paused(call: CallSnapshot) -> bool:
+    """Whether the call's recording is paused now (its last paused span is open)."""
+    return bool(call.recording_paused) and call.recording_paused[-1].get("end") is None

@@ -32,6 +32,7 @@ from telephony.events import (
     CallEvent,
     CallOffered,
     CallQueued,
+    CallRecordingPaused,
     CallRingNoAnswer,
     CallRouted,
     CallStarted,
@@ -54,6 +55,11 @@ class CallTracker(HoldAndTransfers, Resync):
         """(customer's channel, agent's channel) names of a live call, for call-control actions."""
         live = self._calls.get(linkedid)
         return (live.customer_channel, live.agent_channel) if live else (None, None)
+
+    def recording_channel(self, linkedid: str) -> str | None:
+        """The channel a live call's recording (MixMonitor) runs on, to pause it there."""
+        live = self._calls.get(linkedid)
+        return live.recording_channel if live else None
 
     def hold_line(self, linkedid: str) -> list[str]:
         """The channels of the desktop's hold line while it is up (held, or a resume not yet finished)."""
@@ -172,6 +178,7 @@ class CallTracker(HoldAndTransfers, Resync):
         if kind == "CCRecording" and event.get("Name"):
             base = event["Name"]
             info.recordings = call_recordings(base)
+            live.recording_channel = event.get("Channel") or live.recording_channel
         elif kind == "CCHangup" and not live.any_hangup and live.requested_side is None:
             live.requested_side = "system"
         elif kind == "CCVoicemail" and event.get("Name"):
@@ -204,6 +211,22 @@ class CallTracker(HoldAndTransfers, Resync):
         if event.get("State") != "answered" or score is None or not 1 <= score <= 5:
             return []
         return [SurveyAnswered(server=self.server, at=at, linkedid=bounded(event.get("Linkedid", ""), LINKEDID_LENGTH), score=score)]
+
+    def _on_MixMonitorMute(self, event: AmiEvent, at: datetime) -> list[DomainEvent]:
+        """The recording paused (muted both ways) or resumed: the call keeps the span, so the call
+        log shows what is missing from the recording and why the QA player is silent there."""
+        live = self._call(event)
+        if live is None:
+            return []
+        spans = live.info.recording_paused
+        paused = bool(spans) and spans[-1]["end"] is None
+        if event.get("State") == "1" and not paused:
+            spans.append({"start": at.isoformat(), "end": None})
+        elif event.get("State") == "0" and paused:
+            spans[-1]["end"] = at.isoformat()
+        else:
+            return []
+        return [self._emit(live, CallRecordingPaused, at, paused=not paused)]
 
     # Queue ---------------------------------------------------------------------------------------
 
@@ -420,6 +443,8 @@ class CallTracker(HoldAndTransfers, Resync):
         if info.phase == CallPhase.HELD:
             self._end_hold(live, at)
         info.ended_at, info.phase, info.position = at, CallPhase.ENDED, None
+        for span in info.recording_paused:
+            span["end"] = span["end"] or at.isoformat()
         for offer in info.offers:
             if offer["result"] == "ringing":
                 offer["result"] = "cancelled"

@@ -45,7 +45,8 @@ COMMANDS: dict[str, Any] = {
     "dial_for_campaign": Dialer.dial_for_campaign,
     "spy": Dialer.spy,
     **{f"calls.{name}": getattr(CallControl, name)
-       for name in ("hang_up", "hold", "resume", "blind_transfer", "attended_transfer", "complete_transfer")},
+       for name in ("hang_up", "hold", "resume", "blind_transfer", "attended_transfer", "complete_transfer", "pause_recording",
+                    "resume_recording")},
 }  # fmt: skip
 ANSWERS = {name: TypeAdapter(get_type_hints(method).get("return", Any)) for name, method in COMMANDS.items()}
 ERRORS: dict[str, type[Exception]] = {
@@ -163,6 +164,12 @@ class _RemoteCalls:
 
     async def complete_transfer(self, linkedid: str) -> None:
         await self._ask("calls.complete_transfer", linkedid)
+
+    async def pause_recording(self, linkedid: str) -> None:
+        await self._ask("calls.pause_recording", linkedid)
+
+    async def resume_recording(self, linkedid: str) -> None:
+        await self._ask("calls.resume_recording", linkedid)
 
 
 class RemoteCommands:
