@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.rules import auto_score, check, coverage, not_assessed, prefill
 from qa.scorecards import ScorecardDefinition
+from qa.sentiment import signals
 from qa.signals import AudioError, measure, read_wav, speech_segments
 from qa.transcribe import Transcriber
 
@@ -74,7 +75,8 @@ def analyse(
     conversation begins in the recording (the answer); times in the result count from there.
     ``direction`` (inbound or outbound) picks the rules that apply, e.g. the outbound opening."""
     end = legs.duration_s
-    metrics = measure(speech_segments(legs.agent, legs.rate), speech_segments(legs.customer, legs.rate), start_s, end)
+    agent_speech, customer_speech = speech_segments(legs.agent, legs.rate), speech_segments(legs.customer, legs.rate)
+    metrics = measure(agent_speech, customer_speech, start_s, end)
     transcript = None
     if transcriber is not None:
         transcript = sorted(
@@ -103,5 +105,7 @@ def analyse(
         "auto_score": auto_score(scorecard, filled),
         "auto_score_covers": coverage(scorecard, filled),  # share of the scorecard's points the auto score is over
         "not_assessed": not_assessed(scorecard, lang, transcript, holds, direction),
+        # Mood signals (qa/sentiment.py): evidence for the inspector, never a score by themselves.
+        "signals": [s.as_dict() for s in signals(legs.agent, legs.customer, legs.rate, agent_speech, customer_speech, transcript, lang, start_s, end)],
         "flagged": any(not f.passed for f in findings),
     }

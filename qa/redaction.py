@@ -101,4 +101,6 @@ def redact_result(result: dict[str, Any]) -> dict[str, Any]:
     redacted["findings"] = [{**f, "evidence": texts(f.get("evidence")) or []} for f in result.get("findings") or []]
     redacted["prefilled"] = {code: {**entry, "evidence": texts(entry.get("evidence")) or []}
                              for code, entry in (result.get("prefilled") or {}).items()}  # fmt: skip
+    if "signals" in result:
+        redacted["signals"] = [{**s, "evidence": texts(s.get("evidence")) or []} for s in result["signals"] or []]
     return redacted

@@ -65,6 +65,7 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         failed = await page.locator("#findings li.failed").all_text_contents()
         shown = {f"@ 00:0{int(marks['silence_from'] + d)}" for d in (-0.6, 0.0)}  # espeak's trailing quiet ends the words early
         assert any(text.startswith("✗ Silence") and any(at in text for at in shown) for text in failed)
+        assert await page.text_content("#signals") == "none"  # a silent customer shows no mood signal
         dead_air = page.locator(".grade-item[data-item='hold_transfer.no_dead_air']")
         assert await dead_air.locator("input[type=number]").input_value() == "0" and "auto" in await dead_air.text_content()
         assert await page.text_content("#grade-total") == "98"

@@ -64,6 +64,8 @@ RESULT = {
                   "evidence": [{"side": "customer", "start": 3.0, "end": 6.0, "text": f"我的卡号是{CARD}"}]}],
     "prefilled": {"attitude.polite": {"auto": True, "passed": True, "points": 5.0, "rules": ["forbidden"],
                                       "evidence": [{"side": "customer", "start": 3.0, "end": 6.0, "text": f"我的卡号是{CARD}"}]}},
+    "signals": [{"kind": "negative_words", "side": "customer", "detail": "1 utterance(s) with negative words",
+                 "evidence": [{"side": "customer", "start": 3.0, "end": 6.0, "text": f"我的卡号是{CARD}", "phrase": "投诉"}]}],
 }  # fmt: skip
 
 
@@ -90,6 +92,7 @@ async def test_the_api_masks_transcripts_for_every_role_outside_the_setting(migr
                 assert said == ["我的卡号是***************0128", "好的，工号1002为您核实"], username
                 assert auto["findings"][0]["evidence"][0]["text"] == said[0]
                 assert auto["prefilled"]["attitude.polite"]["evidence"][0]["text"] == said[0]
+                assert auto["signals"][0]["evidence"][0]["text"] == said[0]
             status, auto = await api.call("GET", f"/api/calls/{call.id}/qa", await api.login("supervisor"))
             assert status == 200 and auto["transcript"][0]["text"] == f"我的卡号是{CARD}"
     finally:

@@ -85,6 +85,14 @@ function renderReview() {
     if (at != null) item.addEventListener("click", () => seek(at));
     return item;
   }), ...unchecked);
+  // Mood signals: where to listen, never a score (qa/sentiment.py).
+  const signals = qa.auto?.signals || [];
+  $("signals").replaceChildren(...(signals.length ? signals.flatMap((s) => s.evidence.map((e) => {
+    const what = [t(`qa.signal.${s.kind}`), t(`qa.side.${s.side}`), e.phrase, e.db_above == null ? "" : `+${e.db_above} dB`].filter(Boolean).join(" · ");
+    const item = element("li", `${clockText(e.start)}–${clockText(e.end)} ${what}`, "signal");
+    item.addEventListener("click", () => seek(e.start));
+    return item;
+  })) : [element("li", t("qa.no_signals"))]));
   const covers = qa.auto?.auto_score_covers;
   $("auto-coverage").textContent = covers == null || qa.auto?.auto_score == null ? ""
     : t("qa.auto_covers", { score: qa.auto.auto_score, share: Math.round(covers * 100) });
