@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import agi_routing, ami_pipeline, browser_phone, caller_lookup, calllog_throughput, campaign_dialler, end_to_end, customer_import, idle_sockets, qa_throughput, screen_pop, wallboard_fanout
+from bench import agi_routing, ami_pipeline, browser_phone, caller_lookup, calllog_throughput, campaign_dialler, end_to_end, customer_import, idle_sockets, qa_throughput, qa_transcripts, screen_pop, wallboard_fanout
 from bench.report import Section, machine
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -49,7 +49,7 @@ async def main(quick: bool) -> list[Section]:
                     await customer_import.run(admin, make_database, quick), await campaign_dialler.run(admin, make_database, quick),
                     await calllog_throughput.run(admin, make_database, quick),
                     await screen_pop.run(quick), await wallboard_fanout.run(quick), await idle_sockets.run(quick),
-                    qa_throughput.run(quick), await browser_phone.run(quick), await end_to_end.run(make_database if admin else None, quick)]
+                    qa_throughput.run(quick), qa_transcripts.run(quick), await browser_phone.run(quick), await end_to_end.run(make_database if admin else None, quick)]
     finally:
         for name in names:
             await scratch_postgres(admin, "DROP", name)

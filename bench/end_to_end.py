@@ -85,6 +85,7 @@ def _config(settings, path: Path) -> Path:  # type: ignore[no-untyped-def]
         "[agi]", f"port = {settings.agi.port}",
         "[routing]", "risk_queue = \"\"",
         "[agents]", "disposition_required = false",
+        "[qa]", "transcripts = false",  # the pipeline's cost; transcription's own is bench.qa_transcripts
         "[sandbox]", "agents = []",  # the sandbox is the bench's; the serve only needs its queue
         "[[queues]]", 'name = "e2e"', 'dids = ["4960"]', 'strategy = "leastrecent"', "ring_timeout_s = 10", "wrapup_s = 0",
     ]) + "\n", encoding="utf-8")  # fmt: skip

@@ -374,8 +374,14 @@ class QaSettings(_Section):
 
     scorecard: str = Field(default="default", description="Key of the scorecard auto-QA pre-fills (its latest version).")
     language: Literal["zh", "en"] = Field(default="zh", description="Language of the calls: phrase lists and transcripts.")
+    transcripts: bool = Field(
+        default=True, description="Transcribe recordings for the word rules; false: metrics and signal rules only (word rules not assessed)."
+    )
+    whisper_models: dict[str, Path] = Field(
+        default={}, description="A CTranslate2 Whisper model directory per language (zh, en); a language not named uses whisper_model_dir, else its installed model (qa/models.py)."
+    )
     whisper_model_dir: Path | None = Field(
-        default=None, description="A CTranslate2 Whisper model directory for transcripts; empty: metrics and signal rules only."
+        default=None, description="A CTranslate2 Whisper model directory for every language; empty: each language's installed model."
     )
     workers: int = Field(default=1, ge=1, le=64, description="Processes that analyse recordings.")
     sample_percent: float = Field(default=10, ge=0, le=100, description="Percent of each agent's recorded calls each week sampled for review.")

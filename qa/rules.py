@@ -123,7 +123,7 @@ def not_assessed(
     that apply to the call: see :func:`applies`)."""
     if transcript is not None:
         return []
-    why = f"no transcript: no speech model for '{lang}' (qa.whisper_model_dir)"
+    why = f"no transcript: no speech model for '{lang}' (qa.whisper_models, or pip install callcenter[transcribe])"
     return [
         {"rule": rule.kind, "item": rule.item, "why": why} for rule in scorecard.rules
         if rule.kind in TRANSCRIPT_RULES and applies(rule, holds, direction)

@@ -196,7 +196,7 @@ DEFAULT_SCORECARD = ScorecardDefinition(
             en=["hello", "good morning", "good afternoon", "thank you for calling", "welcome"],
             zh=["您好", "你好", "欢迎致电", "很高兴为您服务"])),
         Rule(kind="disclosure", item="opening.identify", within_s=20, phrases=Phrases(
-            en=["my name is", "agent number", "this is"], zh=["工号", "我是"])),
+            en=["my name is", "agent number", "this is"], zh=["工号", "我是", "我的工号是", "号为您服务"])),
         Rule(kind="outbound_opening", item="opening.offer_help", direction="outbound", within_s=30, phrases=Phrases(
             en=["is this a good time", "is now a good time", "do you have a moment", "good time to talk"],
             zh=["请问您现在方便接电话吗", "现在方便接电话吗", "您现在方便吗", "现在方便吗", "方便接听吗"])),

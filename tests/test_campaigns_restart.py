@@ -47,6 +47,7 @@ def serve_config(path: Path, settings: Settings, url: str) -> Path:
         "[agi]", f"port = {free_port()}",
         "[agents]", "outbound_wrapup_s = 1", "disposition_required = false",  # the simulated agents code nothing
         "[calllog]", "batch_ms = 50", f"spool_dir = {json.dumps(str(path.parent / 'spool'))}",
+        "[qa]", "transcripts = false",  # auto-QA on the calls' recordings, without the speech model's CPU
     ]  # fmt: skip
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

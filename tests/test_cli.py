@@ -102,10 +102,11 @@ async def test_qa_score_drains_the_backlog_with_a_progress_bar(tmp_path: Path, d
                              answered_at=now - timedelta(minutes=5), ended_at=now - timedelta(minutes=4), recordings=files))  # fmt: skip
     env_asterisk = f'[{{"recordings_dir": "{recordings}"}}]'
     os.environ["CALLCENTER_ASTERISK"] = env_asterisk
+    os.environ["CALLCENTER_QA__TRANSCRIPTS"] = "false"  # the backlog and its bar, not the speech model
     try:
         scored = await asyncio.to_thread(run, tmp_path, database_url, "qa", "score")
     finally:
-        del os.environ["CALLCENTER_ASTERISK"]
+        del os.environ["CALLCENTER_ASTERISK"], os.environ["CALLCENTER_QA__TRANSCRIPTS"]
     # The progress bar, and the honest count: one file is not there (yet); the call without recordings
     # never enters; a broken file fails that call alone, is named, and the exit status says so.
     assert scored.returncode == 1, scored.stderr

@@ -68,7 +68,7 @@ def test_the_command_line_analyses_an_archive_recording_without_a_database(tmp_p
     agent, customer, _ = scripted_call(tmp_path, "good")
     done = subprocess.run(
         [sys.executable, "-m", "agent_ui.cli", "qa", "analyze", "--agent", str(agent), "--customer", str(customer), "--lang", "en",
-         "--direction", "outbound", "--json"],
+         "--direction", "outbound", "--no-transcript", "--json"],
         capture_output=True, text=True, timeout=120, env={"CALLCENTER_DATA_DIR": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -23,6 +23,7 @@ from crm.db import open_engine, session_factory
 from qa.analysis import analyse, load_legs
 from qa.scorecards import DEFAULT_SCORECARD, ScorecardDefinition
 from qa.signals import AudioError
+from qa.models import model_for, ready
 from qa.transcribe import Transcriber, TranscriptionUnavailable
 from qa.worker import Outcome, QaWorker
 
@@ -40,7 +41,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--direction", choices=("inbound", "outbound"), default="inbound",
         help="the call's direction: rules for one direction only (the outbound opening) judge calls of it",
     )  # fmt: skip
-    analyze.add_argument("--model", type=Path, help="Whisper model directory for a transcript (default: qa.whisper_model_dir)")
+    analyze.add_argument("--model", type=Path, help="Whisper model directory for a transcript (default: the language's, qa/models.py)")
+    analyze.add_argument("--no-transcript", action="store_true", help="no transcript: metrics and signal rules only")
+    analyze.add_argument("--holds", type=int, default=0, help="times the caller was put on hold (the hold rule judges only calls with one)")
     analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
     analyze.set_defaults(handler=run_analyze)
     score = actions.add_parser("score", help="auto-QA every recorded call not done yet (exit status 1 if a call's recordings could not be analysed)")
@@ -61,18 +64,27 @@ def _scorecard(path: Path | None) -> ScorecardDefinition:
 
 def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
     scorecard = _scorecard(args.scorecard)
-    model = args.model or settings.qa.whisper_model_dir
+    lang = args.lang or settings.qa.language
+    if args.holds < 0:
+        raise CommandError("--holds must not be negative")
+    model = None if args.no_transcript else args.model or model_for(settings.qa, lang)
     try:
         legs = load_legs(args.agent, args.customer, args.stereo)
-        transcriber = Transcriber(model) if model else None
+        transcriber = Transcriber(ready(model)) if model else None
     except (AudioError, TranscriptionUnavailable) as error:
         raise CommandError(str(error)) from None
-    result = analyse(legs, scorecard, args.lang or settings.qa.language, transcriber=transcriber, direction=args.direction)
+    except OSError as error:
+        raise CommandError(f"cannot put the speech model together: {error}") from None
+    hold = {"count": args.holds, "seconds": 0.0} if args.holds else None
+    result = analyse(legs, scorecard, lang, transcriber=transcriber, direction=args.direction, hold=hold)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
     metrics = result["metrics"]
-    print(f"auto score: {result['auto_score']}  ({'flagged' if result['flagged'] else 'nothing flagged'})")
+    covers = f" over {result['auto_score_covers']:.0%} of the scorecard's points" if result["auto_score"] is not None else ""
+    print(f"auto score: {result['auto_score']}{covers}  ({'flagged' if result['flagged'] else 'nothing flagged'})")
+    if result["not_assessed"]:
+        print(f"  not assessed: {', '.join(n['rule'] for n in result['not_assessed'])} ({result['not_assessed'][0]['why']})")
     print(f"talk: agent {metrics['agent_talk_s']:.1f} s, customer {metrics['customer_talk_s']:.1f} s; longest silence {metrics['longest_silence_s']:.1f} s")
     for finding in result["findings"]:
         print(f"  {'pass' if finding['passed'] else 'FAIL'}  {finding['rule']:<10} {finding['item']:<28} {finding['detail']}")

@@ -46,16 +46,20 @@ def write(path: Path, samples: np.ndarray) -> Path:
     return path
 
 
-def scripted_call(folder: Path, script: str) -> tuple[Path, Path, dict[str, float]]:
+def scripted_call(folder: Path, script: str, lang: str = "en") -> tuple[Path, Path, dict[str, float]]:
     """(agent leg, customer leg, the instants a test checks) of the `good` or `rude` script, as the
-    sandbox's scripted phones speak them (config/asterisk/extensions.conf, sim-phone)."""
+    sandbox's scripted phones speak them (config/asterisk/extensions.conf, sim-phone). In Chinese the
+    model call also puts the caller on hold: "请稍等", 6 s of silence, then "让您久等了"."""
     if script == "good":
-        parts = [silence(0.5), prompt(folder, "agent-greeting-en"), silence(1), prompt(folder, "agent-talk-en"), silence(1), prompt(folder, "agent-closing-en"), silence(1)]
-        marks: dict[str, float] = {}
+        hold = [silence(6), prompt(folder, "agent-back-zh"), silence(1)] if lang == "zh" else []
+        parts = [silence(0.5), prompt(folder, f"agent-greeting-{lang}"), silence(1), prompt(folder, f"agent-talk-{lang}"), silence(1),
+                 *hold, prompt(folder, f"agent-closing-{lang}"), silence(1)]  # fmt: skip
+        marks: dict[str, float] = {"holds": 1} if lang == "zh" else {}
     else:
-        rude = prompt(folder, "agent-rude-en")
-        parts = [silence(2), rude, silence(12), prompt(folder, "agent-talk-en"), silence(1)]
+        rude = prompt(folder, f"agent-rude-{lang}")
+        parts = [silence(2), rude, silence(12), prompt(folder, f"agent-talk-{lang}"), silence(1)]
         marks = {"rude_at": 2.0, "silence_from": 2.0 + len(rude) / RATE, "silence_s": 12.0}
     agent = np.concatenate(parts)
     customer = silence(len(agent) / RATE)
-    return write(folder / f"{script}{LEG_SUFFIXES['agent']}", agent), write(folder / f"{script}{LEG_SUFFIXES['caller']}", customer), marks
+    name = f"{script}-{lang}"
+    return write(folder / f"{name}{LEG_SUFFIXES['agent']}", agent), write(folder / f"{name}{LEG_SUFFIXES['caller']}", customer), marks

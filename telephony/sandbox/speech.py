@@ -1,5 +1,6 @@
-"""Spoken prompts for simulated callers and agents: espeak-ng speech, converted by sox to the
-8 kHz 16-bit mono WAV Asterisk plays without transcoding."""
+"""Spoken prompts for simulated callers and agents: espeak-ng speech (Mandarin by Kokoro when the
+``voices`` extra is installed: telephony/sandbox/mandarin.py), converted by sox to the 8 kHz 16-bit
+mono WAV Asterisk plays without transcoding."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from telephony.sandbox import mandarin
 from telephony.sandbox.chroot import SandboxUnavailable
 
 # name -> (espeak-ng voice, text)
@@ -18,6 +20,8 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "agent-greeting-zh": ("cmn", "您好,欢迎致电客户服务中心,我的工号是一零零一,请问有什么可以帮您?"),
     "agent-talk-en": ("en", "I understand. Let me check that for you. Thank you for waiting."),
     "agent-talk-zh": ("cmn", "好的,我明白了,我帮您查询一下,请稍等。"),
+    "agent-back-zh": ("cmn", "让您久等了,已经帮您查到了,您的订单明天送到。"),
+    "agent-back-en": ("en", "Thank you for waiting. I found your order; it arrives tomorrow."),
     "agent-closing-en": ("en", "Is there anything else I can help you with? Thank you for calling. Goodbye."),
     "agent-closing-zh": ("cmn", "请问还有什么可以帮您?感谢您的来电,再见。"),
     "agent-rude-en": ("en", "What do you want? Whatever. That is not my problem."),
@@ -47,8 +51,17 @@ def check_tools() -> None:
         raise SandboxUnavailable(f"spoken prompts need {' and '.join(missing)} (apt-get install espeak-ng sox)")
 
 
+def mandarin_engine() -> str:
+    """Who speaks the Mandarin prompts: Kokoro when the ``voices`` extra is installed, else espeak-ng."""
+    return "kokoro" if mandarin.available() else "espeak-ng"
+
+
 def synthesize(text: str, voice: str, target: Path) -> None:
-    """Write ``text`` spoken by ``voice`` to ``target`` as 8 kHz 16-bit mono WAV."""
+    """Write ``text`` spoken by ``voice`` to ``target`` as 8 kHz 16-bit mono WAV (Mandarin, "cmn",
+    by Kokoro when installed: telephony/sandbox/mandarin.py)."""
+    if voice == "cmn" and mandarin_engine() == "kokoro":
+        mandarin.synthesize(text, target)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "speech.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
@@ -63,6 +76,14 @@ def install_prompts(sounds_dir: Path) -> None:
     """Make every prompt not yet in ``sounds_dir``, and music on hold."""
     check_tools()
     sounds_dir.mkdir(parents=True, exist_ok=True)
+    engine, stamp = mandarin_engine(), sounds_dir / ".mandarin"
+    if not stamp.exists() or stamp.read_text() != engine:  # made by the other engine: made again
+        for name, (voice, _) in PROMPTS.items():
+            if voice == "cmn":
+                (sounds_dir / f"{name}.wav").unlink(missing_ok=True)
+        for name in JOINED:
+            (sounds_dir / f"{name}.wav").unlink(missing_ok=True)
+        stamp.write_text(engine)
     for name, (voice, text) in PROMPTS.items():
         target = sounds_dir / f"{name}.wav"
         if not target.exists():
