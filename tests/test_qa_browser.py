@@ -99,7 +99,10 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         await page.wait_for_selector(row)
         assert "96" in await page.text_content(row) and "冷场 12 秒" in await page.text_content(row)
         case = f"#case-rows tr[data-evaluation='{evaluation.id}']"  # the agent finds their call in the library, in Chinese
-        assert [t.strip() for t in await page.locator(f"{case} td").all_text_contents()] == [f"#{call_id}", "反面案例", "冷场过长", "96", "实时监听", ""]
+        assert [t.strip() for t in await page.locator(f"{case} td").all_text_contents()] == [f"#{call_id}", "反面案例", "冷场过长", "96", "实时监听", "播放"]
+        await page.click(f"{case} button[data-play]")  # the agent listens to their call in the library
+        await page.wait_for_function("!document.querySelector('#call-player').hidden && document.querySelector('#call-player').duration > 20",
+                                     timeout=10_000)
         await page.click(f"{row} button[data-step=dispute]")
         await page.wait_for_function(f"document.querySelector(\"{row}\").textContent.includes('申诉中')", timeout=5_000)
 

@@ -19,6 +19,9 @@ from crm.demo_data import load_demo_data
 from crm.models import Call, CallDirection, QaIntake, User
 from crm.queues import sync_queues
 from qa.redaction import find, redact
+from qa.store import ensure_default_scorecard
+from tests.browser import chromium
+from tests.browser import log_in as browser_log_in
 from tests.test_api import Api
 from tests.web import running
 
@@ -69,12 +72,14 @@ RESULT = {
 }  # fmt: skip
 
 
-async def test_the_api_masks_transcripts_for_every_role_outside_the_setting(migrated_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def redaction_site(migrated_url: str, tmp_path):  # type: ignore[no-untyped-def]
+    """(settings, engine, call) with one analysed call whose customer said a card number."""
     settings = load_settings(data_dir=tmp_path, privacy={"transcripts_unredacted": ["supervisor"]})
     engine = create_engine(migrated_url)
     async with session_factory(engine)() as session, session.begin():
         await sync_queues(session, settings.queues)
         await load_demo_data(session)
+        await ensure_default_scorecard(session)  # as `callcenter db upgrade` leaves it
         agent = await session.scalar(select(User).where(User.extension == "1001"))
         now = datetime.now(UTC)
         call = Call(linkedid="redact-1", direction=CallDirection.INBOUND, agent_id=agent.id, agent_extension="1001", queue="support",  # type: ignore[union-attr]
@@ -82,6 +87,11 @@ async def test_the_api_masks_transcripts_for_every_role_outside_the_setting(migr
         session.add(call)
         await session.flush()
         session.add(QaIntake(call_id=call.id, state="done", auto_score=100.0, result=RESULT))
+    return settings, engine, call
+
+
+async def test_the_api_masks_transcripts_for_every_role_outside_the_setting(migrated_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings, engine, call = await redaction_site(migrated_url, tmp_path)
     try:
         async with running(create_app(settings, engine)) as url, aiohttp.ClientSession() as http:
             api = Api(http, url)
@@ -95,5 +105,27 @@ async def test_the_api_masks_transcripts_for_every_role_outside_the_setting(migr
                 assert auto["signals"][0]["evidence"][0]["text"] == said[0]
             status, auto = await api.call("GET", f"/api/calls/{call.id}/qa", await api.login("supervisor"))
             assert status == 200 and auto["transcript"][0]["text"] == f"我的卡号是{CARD}"
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the page's side; the API runs on both databases above
+async def test_the_qa_page_shows_the_inspector_a_masked_card_number_and_the_supervisor_the_whole(migrated_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings, engine, call = await redaction_site(migrated_url, tmp_path)
+    try:
+        async with running(create_app(settings, engine)) as url:
+            for username, shown in (("qa", "***************0128"), ("supervisor", CARD)):
+                async with chromium() as page:
+                    await browser_log_in(page, f"{url}/qa", username, "#inspector")
+                    await page.fill("#pick-call", str(call.id))
+                    await page.click("#pick-form button[type=submit]")
+                    await page.click(f"tr[data-call='{call.id}'] button")
+                    await page.wait_for_function("document.querySelectorAll('#transcript li').length === 2", timeout=10_000)
+                    said = await page.locator("#transcript li").first.text_content()
+                    assert said is not None and said.endswith(f"我的卡号是{shown}"), (username, said)
+                    signal = await page.locator("#signals li").first.text_content()
+                    assert signal is not None and "投诉" in signal  # the mood signal is listed, its text as redacted as the rest
+                    if username == "qa":
+                        assert CARD not in await page.content()
     finally:
         await engine.dispose()

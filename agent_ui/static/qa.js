@@ -363,6 +363,8 @@ function renderCases() {
       open.type = "button";
       open.addEventListener("click", () => review(c.call_id));
       actions.append(open);
+    } else {
+      actions.append(playButton(c.call_id));  // an agent listens to the example; the inspector's player is above
     }
     row.append(element("td", `#${c.call_id}`), element("td", t(`qa.case.${c.case}`)), element("td", c.case_note), element("td", String(c.total)),
       element("td", t(`qa.method.${c.method}`)), actions);
@@ -385,10 +387,37 @@ function renderMine() {
       button.addEventListener("click", () => answer(e.id, step));
       actions.append(button);
     }
+    actions.append(playButton(e.call_id));
     row.append(element("td", `#${e.call_id}`), element("td", String(e.total)), element("td", t(`qa.status.${e.status}`)),
       element("td", e.comments.problems || ""), actions);
     return row;
   }));
+}
+
+// Listening to a call without the inspector's workspace: both sides (agent left, customer right) in one player, fetched
+// with the user's token (the audio element cannot send it), as far as the user may hear the call.
+function playButton(callId) {
+  const button = element("button", t("qa.play"));
+  button.type = "button";
+  button.dataset.play = callId;
+  button.addEventListener("click", () => play(callId));
+  return button;
+}
+
+async function play(callId) {
+  const player = $("call-player");
+  try {
+    const response = await fetch(`/api/calls/${callId}/recording/stereo`, { headers: { Authorization: `Bearer ${ui.token}` } });
+    if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || response.statusText);
+    if (player.src) URL.revokeObjectURL(player.src);
+    player.src = URL.createObjectURL(await response.blob());
+    player.hidden = false;
+    player.dataset.call = callId;
+    $("player-result").textContent = `#${callId}`;
+    await player.play().catch(() => {});  // autoplay may be refused: the controls are there
+  } catch (error) {
+    $("player-result").textContent = error.message;
+  }
 }
 
 async function answer(id, step) {
