@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +39,8 @@ MAX_ATTEMPTS = 5  # a recording is closed a moment after the hang-up: early miss
 ENQUEUE_BATCH = 500
 
 _transcribers: dict[str, Any] = {}
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+STOP_GRACE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,18 @@ def analyse_files(
     return analyse(legs, scorecard, lang, start_s=start_s, transcriber=transcriber, hold=hold, direction=direction)
 
 
+def analysis_process_started() -> None:
+    """In each analysis process: Ctrl-C is the parent's to handle (it stops the pool; the process
+    printing its own KeyboardInterrupt is noise), and the process ends with its parent, even one
+    killed with SIGKILL (Linux: PR_SET_PDEATHSIG), so no worker or resource tracker is left behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before the line above: nobody will stop this process
+            os._exit(0)
+
+
 def legs_of(call: Call, recordings_dir: Path) -> tuple[Path, Path] | None:
     """The agent's and the customer's recordings of a call, if it has both."""
     agent, customer = leg_file(call.recordings, "agent"), leg_file(call.recordings, "caller")
@@ -93,12 +112,25 @@ class QaWorker:
         self._poll_s = poll_s
         self._pool: ProcessPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     # Lifecycle ---------------------------------------------------------------------------------------
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self._settings.workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(self._settings.workers, mp_context=multiprocessing.get_context("spawn"), initializer=analysis_process_started)
+            # Started now, with Ctrl-C ignored: an ignored signal stays ignored through exec, and
+            # Python then leaves it so, so a Ctrl-C while a process is still importing is not
+            # its KeyboardInterrupt either (the initializer comes only after the imports).
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                for _ in range(self._settings.workers):
+                    pool.submit(int)
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, previous)
+            self._pool = pool
         return self._pool
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
@@ -108,10 +140,16 @@ class QaWorker:
             self._pool = None
 
     async def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="qa-worker")
 
     async def stop(self) -> None:
+        """Let the pass under way finish its database work (a query cancelled half-way leaves its
+        connection to be reset by the garbage collector, with an error in the log); cancel it only
+        if it takes longer than STOP_GRACE_S (an analysis still running in the pool)."""
         if self._task is not None:
+            self._stopping.set()
+            await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -120,13 +158,14 @@ class QaWorker:
             self._pool = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
-                while any(outcome.settled for outcome in await self.run_once()):
+                while any(outcome.settled for outcome in await self.run_once()) and not self._stopping.is_set():
                     pass
             except Exception:  # noqa: BLE001 - the next pass tries again
                 log.exception("qa worker: pass failed")
-            await asyncio.sleep(self._poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._poll_s)
 
     # Work --------------------------------------------------------------------------------------------
 

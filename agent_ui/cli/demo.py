@@ -9,6 +9,8 @@ import argparse
 import asyncio
 import contextlib
 import random
+import signal
+from collections.abc import Awaitable
 
 import aiohttp
 
@@ -33,20 +35,49 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Run until Ctrl-C or SIGTERM, then stop everything the demo started: the simulated calls, the
+    web app with its auto-QA processes, and the sandbox Asterisk if it was not running before."""
+    sandbox = Sandbox(settings, log=lambda line: print(line, flush=True))
+    started_here = not sandbox.status().running
     try:
-        status = asyncio.run(Sandbox(settings, log=lambda line: print(line, flush=True)).up())
-    except SandboxUnavailable as error:
-        raise CommandError(str(error)) from None
-    upgrade_database(settings)
-    users = asyncio.run(_seed(settings))
-    print("demo users (password " + DEMO_PASSWORD + "): " + ", ".join(f"{u} ({r})" for u, r in users))
-    server = settings.asterisk[0]
-    print(
-        f"with a headset: accept the phone server's certificate once at https://{server.ami_host}:{server.wss_port}/httpstatus, "
-        f"then log in as headset at http://127.0.0.1:{args.port or settings.web.port}/desktop and click Available"
-    )
-    asyncio.run(_run(args, settings, status))
+        try:
+            status = asyncio.run(sandbox.up())
+        except SandboxUnavailable as error:
+            raise CommandError(str(error)) from None
+        upgrade_database(settings)
+        users = asyncio.run(_seed(settings))
+        print("demo users (password " + DEMO_PASSWORD + "): " + ", ".join(f"{u} ({r})" for u, r in users))
+        server = settings.asterisk[0]
+        print(
+            f"with a headset: accept the phone server's certificate once at https://{server.ami_host}:{server.wss_port}/httpstatus, "
+            f"then log in as headset at http://127.0.0.1:{args.port or settings.web.port}/desktop and click Available"
+        )
+        asyncio.run(_until_stopped(_run(args, settings, status)))
+    except KeyboardInterrupt:
+        print("\nstopping the demo", flush=True)  # Ctrl-C before the web app ran, or during its own clean stop
+    finally:
+        if started_here and sandbox.down():
+            print("sandbox Asterisk stopped", flush=True)
+        elif not started_here:
+            print(f"the sandbox Asterisk was running before the demo and is left running: callcenter --data-dir {settings.data_dir} sandbox down",
+                  flush=True)  # fmt: skip
+    print("demo stopped", flush=True)
     return 0
+
+
+async def _until_stopped(running: Awaitable[None]) -> None:
+    """Ctrl-C and SIGTERM stop the demo the same way: its task is cancelled, and everything it
+    started is stopped on the way out (no traceback, exit status 0)."""
+    task = asyncio.ensure_future(running)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 async def _seed(settings: Settings) -> list[tuple[str, str]]:
@@ -117,16 +148,21 @@ async def _call_stream(client: AmiClient, settings: Settings, count: int, interv
     callers = [(phones[0], name) for name, *_rest, phones in CUSTOMERS] + [("13512345678", "")]
     running: set[asyncio.Task] = set()
     placed = 0
-    while count == 0 or placed < count:
-        number, name = random.choice(callers)
-        did = random.choice(dids)
-        task = asyncio.create_task(_one_call(client, did, number, name, desks))
-        running.add(task)
-        task.add_done_callback(running.discard)
-        placed += 1
-        await asyncio.sleep(interval)
-    if running:
-        await asyncio.wait(running)
+    try:
+        while count == 0 or placed < count:
+            number, name = random.choice(callers)
+            did = random.choice(dids)
+            task = asyncio.create_task(_one_call(client, did, number, name, desks))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            placed += 1
+            await asyncio.sleep(interval)
+        if running:
+            await asyncio.wait(running)
+    finally:  # stopped: the calls under way end with the stream, before the session they use is closed
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 async def _one_call(client: AmiClient, did: str, number: str, name: str, desks: SimulatedDesks) -> None:

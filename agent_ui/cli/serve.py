@@ -96,7 +96,9 @@ async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event |
             else:
                 print(f"one of several workers: FastAGI on agi://{settings.agi.host}:{settings.agi.port}; the one holding the lock "
                       f"runs the AMI bridge to {servers}", flush=True)  # fmt: skip
-            print(f"serving on http://{host}:{port}/ (agents: /desktop, team leaders: /wallboard)", flush=True)
+            base = f"http://{host}:{port}"
+            print(f"serving on {base}/ — agents: {base}/desktop, team leaders: {base}/wallboard, QA: {base}/qa, the API: {base}/api/docs",
+                  flush=True)  # fmt: skip
             if ready is not None:
                 ready.set()
             await lost.wait()
