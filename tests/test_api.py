@@ -173,6 +173,15 @@ async def test_api_documentation_page(api: Api) -> None:
     assert r.status == 200 and "/api/customers/{id}" in text and "<script" not in text
 
 
+async def test_the_pages_have_an_icon(api: Api) -> None:
+    async with api.http.get(f"{api.base}/favicon.ico") as r:
+        icon = await r.read()
+    assert r.status == 200 and r.headers["Content-Type"].startswith("image/svg+xml") and icon.startswith(b"<svg")
+    for page in ("desktop", "wallboard", "qa"):
+        async with api.http.get(f"{api.base}/{page}") as r:
+            assert 'rel="icon" href="/static/favicon.svg"' in await r.text()
+
+
 async def test_inbound_record_form_writes_the_call_and_the_customers_history(api: Api) -> None:
     agent = await api.login("agent1001")
     status, empty = await api.call("GET", "/api/calls/api-0/record", agent)
