@@ -391,7 +391,9 @@ class QaSettings(_Section):
     )
     review_codes: list[str] = Field(default=["complaint"], description="Disposition codes whose calls are always reviewed.")
     review_longer_s: float | None = Field(default=600, gt=0, description="Calls talking longer than this are reviewed.")
-    review_shorter_s: float | None = Field(default=10, gt=0, description="Answered calls talking less than this are reviewed.")
+    review_shorter_s: float | None = Field(
+        default=10, gt=0, description="Answered calls the agent ended after talking less than this are reviewed (a hang-up on the customer?)."
+    )
     review_satisfaction_max: int | None = Field(
         default=2, ge=1, le=4, description="Calls the caller scored this or lower in the satisfaction survey (1-5) are reviewed."
     )

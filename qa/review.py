@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import QaSettings
 from crm.models import Call, Evaluation, QaIntake
-from qa.sampling import review_reasons, weekly_sample
+from qa.sampling import review_reasons, weekly_sample, weight
 
 QUEUE_DAYS = 30
 QUEUE_ROWS = 2000
@@ -25,7 +25,7 @@ async def intake_of(session: AsyncSession, call_id: int) -> QaIntake | None:
 
 async def waiting_for_review(session: AsyncSession, calls_seen: ColumnElement[bool], settings: QaSettings, timezone: str) -> list[dict[str, Any]]:
     """The calls of the last QUEUE_DAYS that ``calls_seen`` lets the user see and that wait for review,
-    newest first, each with its reasons. A graded call leaves the queue unless it was picked again."""
+    the weightiest reasons first (qa.sampling.REASON_WEIGHT), then the newest, each with its reasons. A graded call leaves the queue unless it was picked again."""
     since = datetime.now(UTC) - timedelta(days=QUEUE_DAYS)
     rows = list(
         await session.execute(
@@ -39,7 +39,7 @@ async def waiting_for_review(session: AsyncSession, calls_seen: ColumnElement[bo
         )
     )
     sample = await _weekly_sample(session, [call for _, call in rows], settings.sample_percent, timezone)
-    waiting = []
+    waiting: list[dict[str, Any]] = []
     for intake, call in rows:
         reasons = review_reasons(call, intake.flagged, intake.review_reasons, intake.id in sample, settings)
         if reasons and (call.id not in graded or PICKED in intake.review_reasons):  # a pick asks for another look
@@ -49,6 +49,7 @@ async def waiting_for_review(session: AsyncSession, calls_seen: ColumnElement[bo
                 "auto_score": intake.auto_score, "flagged": intake.flagged, "state": intake.state, "reasons": reasons,
                 "satisfaction": call.satisfaction,
             })  # fmt: skip
+    waiting.sort(key=lambda row: weight(row["reasons"]), reverse=True)  # stable: newest first within a weight
     return waiting
 
 

@@ -51,6 +51,16 @@ def weekly_sample(calls: Iterable[tuple[int, int, datetime]], percent: float, ti
     return chosen
 
 
+# How much each reason calls for an inspector: the queue lists the weightiest first (then the newest).
+REASON_WEIGHT = {"auto_qa": 5, "low_satisfaction": 5, "code": 4, "picked": 4, "short": 3, "long": 2, "sample": 1}
+
+
+def weight(reasons: list[str]) -> tuple[int, int]:
+    """(the weightiest reason's weight, all reasons' together): the review queue's order."""
+    weights = [REASON_WEIGHT.get(reason.split(":")[0], 1) for reason in reasons]
+    return (max(weights, default=0), sum(weights))
+
+
 def review_reasons(call: Any, flagged: bool, picked: list[str], in_sample: bool, settings: QaSettings) -> list[str]:
     reasons = list(picked)
     if call.disposition_code and call.disposition_code in settings.review_codes:
@@ -60,7 +70,9 @@ def review_reasons(call: Any, flagged: bool, picked: list[str], in_sample: bool,
     talk = call.talk_s or 0.0
     if settings.review_longer_s is not None and talk > settings.review_longer_s:
         reasons.append("long")
-    if settings.review_shorter_s is not None and call.answered_at is not None and talk < settings.review_shorter_s:
+    # Short only when the agent ended it: a caller's quick question is normal, an agent hanging up
+    # within seconds may be the handbook's fatal error (故意挂断客户电话).
+    if settings.review_shorter_s is not None and call.answered_at is not None and talk < settings.review_shorter_s and call.hangup_side == "agent":
         reasons.append("short")
     satisfaction = getattr(call, "satisfaction", None)
     if settings.review_satisfaction_max is not None and satisfaction is not None and satisfaction <= settings.review_satisfaction_max:

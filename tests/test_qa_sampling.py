@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from qa.sampling import week_of, weekly_sample
+from config.settings import QaSettings
+from qa.sampling import review_reasons, week_of, weekly_sample, weight
 
 MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -41,3 +43,16 @@ def test_nothing_is_sampled_at_zero_and_weeks_are_the_call_centers() -> None:
     sunday_night = datetime(2026, 11, 29, 15, 30, tzinfo=UTC)  # Sunday 23:30 in Shanghai
     monday_early = datetime(2026, 11, 29, 16, 30, tzinfo=UTC)  # Monday 00:30 in Shanghai, still Sunday in UTC
     assert (week_of(sunday_night, zone), week_of(monday_early, zone)) == ("2026-W48", "2026-W49")
+
+
+def test_a_short_call_is_reviewed_only_when_the_agent_ended_it_and_the_queue_puts_flags_first() -> None:
+    settings = QaSettings(review_shorter_s=10, review_longer_s=600)
+    answered = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+    def call(side: str, talk: float) -> SimpleNamespace:
+        return SimpleNamespace(disposition_code=None, talk_s=talk, answered_at=answered, hangup_side=side, satisfaction=None)
+
+    assert review_reasons(call("agent", 4), False, [], False, settings) == ["short"]  # 故意挂断? an inspector listens
+    assert review_reasons(call("caller", 4), False, [], False, settings) == []  # a caller's quick question is no flag
+    queue = [["sample"], ["short"], ["auto_qa"], ["code:complaint", "sample"], ["long"], ["low_satisfaction"]]
+    assert sorted(queue, key=weight, reverse=True) == [["auto_qa"], ["low_satisfaction"], ["code:complaint", "sample"], ["short"], ["long"], ["sample"]]

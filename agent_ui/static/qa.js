@@ -67,6 +67,7 @@ async function review(callId, calibrationId = null) {
   });
   qa.player.on("timeupdate", (at) => { $("position").textContent = clockText(at); });
   renderReview();
+  $("review").scrollIntoView({ block: "start" });  // the review opens where the user looks, not at the bottom of the page
 }
 
 function seek(seconds) {
