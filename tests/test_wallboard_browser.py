@@ -131,3 +131,18 @@ async def test_a_supervisor_checks_then_imports_a_customer_file_and_a_leader_is_
         await log_in(page, wallboard, "leader")
         await page.wait_for_selector("#queue-rows tr")
         assert await page.is_hidden("#customer-files")
+
+
+async def test_an_agent_is_told_the_wallboard_is_not_theirs_and_where_to_go(live: LiveStack, wallboard: str) -> None:
+    async with chromium(locale="zh-CN") as page:
+        await browser_log_in(page, f"{wallboard}/wallboard", "agent1001", "#not-allowed")
+        assert await page.is_hidden("#board-view")
+        assert await page.text_content("#not-allowed h2") == "监控大屏仅供组长和主管使用"
+        assert await page.get_attribute("#not-allowed a[href='/desktop']", "href") == "/desktop"
+        # Signing out of the web app: back to the login form, and the token no longer opens anything.
+        token = await page.evaluate("sessionStorage.getItem('cc_token')")
+        await page.click("#sign-out")
+        await page.wait_for_selector("#login-form", state="visible", timeout=5_000)
+        assert await page.evaluate("sessionStorage.getItem('cc_token')") is None and await page.is_hidden("#sign-out")
+        status = await page.evaluate("(token) => fetch('/api/me', {headers: {Authorization: `Bearer ${token}`}}).then((r) => r.status)", token)
+        assert status == 401

@@ -62,7 +62,16 @@ async function logIn(event, start) {
   if (!response.ok) { $("login-error").textContent = data.error; return; }
   ui.token = data.token;
   sessionStorage.setItem("cc_token", ui.token);
+  $("sign-out").hidden = false;
   await start();
+}
+
+// Signing out of the web app: the token is revoked and its sockets closed (the desktop's "log out of
+// queues" is the agent's telephony state, apart from this).
+async function signOut() {
+  await api("POST", "/api/logout").catch(() => null);  // already expired: signed out all the same
+  sessionStorage.removeItem("cc_token");
+  location.reload();
 }
 
 // The caller's satisfaction survey key on a past call ("Satisfaction 4/5"), or nothing if not asked or not answered.
@@ -76,3 +85,8 @@ function pausedText(spans) {
   const seconds = spans.reduce((sum, span) => sum + (span.end ? (new Date(span.end) - new Date(span.start)) / 1000 : 0), 0);
   return t("calls.recording_paused", { spans: spans.length, seconds: Math.round(seconds) });
 }
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("sign-out").hidden = !ui.token;
+  $("sign-out").addEventListener("click", signOut);
+});

@@ -201,12 +201,18 @@ async function loadLanguage(lang) {
   if (typeof renderReport === "function") renderReport();
 }
 
+const BOARD_ROLES = ["team_leader", "supervisor", "admin"];  // the wallboard API's (agent_ui/api/wallboard.py)
+
 async function start() {
-  board.meta = await api("GET", "/api/meta");
+  const me = await api("GET", "/api/me");
   $("login-view").hidden = true;
+  if (!BOARD_ROLES.includes(me.role)) {  // a clear refusal, not an empty board
+    $("not-allowed").hidden = false;
+    return;
+  }
+  board.meta = await api("GET", "/api/meta");
   $("board-view").hidden = false;
   await loadLanguage(ui.lang);
-  const me = await api("GET", "/api/me");
   startCustomerFiles(me.may);
   startCampaignFigures();
   if (me.phone_type === "webrtc") {  // the leader listens in through the browser
