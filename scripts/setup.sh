@@ -23,8 +23,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Browser libraries from the npm registry (not committed): the socket.io client and Chart.js
-# (the wallboard's report charts), wavesurfer.js (the QA player's waveforms) and SIP.js (the browser
-# phone; native ES modules, loaded as they are). Exact versions,
+# (the wallboard's report charts), wavesurfer.js (the QA player's waveforms), SIP.js (the browser
+# phone; native ES modules, loaded as they are) and Redoc (the API's documentation page, /api/docs). Exact versions,
 # and each package's tarball must have the registry's sha512 pinned here (its dist.integrity):
 # a tampered or substituted package stops the setup. To upgrade: npm view <pkg>@<version> dist.integrity
 echo "setup: browser libraries from the npm registry"
@@ -52,6 +52,8 @@ fetch_npm chart.js@4.6.1 sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWe
   dist/chart.umd.min.js agent_ui/static/vendor/chart.umd.min.js
 fetch_npm sip.js@0.21.2 sha512-tSqTcIgrOd2IhP/rd70JablvAp+fSfLSxO4hGNY6LkWRY1SKygTO7OtJEV/BQb8oIxtMRx0LE7nUF2MaqGbFzA== \
   lib agent_ui/static/vendor/sip.js
+fetch_npm redoc@3.0.1 sha512-KDfoKaYW19LCl4YStgBnwlaNjYEFfs5zCNt1s1WZ2YM5u8d26Yuzd2l43fZO851ZsgIMe/D640fDJkD8eaRQKQ== \
+  bundles/redoc.standalone.js agent_ui/static/vendor/redoc.standalone.js
 fetch_npm wavesurfer.js@7.12.9 sha512-+uuIcFvtpto36AYgt2VPp28FQKlbaSjaeZGBdwa+cLgVXIPnC6W0mtjLPXNQ4LR/FTV8GzXmA0AZ91V72HWfig== \
   dist/wavesurfer.min.js agent_ui/static/vendor/wavesurfer.min.js
 

@@ -22,6 +22,7 @@ from crm.models import Call, CallDirection, User
 from crm.queues import sync_queues
 from tests.conftest import LiveStack
 from tests.live_calls import reset_agents
+from tests.browser import chromium
 from tests.web import running
 
 
@@ -168,9 +169,18 @@ async def test_agents_see_and_annotate_only_their_own_calls(api: Api) -> None:
 
 
 async def test_api_documentation_page(api: Api) -> None:
+    """/api/docs is Redoc (from the npm registry) drawing the generated document: summaries, paths and
+    descriptions as a reader sees them, no literal Markdown."""
     async with api.http.get(f"{api.base}/api/docs") as r:
         text = await r.text()
-    assert r.status == 200 and "/api/customers/{id}" in text and "<script" not in text
+    assert r.status == 200 and '<redoc spec-url="/api/openapi.json"' in text
+    async with chromium() as page:
+        await page.goto(f"{api.base}/api/docs")
+        await page.wait_for_selector("text=Hang up a live call", timeout=20_000)  # an operation's summary, in the menu
+        await page.click("text=A customer's card with the last calls")
+        await page.wait_for_selector('text="/api/customers/{id}"', timeout=10_000)  # its path, drawn beside it
+        intro = await page.inner_text("body")
+        assert "docs/socketio.md" in intro and "`" not in intro  # the description's Markdown is rendered, not shown
 
 
 async def test_the_pages_have_an_icon(api: Api) -> None:

@@ -41,23 +41,18 @@ async def document(request: web.Request) -> web.Response:
     return web.json_response(document_of(request.app))
 
 
-@describe(Contract("This document as a page", None, media="text/html"))
+DOCS_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"></head>
+<body><redoc spec-url="/api/openapi.json" hide-download-button="false"></redoc>
+<noscript><p>{title}: <a href="/api/openapi.json">openapi.json</a> (OpenAPI 3.1)</p></noscript>
+<script type="module" src="/static/vendor/redoc.standalone.js"></script></body></html>
+"""
+
+
+@describe(Contract("This document as a page (Redoc, from the npm registry)", None, media="text/html"))
 async def page(request: web.Request) -> web.Response:
-    spec = document_of(request.app)
-    rows = []
-    for path, methods in spec["paths"].items():
-        for method, operation in methods.items():
-            rows.append(
-                f"<tr><td><code>{html.escape(method.upper())}</code></td><td><code>{html.escape(path)}</code></td>"
-                f"<td>{html.escape(operation.get('summary', ''))}</td><td>{html.escape(operation.get('description', ''))}</td></tr>"
-            )
-    body = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Call center API</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;border-bottom:1px solid #ddd}</style></head><body>"
-        f"<h1>{html.escape(spec['info']['title'])}</h1><p>{html.escape(spec['info']['description'])}</p>"
-        "<p><a href='/api/openapi.json'>openapi.json</a></p><table>" + "".join(rows) + "</table></body></html>"
-    )
-    return web.Response(text=body, content_type="text/html")
+    title = html.escape(document_of(request.app)["info"]["title"])
+    return web.Response(text=DOCS_PAGE.format(title=title), content_type="text/html")
 
 
 def routes(app: web.Application) -> None:
