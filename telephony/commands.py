@@ -51,6 +51,7 @@ class TelephonyCommands:
         self.click_to_dial = dialer.click_to_dial
         self.dial_for_campaign = dialer.dial_for_campaign
         self.spy = dialer.spy
+        self.stop_spy = dialer.stop_spy
         self.dispositions: DispositionGuard | None = None  # in a cluster, the owner's (alone, the web app holds it)
 
     # Reading ---------------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ class Row:
 
     def __post_init__(self) -> None:
         template = self.path.split("?")[0].format(**{name: "{id}" for name in Subject.__dataclass_fields__})
-        self.documented = (self.method.lower(), template.replace("/1001/", "/{id}/").replace("/recording/agent", "/recording/{leg}"))
+        self.documented = (self.method.lower(), template.replace("/1001/", "/{id}/").replace("/recording/agent", "/recording/{leg}")
+                           .replace("/cc-spy-none", "/{spy_id}"))
 
 
 def _calls(answer: Any, subject: Subject) -> bool:
@@ -158,6 +159,7 @@ OFFLINE: list[Row] = [
     Row("POST", "/api/me/phone/fault", STAFF, {"problem": "none"}),  # 400 past the gate: the agents here keep taking calls
     Row("PUT", "/api/agents/1001/state", MANAGES_1001, {"state": "available"}),
     Row("POST", "/api/agents/1001/spy", MANAGES_1001, {"mode": "listen"}),  # 1001 is not on a call: 409 past the gate
+    Row("DELETE", "/api/agents/1001/spy/cc-spy-none", MANAGES_1001),  # nothing of theirs to stop: 409 past the gate
     Row("GET", "/api/queues", LEADERS),
     Row("GET", "/api/agents", LEADERS, sees=lambda a, s: any(r["agent"] == "1001" for r in a["agents"]), sees_subject=MANAGES_1001),
     Row("GET", "/api/reports/queues", LEADERS),

@@ -21,7 +21,7 @@ async def api(live: LiveStack):  # type: ignore[no-untyped-def]
     await reset_agents(live)
     async with running(create_app(live.service.settings, live.service.engine, live.service)) as url, aiohttp.ClientSession() as http:
 
-        async def call(method: str, path: str, username: str, payload: dict) -> tuple[int, dict]:
+        async def call(method: str, path: str, username: str, payload: dict | None = None) -> tuple[int, dict]:
             async with http.post(f"{url}/api/login", json={"username": username, "password": DEMO_PASSWORD}) as r:
                 token = (await r.json())["token"]
             async with http.request(method, f"{url}{path}", json=payload, headers={"Authorization": f"Bearer {token}"}) as r:
@@ -66,4 +66,10 @@ async def test_leader_listens_to_a_live_call(live: LiveStack, api) -> None:  # t
         assert status == 202 and body["mode"] == "listen"
         started = await spying.get(timeout=10)
         assert f"/{agent}@" in started["SpyeeChannel"]  # the leader's phone hears the agent's call
+        assert (await api("DELETE", f"/api/agents/{agent}/spy/{body['spy_id']}", "supervisor"))[0] == 409  # not the supervisor's
+        with live.ami.events(["ChanSpyStop"]) as stopping:
+            status, stopped = await api("DELETE", f"/api/agents/{agent}/spy/{body['spy_id']}", "leader")
+            assert status == 200 and stopped["mode"] == "stopped"
+            await stopping.get(timeout=10)  # the leader's leg is gone ...
+        assert any(c.agent == agent for c in live.service.bridge.live_calls())  # ... the agent's call goes on
         await call

@@ -16,7 +16,7 @@ from telephony.sandbox.calls import place_call
 from tests.browser import chromium
 from tests.browser import log_in as browser_log_in
 from tests.conftest import LiveStack
-from tests.live_calls import reset_agents, unknown_number
+from tests.live_calls import first_answered, reset_agents, unknown_number
 from tests.test_leader_actions import member
 from tests.web import running
 
@@ -146,3 +146,25 @@ async def test_an_agent_is_told_the_wallboard_is_not_theirs_and_where_to_go(live
         assert await page.evaluate("sessionStorage.getItem('cc_token')") is None and await page.is_hidden("#sign-out")
         status = await page.evaluate("(token) => fetch('/api/me', {headers: {Authorization: `Bearer ${token}`}}).then((r) => r.status)", token)
         assert status == 401
+
+
+async def test_a_leader_listens_in_sees_it_on_the_row_and_stops_it(live: LiveStack, wallboard: str) -> None:
+    for extension in ("1003", "1004"):  # the support call goes to team A, the leader's: 1001 or 1002
+        await live.service.bridge.control.pause(extension, "break")
+    async with chromium() as page:
+        await log_in(page, wallboard, "leader")
+        await page.wait_for_selector("tr[data-agent='1001']")
+        listen = "tr[data-agent='1001'] button[data-action=listen]"
+        assert await page.is_disabled(listen) and await page.get_attribute(listen, "title") == "Only while the agent is on a call"
+        call = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=12))
+        agent = (await first_answered(live)).agent
+        row = f"tr[data-agent='{agent}']"
+        await page.wait_for_selector(f"{row} button[data-action=listen]:not([disabled])", timeout=10_000)
+        await page.click(f"{row} button[data-action=listen]")
+        await page.wait_for_selector(f"{row}.monitored button[data-action=stop]:not([hidden])", timeout=10_000)
+        assert "🎧 listening" in await page.text_content(f"{row} td:first-child")
+        assert "your phone rings" in await page.text_content("#action-result")
+        await page.click(f"{row} button[data-action=stop]")
+        await page.wait_for_selector(f"{row}:not(.monitored)", timeout=10_000)
+        assert await page.text_content("#action-result") == f"Stopped: {agent}" and await page.is_hidden(f"{row} button[data-action=stop]")
+        await call

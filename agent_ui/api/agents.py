@@ -60,6 +60,20 @@ async def spy(request: web.Request, user: User, body: Spy) -> web.Response:
     return web.json_response({"agent": agent.extension, "mode": wanted.mode, "spy_id": channel}, status=202)
 
 
+@endpoint(*LEADERS, summary="Stop listening, whispering or barging: your phone's ChanSpy leg hangs up, the agent's call goes on",
+          answer=answers.Spying, path={**AGENT_PATH, "spy_id": "the spy_id the start answered"}, notes="Only the leader who started it.",
+          errors={409: "no listening of yours with this id now (it ended, or another leader started it)", 503: "telephony is not running"})  # fmt: skip
+async def stop_spy(request: web.Request, user: User) -> web.Response:
+    agent = await _agent(request, user)
+    spy_id = request.match_info["spy_id"]
+    try:
+        await commands(request).stop_spy(extension_of(user), spy_id)
+    except DialError as error:
+        raise json_error(409, str(error)) from None
+    return web.json_response({"agent": agent.extension, "mode": "stopped", "spy_id": spy_id})
+
+
 def routes(app: web.Application) -> None:
     app.router.add_put("/api/agents/{id}/state", put_state)
     app.router.add_post("/api/agents/{id}/spy", spy)
+    app.router.add_delete("/api/agents/{id}/spy/{spy_id}", stop_spy)

@@ -520,7 +520,7 @@ class Dialled(Answer):
 
 class Spying(Answer):
     agent: str
-    mode: Literal["listen", "whisper", "barge"]
+    mode: Literal["listen", "whisper", "barge", "stopped"]
     spy_id: str
 
 

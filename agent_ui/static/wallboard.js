@@ -8,6 +8,7 @@ const board = {
   queues: new Map(),
   agents: new Map(),
   alerts: new Map(),
+  spying: new Map(),  // agent → {mode, spyId}: what this leader listens to now
   socket: null,
 };
 
@@ -101,10 +102,12 @@ function callText(call) {
   return [who, call.queue || t(`history.${call.direction}`), duration].filter(Boolean).join(" · ");
 }
 
+const SPY_MODES = ["listen", "whisper", "barge"];
 const ACTIONS = {
-  listen: (agent) => act("POST", agent, "spy", { mode: "listen" }),
-  whisper: (agent) => act("POST", agent, "spy", { mode: "whisper" }),
-  barge: (agent) => act("POST", agent, "spy", { mode: "barge" }),
+  listen: (agent) => spy(agent, "listen"),
+  whisper: (agent) => spy(agent, "whisper"),
+  barge: (agent) => spy(agent, "barge"),
+  stop: (agent) => stopSpy(agent),
   pause: (agent) => act("PUT", agent, "state", { state: "paused", reason: $("pause-reason").value }),
   log_off: (agent) => act("PUT", agent, "state", { state: "logged_out" }),
 };
@@ -128,8 +131,11 @@ function renderAgents() {
       for (const i of [2, 4, 5]) made.cells[i].className = "number";
       addActions(made);
     });
+    const onCall = Boolean(agent.call && agent.call.answered_at);
+    if (!onCall) board.spying.delete(agent.agent);  // the call ended: so did the listening
+    const spying = board.spying.get(agent.agent);
     fill(row, [
-      `${agent.agent} ${agent.name || ""}`.trim(),
+      [`${agent.agent} ${agent.name || ""}`.trim(), spying ? `🎧 ${t(`board.monitoring.${spying.mode}`)}` : ""].filter(Boolean).join(" · "),
       stateText(agent),
       clock(since(agent.since)),
       callText(agent.call),
@@ -138,13 +144,43 @@ function renderAgents() {
       null,
     ]);
     row.cells[1].dataset.state = agent.state;
-    const onCall = Boolean(agent.call && agent.call.answered_at);
+    row.classList.toggle("monitored", Boolean(spying));
     for (const button of row.cells[6].querySelectorAll("button")) {
       const name = button.dataset.action;
       button.textContent = t(`board.${name}`);
-      button.disabled = ["listen", "whisper", "barge"].includes(name) ? !onCall : agent.state === "logged_out";
+      const spyButton = SPY_MODES.includes(name);
+      button.disabled = spyButton ? !onCall || Boolean(spying) : name !== "stop" && agent.state === "logged_out";
+      button.hidden = name === "stop" && !spying;
+      button.title = spyButton && !onCall ? t("board.spy_needs_call") : "";  // why it is greyed
     }
   }
+}
+
+// Listening in (or whispering, barging): the leader's own phone rings; the row says so until the
+// leader stops it or the call ends.
+async function spy(agent, mode) {
+  $("action-result").textContent = "";
+  try {
+    const started = await api("POST", `/api/agents/${encodeURIComponent(agent)}/spy`, { mode });
+    board.spying.set(agent, { mode, spyId: started.spy_id });
+    $("action-result").textContent = t("board.spying", { agent, mode: t(`board.monitoring.${mode}`) });
+  } catch (error) {
+    $("action-result").textContent = error.message;
+  }
+  renderAgents();
+}
+
+async function stopSpy(agent) {
+  const spying = board.spying.get(agent);
+  if (!spying) return;
+  try {
+    await api("DELETE", `/api/agents/${encodeURIComponent(agent)}/spy/${encodeURIComponent(spying.spyId)}`);
+    $("action-result").textContent = t("board.spy_stopped", { agent });
+  } catch (error) {
+    $("action-result").textContent = error.message;  // it had ended already
+  }
+  board.spying.delete(agent);
+  renderAgents();
 }
 
 async function act(method, agent, what, body) {

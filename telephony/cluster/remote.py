@@ -44,6 +44,7 @@ COMMANDS: dict[str, Any] = {
     "click_to_dial": Dialer.click_to_dial,
     "dial_for_campaign": Dialer.dial_for_campaign,
     "spy": Dialer.spy,
+    "stop_spy": Dialer.stop_spy,
     **{f"calls.{name}": getattr(CallControl, name)
        for name in ("hang_up", "hold", "resume", "blind_transfer", "attended_transfer", "complete_transfer", "pause_recording",
                     "resume_recording")},
@@ -222,6 +223,9 @@ class RemoteCommands:
 
     async def spy(self, leader: str, agent: str, mode: str, **options: Any) -> str:
         return await self._ask("spy", leader, agent, mode, **options)  # type: ignore[no-any-return]
+
+    async def stop_spy(self, leader: str, spy_id: str) -> None:
+        await self._ask("stop_spy", leader, spy_id)
 
     async def _ask(self, command: str, /, *args: Any, **kwargs: Any) -> Any:
         reply_to = str(uuid.uuid4())

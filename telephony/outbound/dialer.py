@@ -62,6 +62,7 @@ def spy_prefix(interface: str) -> str:
 class Dialer:
     def __init__(self, asterisks: Asterisks) -> None:
         self._asterisks = asterisks
+        self._spies: dict[str, tuple[str, str]] = {}  # spy_id → (the leader who started it, its server)
 
     async def click_to_dial(
         self, agent: str, number: str, *, agent_name: str = "", server: str | None = None, home: str | None = None
@@ -134,7 +135,21 @@ class Dialer:
             )
         except AmiError as error:
             raise DialError(f"cannot start {mode}: {error}") from None
+        self._spies = {spy: owner for spy, owner in list(self._spies.items())[-99:]} | {channel_id: (leader, server)}
         return channel_id
+
+    async def stop_spy(self, leader: str, spy_id: str) -> None:
+        """End a listen, whisper or barge ``leader`` started: its ChanSpy channel (the leader's
+        phone leg) is hung up; the agent's call goes on."""
+        owner = self._spies.get(spy_id)
+        if owner is None or owner[0] != leader:
+            raise DialError("no such listening of yours (it may have ended)")
+        try:
+            await self._asterisks.client(owner[1]).action("Hangup", Channel=spy_id, Cause="16")  # a uniqueid names a channel too
+        except AmiError as error:
+            if "No such channel" not in str(error):
+                raise DialError(f"cannot stop it: {error}") from None
+        self._spies.pop(spy_id, None)
 
 
 def _quote_free(text: str) -> str:
