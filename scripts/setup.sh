@@ -10,6 +10,7 @@ command -v sox >/dev/null || need+=(sox)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)  # several workers share socket.io and state through it
 command -v chromium >/dev/null || need+=(chromium)  # the browser tests drive Debian's Chromium
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)  # Chinese in the headless browser
 command -v npm >/dev/null || need+=(npm)
 command -v openssl >/dev/null || need+=(openssl)  # checks the npm packages' pinned integrity
 if [ ${#need[@]} -gt 0 ]; then
@@ -54,6 +55,8 @@ fetch_npm sip.js@0.21.2 sha512-tSqTcIgrOd2IhP/rd70JablvAp+fSfLSxO4hGNY6LkWRY1SKy
   lib agent_ui/static/vendor/sip.js
 fetch_npm redoc@3.0.1 sha512-KDfoKaYW19LCl4YStgBnwlaNjYEFfs5zCNt1s1WZ2YM5u8d26Yuzd2l43fZO851ZsgIMe/D640fDJkD8eaRQKQ== \
   bundles/redoc.standalone.js agent_ui/static/vendor/redoc.standalone.js
+fetch_npm axe-core@4.14.1 sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ== \
+  axe.min.js tests/vendor/axe.min.js  # the accessibility checks of the pages (tests only)
 fetch_npm wavesurfer.js@7.12.9 sha512-+uuIcFvtpto36AYgt2VPp28FQKlbaSjaeZGBdwa+cLgVXIPnC6W0mtjLPXNQ4LR/FTV8GzXmA0AZ91V72HWfig== \
   dist/wavesurfer.min.js agent_ui/static/vendor/wavesurfer.min.js
 

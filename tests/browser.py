@@ -26,7 +26,7 @@ PHONE_ARGS = (
 
 
 @contextlib.asynccontextmanager
-async def chromium(locale: str = "en-US", args: tuple[str, ...] = ()) -> AsyncIterator:  # type: ignore[type-arg]
+async def chromium(locale: str = "en-US", args: tuple[str, ...] = (), color_scheme: str = "light") -> AsyncIterator:  # type: ignore[type-arg]
     try:
         from playwright.async_api import async_playwright
     except ImportError:
@@ -35,7 +35,7 @@ async def chromium(locale: str = "en-US", args: tuple[str, ...] = ()) -> AsyncIt
         unavailable("Debian's chromium is not installed (apt-get install chromium)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *args], headless=True)
-        context = await browser.new_context(locale=locale)
+        context = await browser.new_context(locale=locale, color_scheme=color_scheme)
         try:
             yield await context.new_page()
         finally:
