@@ -194,8 +194,8 @@ OFFLINE: list[Row] = [
 LIVE: list[Row] = [
     Row("POST", "/api/calls/{linkedid}/hold", CHANGES_THE_CALL, {}),
     Row("POST", "/api/calls/{linkedid}/resume", CHANGES_THE_CALL, {}),
-    Row("POST", "/api/calls/{linkedid}/recording/pause", CHANGES_THE_CALL, {}),  # the first allowed pauses it; then 409 past the gate
-    Row("POST", "/api/calls/{linkedid}/recording/resume", CHANGES_THE_CALL, {}),
+    Row("POST", "/api/calls/{linkedid}/pause-recording", CHANGES_THE_CALL, {}),  # the first allowed pauses it; then 409 past the gate
+    Row("POST", "/api/calls/{linkedid}/resume-recording", CHANGES_THE_CALL, {}),
     Row("POST", "/api/calls/{linkedid}/transfer", CHANGES_THE_CALL, {"kind": "attended", "queue": "support"}),  # not a target: 400 past the gate
     Row("POST", "/api/calls/{linkedid}/transfer/complete", CHANGES_THE_CALL, {}),  # nothing to complete: 409 past the gate
 ]

@@ -192,8 +192,8 @@ function transferTarget() {
 $("hang-up").addEventListener("click", () => desk.call && control("/hangup", undefined, "call.done"));
 $("hold").addEventListener("click", () => desk.call && control("/hold", undefined, "call.held"));
 $("resume").addEventListener("click", () => desk.call && control("/resume", undefined, "call.answered"));
-$("pause-recording").addEventListener("click", () => desk.call && control("/recording/pause", undefined, "call.recording_paused"));
-$("resume-recording").addEventListener("click", () => desk.call && control("/recording/resume", undefined, "call.recording_resumed"));
+$("pause-recording").addEventListener("click", () => desk.call && control("/pause-recording", undefined, "call.recording_paused"));
+$("resume-recording").addEventListener("click", () => desk.call && control("/resume-recording", undefined, "call.recording_resumed"));
 $("transfer-to").addEventListener("change", () => {
   const toQueue = $("transfer-to").value === "queue";
   $("transfer-queue").hidden = !toQueue;
