@@ -147,6 +147,10 @@ async def test_agent_calls_out_holds_and_hangs_up_from_the_page(live: LiveStack,
         await page.wait_for_function("document.querySelector('#call-status').textContent === 'On hold'", timeout=5_000)
         await page.click("#resume")
         await page.wait_for_function("document.querySelector('#call-status').textContent === 'On the call'", timeout=5_000)
+        await page.wait_for_function(
+            "/^[0-9]+:[0-5][0-9]$/.test(document.querySelector('#call-timer').textContent) && document.querySelector('#call-timer').textContent !== '0:00'",
+            timeout=5_000,
+        )  # the talk timer runs
         # The customer gives a card number: the agent pauses the recording, then resumes it.
         await page.click("#pause-recording")
         await page.wait_for_selector("#recording-paused:not([hidden])", timeout=5_000)

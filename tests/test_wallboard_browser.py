@@ -135,6 +135,11 @@ async def test_a_supervisor_checks_then_imports_a_customer_file_and_a_leader_is_
 
 async def test_an_agent_is_told_the_wallboard_is_not_theirs_and_where_to_go(live: LiveStack, wallboard: str) -> None:
     async with chromium(locale="zh-CN") as page:
+        await page.goto(f"{wallboard}/wallboard")
+        await page.fill("input[name=username]", "agent1001")
+        await page.fill("input[name=password]", "not-the-password")
+        await page.click("#login-form button[type=submit]")
+        await page.wait_for_function("document.querySelector('#login-error').textContent === '用户名或密码错误'", timeout=5_000)  # in the page's language
         await browser_log_in(page, f"{wallboard}/wallboard", "agent1001", "#not-allowed")
         assert await page.is_hidden("#board-view")
         assert await page.text_content("#not-allowed h2") == "监控大屏仅供组长和主管使用"

@@ -59,7 +59,11 @@ async function logIn(event, start) {
     body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
   });
   const data = await response.json();
-  if (!response.ok) { $("login-error").textContent = data.error; return; }
+  if (!response.ok) {  // said in the page's language; another refusal keeps the server's words
+    const known = { 400: "login.incomplete", 401: "login.wrong", 429: "login.too_many" }[response.status];
+    $("login-error").textContent = known ? t(known) : data.error;
+    return;
+  }
   ui.token = data.token;
   sessionStorage.setItem("cc_token", ui.token);
   $("sign-out").hidden = false;

@@ -18,6 +18,7 @@ function renderCall() {
   if (!call) return;
   const live = ["ringing", "answered", "held"].includes(call.status);
   $("call-status").textContent = t(`call.${call.status}`);
+  renderCallTimer();
   $("hang-up").hidden = !live;
   $("hold").hidden = call.status !== "answered";
   $("resume").hidden = call.status !== "held";
@@ -34,6 +35,15 @@ function renderCall() {
   renderCard(call.customer || { new: true, phones: callerPhones(otherNumber(call)) });
   renderCampaignOfCall(call);
 }
+
+// The live call's talk time, from the answer, every second while the call is up.
+function renderCallTimer() {
+  const call = desk.call;
+  const live = call && call.answered_at && ["answered", "held"].includes(call.status);
+  const seconds = live ? Math.max(0, Math.floor((Date.now() - new Date(call.answered_at)) / 1000)) : null;
+  $("call-timer").textContent = seconds == null ? "" : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+setInterval(() => desk.call && renderCallTimer(), 1000);
 
 function renderCard(card) {
   const blank = card.new || card.unavailable;  // unavailable: the CRM did not answer in time (retried)
