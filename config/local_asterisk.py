@@ -11,14 +11,12 @@ import os
 import secrets
 from pathlib import Path
 
-import platformdirs
-
-from config.settings import Settings
+from config.settings import Settings, cache_dir
 
 
 def chroot_dir(settings: Settings) -> Path:
     """Where the Debian sid + Asterisk chroot is cached."""
-    return (settings.sandbox.chroot_dir or Path(platformdirs.user_cache_dir("callcenter")) / "asterisk-sid").resolve()
+    return (settings.sandbox.chroot_dir or cache_dir() / "asterisk-sid").resolve()
 
 
 def root_inside(settings: Settings) -> str:

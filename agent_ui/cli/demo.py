@@ -9,14 +9,12 @@ import argparse
 import asyncio
 import contextlib
 import random
-import signal
-from collections.abc import Awaitable
 
 import aiohttp
 
 from agent_ui.cli.db import upgrade_database
 from agent_ui.cli.errors import CommandError
-from agent_ui.cli.serve import serve
+from agent_ui.cli.serve import serve, until_stopped
 from config import Settings
 from crm.db import open_engine, session_factory
 from crm.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data, load_demo_headset, load_demo_history
@@ -52,7 +50,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"with a headset: accept the phone server's certificate once at https://{server.ami_host}:{server.wss_port}/httpstatus, "
             f"then log in as headset at http://127.0.0.1:{args.port or settings.web.port}/desktop and click Available"
         )
-        asyncio.run(_until_stopped(_run(args, settings, status)))
+        asyncio.run(until_stopped(_run(args, settings, status)))
     except KeyboardInterrupt:
         print("\nstopping the demo", flush=True)  # Ctrl-C before the web app ran, or during its own clean stop
     finally:
@@ -63,21 +61,6 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                   flush=True)  # fmt: skip
     print("demo stopped", flush=True)
     return 0
-
-
-async def _until_stopped(running: Awaitable[None]) -> None:
-    """Ctrl-C and SIGTERM stop the demo the same way: its task is cancelled, and everything it
-    started is stopped on the way out (no traceback, exit status 0)."""
-    task = asyncio.ensure_future(running)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, task.cancel)
-    try:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
 
 
 async def _seed(settings: Settings) -> list[tuple[str, str]]:

@@ -47,17 +47,24 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError("several workers share Redis and PostgreSQL: set redis.url and a postgresql database.url (docs/deploy.md)")
         asyncio.run(supervise(sys.argv[1:], args.workers))
         return 0
-    asyncio.run(_until_terminated(serve(settings, host, port, reuse_port=args.reuse_port)))
+    asyncio.run(until_stopped(serve(settings, host, port, reuse_port=args.reuse_port)))
     return 0
 
 
-async def _until_terminated(running: Awaitable[None]) -> None:
-    """SIGTERM (systemd, the --workers supervisor) stops the server as Ctrl-C does: cleanly, the
-    call log flushed."""
+async def until_stopped(running: Awaitable[None]) -> None:
+    """Ctrl-C and SIGTERM (systemd, the --workers supervisor) stop ``running`` the same way: its task
+    is cancelled and everything it started stops on the way out (the call log flushed, the auto-QA
+    processes ended), with no traceback."""
     task = asyncio.ensure_future(running)
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 async def serve(settings: Settings, host: str, port: int, ready: asyncio.Event | None = None, *, reuse_port: bool = False) -> None:

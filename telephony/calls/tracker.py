@@ -24,7 +24,7 @@ from telephony.calls.live import (
 )  # fmt: skip
 from telephony.calls.bounds import LINKEDID_LENGTH, bounded
 from telephony.calls.resync import Resync
-from telephony.calls.state import CallPhase, CallSnapshot, Disposition
+from telephony.calls.state import CallPhase, CallSnapshot, Disposition, recording_paused
 from telephony.events import (
     CallAnswered,
     CallbackRequested,
@@ -218,8 +218,7 @@ class CallTracker(HoldAndTransfers, Resync):
         live = self._call(event)
         if live is None:
             return []
-        spans = live.info.recording_paused
-        paused = bool(spans) and spans[-1]["end"] is None
+        spans, paused = live.info.recording_paused, recording_paused(live.info)
         if event.get("State") == "1" and not paused:
             spans.append({"start": at.isoformat(), "end": None})
         elif event.get("State") == "0" and paused:

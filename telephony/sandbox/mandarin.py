@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
+
+from config.settings import cache_dir
 
 VOICE = "jm_kumo"  # of the shipped voices, the one Whisper base understood best in Mandarin
 RATE = 24000
@@ -36,7 +37,7 @@ def available() -> bool:
 @functools.cache
 def _engine() -> tuple[Any, Any, dict[str, int], dict[str, np.ndarray]]:
     """(ONNX session, Mandarin G2P, phoneme vocabulary, voices), loaded once per process."""
-    os.environ.setdefault("KOKORO_JA_CACHE", str(Path(platformdirs.user_cache_dir("callcenter")) / "models" / "kokoro"))
+    os.environ.setdefault("KOKORO_JA_CACHE", str(cache_dir() / "models" / "kokoro"))
     import importlib.resources
 
     import onnxruntime
@@ -67,7 +68,7 @@ def _cached(text: str) -> Path:
     """Where the speech of ``text`` is kept: the same words are not computed again (each sandbox and
     test run speaks the same prompts; ~1 s of CPU each)."""
     key = hashlib.sha256(f"{VOICE}\n{text}".encode()).hexdigest()[:24]
-    return Path(platformdirs.user_cache_dir("callcenter")) / "speech" / f"kokoro-{key}.wav"
+    return cache_dir() / "speech" / f"kokoro-{key}.wav"
 
 
 def synthesize(text: str, target: Path) -> None:
