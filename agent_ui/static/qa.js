@@ -107,7 +107,7 @@ function renderReview() {
   $("record").replaceChildren(...[["qa.code", qa.call.disposition_code], ["qa.summary", record.summary], ["qa.notes", qa.call.notes]]
     .flatMap(([key, value]) => [element("dt", t(key)), element("dd", value || "–")]));
   const customer = qa.customer || {};
-  $("customer").replaceChildren(...[["qa.customer_name", customer.name], ["qa.grade", customer.grade], ["qa.company", customer.company]]
+  $("customer").replaceChildren(...[["qa.customer_name", customer.name], ["qa.customer_grade", customer.grade], ["qa.company", customer.company]]
     .flatMap(([key, value]) => [element("dt", t(key)), element("dd", value || "–")]));
   renderGradeForm();
 }
