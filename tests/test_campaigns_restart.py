@@ -1,6 +1,7 @@
-"""`callcenter serve` killed (SIGKILL) in the middle of a progressive campaign and started again, on
-the real sandbox, SQLite and PostgreSQL: no contact is dialled twice for one attempt, none is
-forgotten. Its own database, so the process's workers touch nothing of the other tests."""
+"""`callcenter serve` killed (SIGKILL) in the middle of a progressive campaign and started again
+once the calls it had placed are over, on the real sandbox, SQLite and PostgreSQL: those calls ended
+while nobody listened, yet no customer is dialled twice and none is forgotten. Its own database, so
+the process's workers touch nothing of the other tests."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from sqlalchemy import func, select
 
 from config import Settings
 from crm.campaigns import store
+from crm.campaigns.plan import outcome_after_restart
 from crm.db import create_engine, session_factory
 from crm.models import CampaignAttempt, CampaignContact, User
+from telephony.outbound.dialer import CAMPAIGN
 from tests.conftest import LiveStack, _postgres_admin, free_port, new_postgres_database, with_demo_data
 from tests.live_calls import reset_agents
 from tests.test_campaigns_dialler import AGENTS, numbers, set_callee
@@ -59,6 +62,10 @@ async def start_serve(config: Path, log: Path) -> asyncio.subprocess.Process:
         cwd=ROOT, stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     return process
+
+
+async def campaign_channels(live: LiveStack) -> int:
+    return sum(1 for channel in await live.admin.collect("CoreShowChannels") if channel.get("Linkedid", "").startswith(CAMPAIGN))
 
 
 async def count(sessions, statement) -> int:  # type: ignore[no-untyped-def]
@@ -109,6 +116,11 @@ async def test_serve_killed_mid_campaign_dials_nothing_twice_and_forgets_nothing
         process.send_signal(signal.SIGKILL)
         await process.wait()
         killed_with = await count(sessions, attempts)
+        in_flight = await count(sessions, attempts.where(CampaignAttempt.ended_at.is_(None)))
+        deadline = time.monotonic() + 30
+        while await campaign_channels(live):  # the calls placed before the kill end unheard
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
 
         process = await start_serve(config, tmp_path / "serve.log")
         open_contacts = select(func.count()).select_from(CampaignContact).where(
@@ -128,6 +140,25 @@ async def test_serve_killed_mid_campaign_dials_nothing_twice_and_forgets_nothing
         unsettled = await session.scalar(select(func.count()).select_from(CampaignAttempt).where(CampaignAttempt.outcome.is_(None)))
     await engine.dispose()
     assert killed_with < len(contacts)  # the kill came mid-list
+    assert in_flight  # with calls up, whose ends nobody saw
     assert unsettled == 0
     assert all(outcome == "connected" for outcome, _ in outcomes.values()), outcomes
     assert dialled == Counter(dict.fromkeys(contacts, 1)), dialled  # every customer rung once, none twice
+
+
+@pytest.mark.parametrize(
+    ("mark", "logged", "outcome"),
+    [
+        (None, None, None),  # never dialled (the agent's phone did not answer, or the kill came before the Originate): not an attempt
+        (None, "no_answer", None),  # the call log's no_answer was the agent's phone, not the customer's
+        ("ANSWER", None, "connected"),  # answered and talked while serve was down: not called again
+        ("BUSY", None, "busy"),
+        ("NOANSWER", None, "no_answer"),
+        ("CANCEL", None, "no_answer"),
+        ("CHANUNAVAIL", None, "failed"),
+        ("DIALLING", "answered", "connected"),  # Asterisk stopped mid-call: the call log's word
+        ("DIALLING", None, "failed"),  # nobody knows: counted, and the plan retries it
+    ],
+)
+def test_an_attempt_that_ended_unheard_is_settled_by_what_asterisk_kept(mark: str | None, logged: str | None, outcome: str | None) -> None:
+    assert outcome_after_restart(mark, logged) == outcome

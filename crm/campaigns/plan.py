@@ -34,10 +34,15 @@ def outcome_of(disposition: str | None, dial_status: str | None) -> str | None:
     return {"BUSY": "busy", "CONGESTION": "failed", "CHANUNAVAIL": "failed"}.get(dial_status, "no_answer")
 
 
-def outcome_from_log(disposition: str | None) -> str:
-    """An attempt settled after a restart from the call log alone (its dial status is not kept):
-    no row means Asterisk never had the call, which counts as failed so the plan retries it."""
-    return {"answered": "connected", "busy": "busy", "no_answer": "no_answer"}.get(disposition or "", "failed")
+def outcome_after_restart(dial_mark: str | None, disposition: str | None) -> str | None:
+    """An attempt whose call ended while nobody listened, settled after a restart from what Asterisk
+    kept of its dial (``dial_mark``: None when the customer was never dialled, ``DIALLING`` when
+    Asterisk stopped mid-dial, else the Dial's status) and the call log's row, if any."""
+    if dial_mark is None:
+        return None
+    if dial_mark == "DIALLING":  # no status: the call log's word, else failed so the plan retries it
+        return {"answered": "connected", "busy": "busy", "no_answer": "no_answer"}.get(disposition or "", "failed")
+    return outcome_of("answered" if dial_mark == "ANSWER" else None, dial_mark)
 
 
 class PlanError(ValueError):

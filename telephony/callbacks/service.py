@@ -9,7 +9,8 @@ Each attempt's Linkedid is written before its stand-in is placed, and only a wai
 start an attempt, so one request is never called twice at once, also with two processes or after a
 restart; the end of the attempt's call settles it (store.finish), retries included. Every
 ``RECOVER_S`` the attempts whose call is neither followed by the bridge nor up in Asterisk are
-settled from the call log.
+settled from the dial mark Asterisk kept and the call log (a number that answered while we were
+down is not called again).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from config.settings import QueueSettings
 from crm.callbacks import store
 from crm.db import utcnow
 from telephony.ami import AmiError
+from telephony.calls.dial_marks import DIALLING, dial_mark, forget_dial_mark
 from telephony.events import CallEnded, Consumer, DomainEvent
 
 if TYPE_CHECKING:
@@ -41,6 +43,15 @@ RECOVER_S = 10.0
 IN_FLIGHT_S = 5.0  # an attempt this young may be between its commit and its Originate
 NUMBER = re.compile(r"^[0-9]{3,20}$")
 OUTCOMES = {"answered": "answered", "no_answer": "no_answer", "busy": "busy", "failed": "failed"}
+DIAL_OUTCOMES = {"ANSWER": "answered", "BUSY": "busy", "NOANSWER": "no_answer", "CANCEL": "no_answer"}
+
+
+def outcome_after_restart(mark: str | None, logged: str | None) -> str:
+    """An attempt whose call ended while nobody listened: by the Dial status Asterisk kept
+    (telephony/calls/dial_marks.py), else by the call log; failed (so retried) when neither knows."""
+    if mark is None or mark == DIALLING:
+        return OUTCOMES.get(logged or "", "failed")
+    return DIAL_OUTCOMES.get(mark, "failed")
 
 
 def attempt_linkedid(callback_id: int, attempt: int) -> str:
@@ -211,6 +222,7 @@ class CallbackService:
         self._placed.pop(linkedid, None)
         async with self._sessions() as session, session.begin():
             row = await store.finish(session, linkedid, outcome)
+        await forget_dial_mark(self._bridge.clients.values(), linkedid)
         if row is not None:
             log.info("callback %d: attempt %d %s → %s", row.id, row.attempts, outcome, row.status)
 
@@ -231,11 +243,18 @@ class CallbackService:
         except (AmiError, TimeoutError) as error:
             log.warning("queue callbacks: cannot list Asterisk's channels (%s); recovery waits", error)
             return 0
+        settled = 0
         for linkedid in gone:
+            try:
+                mark = await dial_mark(self._bridge.clients.values(), linkedid)
+            except (AmiError, TimeoutError) as error:
+                log.warning("queue callbacks: cannot read Asterisk's dial marks (%s); recovery waits", error)
+                break
             async with self._sessions() as session:
                 logged = await store.logged_outcome(session, linkedid)
-            await self._settle(linkedid, OUTCOMES.get(logged or "", "failed"))
-        return len(gone)
+            await self._settle(linkedid, outcome_after_restart(mark, logged))
+            settled += 1
+        return settled
 
 
 def _int(value: str) -> int | None:

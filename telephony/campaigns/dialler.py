@@ -5,8 +5,9 @@ settles the attempt and the contact's next step (crm/campaigns/store.finish).
 
 Restart-safe: every ``RECOVER_S`` (and first once the bridge has its snapshot) the attempts the
 database still holds as dialling whose call is up neither in the bridge nor in Asterisk's channel
-list are settled from the call log — or as failed when Asterisk never had the call — so none is
-forgotten and none is dialled again for that attempt. A call still up after a restart is adopted
+list are settled from the dial mark Asterisk kept (telephony/calls/dial_marks.py) — a customer who
+answered while we were down is connected, one never dialled is due again without the attempt
+counting — so none is forgotten and none is dialled again for that attempt. A call still up after a restart is adopted
 by the bridge (or waited for) and settles when it ends.
 """
 
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.campaigns import store
-from crm.campaigns.plan import outcome_from_log, outcome_of
+from crm.campaigns.plan import outcome_after_restart, outcome_of
 from crm.db import utcnow
 from telephony.ami import AmiError
+from telephony.calls.dial_marks import dial_mark, forget_dial_mark
 from telephony.events import CallEnded, Consumer, DomainEvent
 from telephony.outbound.dialer import CAMPAIGN, DialError, NotDialable
 
@@ -133,6 +135,7 @@ class CampaignDialler:
     async def _settle(self, linkedid: str, outcome: str | None) -> None:
         async with self._sessions() as session, session.begin():
             await store.finish(session, linkedid, outcome)
+        await forget_dial_mark(self._bridge.clients.values(), linkedid)
 
     async def recover(self) -> int:
         """Settle the attempts the database holds as dialling whose call is not live anywhere; how
@@ -155,10 +158,16 @@ class CampaignDialler:
         except (AmiError, TimeoutError) as error:
             log.warning("campaign dialler: cannot list Asterisk's channels (%s); recovery waits", error)
             return 0
+        settled = 0
         for linkedid in gone:
+            try:
+                mark = await dial_mark(self._bridge.clients.values(), linkedid)
+            except (AmiError, TimeoutError) as error:
+                log.warning("campaign dialler: cannot read Asterisk's dial marks (%s); recovery waits", error)
+                break
             self._calls.pop(linkedid, None)
-            await self._settle(linkedid, outcome_from_log(by_call[linkedid].disposition))
-        settled = len(gone)
+            await self._settle(linkedid, outcome_after_restart(mark, by_call[linkedid].disposition))
+            settled += 1
         if settled:
-            log.info("campaign dialler: %d attempt(s) settled from the call log", settled)
+            log.info("campaign dialler: %d attempt(s) settled from Asterisk's dial marks and the call log", settled)
         return settled

@@ -78,11 +78,11 @@ class Dialer:
         ring_s: int = 30, server: str | None = None,
     ) -> None:
         """A campaign's call, as click-to-dial (the agent's phone first) with the Linkedid the campaign
-        wrote for this attempt, the campaign's own caller ID (``CC_CALLERID``) when it has one and its
-        ring time (``CC_RING_S``)."""
+        wrote for this attempt, the campaign's own caller ID (``CC_CALLERID``) when it has one, its
+        ring time (``CC_RING_S``) and ``CC_ATTEMPT``: Asterisk marks the dial (telephony/calls/dial_marks.py)."""
         await self._ring_agent_then(
             agent, number, linkedid, display=f"campaign {campaign_id}", server=server, campaign_id=campaign_id,
-            customer_id=customer_id, variables=[f"CC_RING_S={int(ring_s)}", *([f"CC_CALLERID={caller_id}"] if caller_id else [])],
+            customer_id=customer_id, variables=["CC_ATTEMPT=1", f"CC_RING_S={int(ring_s)}", *([f"CC_CALLERID={caller_id}"] if caller_id else [])],
         )  # fmt: skip
 
     async def _ring_agent_then(
