@@ -24,7 +24,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Browser libraries from the npm registry (not committed): the socket.io client and Chart.js
-# (the wallboard's report charts), wavesurfer.js (the QA player's waveforms), SIP.js (the browser
+# (the wallboard's report charts), wavesurfer.js (the QA player's waveforms, with its regions plugin), SIP.js (the browser
 # phone; native ES modules, loaded as they are) and Redoc (the API's documentation page, /api/docs). Exact versions,
 # and each package's tarball must have the registry's sha512 pinned here (its dist.integrity):
 # a tampered or substituted package stops the setup. To upgrade: npm view <pkg>@<version> dist.integrity
@@ -59,6 +59,8 @@ fetch_npm axe-core@4.14.1 sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCK
   axe.min.js tests/vendor/axe.min.js  # the accessibility checks of the pages (tests only)
 fetch_npm wavesurfer.js@7.12.9 sha512-+uuIcFvtpto36AYgt2VPp28FQKlbaSjaeZGBdwa+cLgVXIPnC6W0mtjLPXNQ4LR/FTV8GzXmA0AZ91V72HWfig== \
   dist/wavesurfer.min.js agent_ui/static/vendor/wavesurfer.min.js
+fetch_npm wavesurfer.js@7.12.9 sha512-+uuIcFvtpto36AYgt2VPp28FQKlbaSjaeZGBdwa+cLgVXIPnC6W0mtjLPXNQ4LR/FTV8GzXmA0AZ91V72HWfig== \
+  dist/plugins/regions.min.js agent_ui/static/vendor/wavesurfer-regions.min.js  # the findings as marks on the waveform
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

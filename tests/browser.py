@@ -26,7 +26,9 @@ PHONE_ARGS = (
 
 
 @contextlib.asynccontextmanager
-async def chromium(locale: str = "en-US", args: tuple[str, ...] = (), color_scheme: str = "light") -> AsyncIterator:  # type: ignore[type-arg]
+async def chromium(
+    locale: str = "en-US", args: tuple[str, ...] = (), color_scheme: str = "light", viewport: tuple[int, int] = (1280, 720)
+) -> AsyncIterator:  # type: ignore[type-arg]
     try:
         from playwright.async_api import async_playwright
     except ImportError:
@@ -35,7 +37,9 @@ async def chromium(locale: str = "en-US", args: tuple[str, ...] = (), color_sche
         unavailable("Debian's chromium is not installed (apt-get install chromium)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *args], headless=True)
-        context = await browser.new_context(locale=locale, color_scheme=color_scheme)
+        context = await browser.new_context(
+            locale=locale, color_scheme=color_scheme, viewport={"width": viewport[0], "height": viewport[1]}
+        )
         try:
             yield await context.new_page()
         finally:

@@ -20,6 +20,7 @@ from crm.db import create_engine, session_factory
 from crm.demo_data import DEMO_PASSWORD, load_demo_data
 from crm.models import Call, CallDirection, User
 from crm.queues import sync_queues
+from qa.scorecards import DEFAULT_SCORECARD
 from tests.conftest import LiveStack
 from tests.live_calls import reset_agents
 from tests.browser import chromium
@@ -320,3 +321,12 @@ async def test_without_telephony_call_controls_say_so(api: Api) -> None:
     for method, path in (("GET", "/api/me/state"), ("POST", "/api/calls/x/hangup"), ("POST", "/api/me/dial")):
         status, answer = await api.call(method, path, token, json={"number": "13800138000"})
         assert (status, answer["error"]) == (503, "telephony is not running in this server"), path
+
+
+async def test_a_center_that_saved_no_scorecard_has_the_handbooks_monitoring_form(api: Api) -> None:
+    """The QA page opens on a new database too (it was blank): the built-in form is there on first
+    asking, once, however many ask at the same moment."""
+    token = await api.login("qa")
+    answers = await asyncio.gather(*(api.call("GET", "/api/qa/scorecards", token) for _ in range(3)))
+    assert {status for status, _ in answers} == {200}
+    assert all([(c["key"], c["version"]) for c in body["scorecards"]] == [(DEFAULT_SCORECARD.key, 1)] for _, body in answers)

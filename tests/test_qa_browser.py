@@ -68,6 +68,22 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         shown = {f"@ 00:0{int(marks['silence_from'] + d)}" for d in (-0.6, 0.0)}  # espeak's trailing quiet ends the words early
         assert any(text.startswith("✗ Silence") and any(at in text for at in shown) for text in failed)
         assert await page.text_content("#signals") == "none"  # a silent customer shows no mood signal
+        # The findings are marks on the waveform where they were heard: the silence, red.
+        await page.wait_for_function("qa.regions.getRegions().length > 0", timeout=5_000)
+        regions = await page.evaluate(
+            "qa.regions.getRegions().map(r => ({ at: r.start - answerOffset(), text: r.content.textContent, kind: r.content.className }))"
+        )
+        silence = [r for r in regions if r["text"].startswith("Silence")]
+        assert silence and silence[0]["kind"] == "mark failed" and abs(silence[0]["at"] - marks["silence_from"]) < 1.5, regions
+        # The queue narrows and orders: another (made-up) row, then by agent, then lowest auto score first.
+        await page.evaluate("qa.queue.push({ call_id: 999999, agent: '1002', queue: 'sales', reasons: ['short'], auto_score: 1 }); renderQueue()")
+        assert await page.locator("#queue-rows tr").count() == 2 and await page.text_content("#queue-count") == "2 of 2 calls"
+        await page.select_option("#queue-agent", "1001")
+        assert await page.eval_on_selector_all("#queue-rows tr", "rows => rows.map(r => r.dataset.call)") == [str(call_id)]
+        await page.select_option("#queue-agent", "")
+        await page.select_option("#queue-sort", "auto_score")
+        assert await page.eval_on_selector_all("#queue-rows tr", "rows => rows.map(r => r.dataset.call)") == ["999999", str(call_id)]
+        await page.evaluate("qa.queue = qa.queue.filter(c => c.call_id !== 999999); renderQueue()")
         dead_air = page.locator(".grade-item[data-item='hold_transfer.no_dead_air']")
         assert await dead_air.locator("input[type=number]").input_value() == "0" and "auto" in await dead_air.text_content()
         assert await page.text_content("#grade-total") == "98"
@@ -84,7 +100,7 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         case = page.locator("#case-rows tr.case-bad")
         await case.wait_for(timeout=5_000)
         assert [await case.locator("td").nth(i).text_content() for i in range(5)] == [f"#{call_id}", "Bad example", "冷场过长", "96", "Live listen"]
-        await page.wait_for_function("document.querySelectorAll('#queue-rows tr').length === 0", timeout=5_000)
+        await page.wait_for_function("document.querySelectorAll('#queue-rows tr[data-call]').length === 0", timeout=5_000)
         await page.fill("#pick-call", str(call_id))  # any call can be picked again, e.g. for a second opinion
         await page.click("#pick-form button[type=submit]")
         await page.wait_for_selector(f"tr[data-call='{call_id}']", timeout=5_000)

@@ -45,7 +45,7 @@ async def test_a_caller_entering_the_queue_shows_without_reload(live: LiveStack,
         await page.evaluate("window.loadedOnce = true")  # gone if the page reloads
         call = asyncio.create_task(place_call(live.ami, did="4999", caller=unknown_number(), hangup_after_wait=3))
         await page.wait_for_function(f"{queue_cell('nobody', 2)} === '1'", timeout=10_000)  # waiting
-        await page.wait_for_function(f"{queue_cell('nobody', 3)} !== '00:00'", timeout=5_000)  # the wait clock runs
+        await page.wait_for_function(f"{queue_cell('nobody', 3)} !== '0:00'", timeout=5_000)  # the wait clock runs
         assert (await call).outcome == "abandoned"
         await page.wait_for_function(f"{queue_cell('nobody', 2)} === '0'", timeout=10_000)
         await page.wait_for_function(f"parseInt({queue_cell('nobody', 12)}) === {abandoned_before + 1}", timeout=5_000)
@@ -173,3 +173,41 @@ async def test_a_leader_listens_in_sees_it_on_the_row_and_stops_it(live: LiveSta
         await page.wait_for_selector(f"{row}:not(.monitored)", timeout=10_000)
         assert await page.text_content("#action-result") == f"Stopped: {agent}" and await page.is_hidden(f"{row} button[data-action=stop]")
         await call
+
+
+async def test_the_floor_view_tiles_colour_a_waiting_caller_and_tv_mode_shows_it_alone(live: LiveStack, wallboard: str) -> None:
+    async with chromium(locale="zh-CN") as page:
+        await log_in(page, wallboard, "supervisor")
+        tile = "section.tile[data-queue=nobody]"
+        await page.wait_for_selector(tile)
+        call = asyncio.create_task(place_call(live.ami, did="4999", caller=unknown_number(), hangup_after_wait=4))
+        await page.wait_for_function(
+            f"document.querySelector('{tile} [data-figure=waiting] .value')?.textContent === '1'", timeout=10_000
+        )
+        # a caller waits, under the queue's alert threshold: a warning colour, not yet the alarm
+        assert await page.get_attribute(f"{tile} [data-figure=waiting]", "class") == "figure warn"
+        assert await page.text_content(f"{tile} [data-figure=waiting] .name") == "排队"
+
+        await page.click("#tv-mode")
+        await page.wait_for_function("document.body.classList.contains('tv')")
+        assert await page.is_hidden("#queues") and await page.is_hidden("#report") and await page.is_hidden("header")
+        assert await page.is_visible(tile) and await page.is_visible("#agent-grid")
+        assert await page.text_content("#tv-mode") == "退出大屏模式"
+        assert (await call).outcome == "abandoned"
+        await page.wait_for_function(
+            f"document.querySelector('{tile} [data-figure=waiting] .value')?.textContent === '0'", timeout=10_000
+        )
+
+        # Erlang C's advice against the agents staffed now (not those paused): "need N more agents now".
+        await page.evaluate(
+            """() => {
+              const q = board.queues.get('nobody');
+              board.queues.set('nobody', { ...q, required_agents: 3,
+                agents: { available: 1, ringing: 0, on_call: 0, wrap_up: 0, paused: 4, logged_out: 0 } });
+              renderQueues();
+            }"""
+        )
+        assert await page.text_content(f"{tile} .staffing") == "现在还需 2 名座席"
+        await page.click("#tv-mode")
+        await page.wait_for_function("!document.body.classList.contains('tv')")
+        assert await page.is_visible("#queues")

@@ -78,6 +78,29 @@ async function signOut() {
   location.reload();
 }
 
+// Seconds as a clock: m:ss, or h:mm:ss from an hour.
+function clock(total) {
+  const seconds = Math.max(0, Math.floor(total));
+  const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = String(seconds % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+// A short message that comes and goes without a click (a control done, a setting saved), read out
+// by screen readers; an error that needs the user stays where it happened, beside its form.
+function toast(text, kind = "") {
+  let shelf = $("toasts");
+  if (!shelf) {
+    shelf = element("div", undefined, "toasts");
+    shelf.id = "toasts";
+    shelf.setAttribute("role", "status");
+    shelf.setAttribute("aria-live", "polite");
+    document.body.append(shelf);
+  }
+  const note = element("div", text, `toast ${kind}`.trim());
+  shelf.append(note);
+  setTimeout(() => note.remove(), 4000);
+}
+
 // The caller's satisfaction survey key on a past call ("Satisfaction 4/5"), or nothing if not asked or not answered.
 function satisfactionText(score) {
   return score == null ? "" : `${t("history.satisfaction")} ${score}/5`;

@@ -15,22 +15,30 @@ function otherNumber(call) {
 function renderCall() {
   const call = desk.call;
   $("pop").hidden = !call;
-  if (!call) return;
-  const live = ["ringing", "answered", "held"].includes(call.status);
-  $("call-status").textContent = t(`call.${call.status}`);
-  renderCallTimer();
+  const live = Boolean(call) && ["ringing", "answered", "held"].includes(call.status);
+  $("bar-call").hidden = !live;
   $("hang-up").hidden = !live;
+  renderIncoming();
+  announceIncoming();
+  if (!call) {
+    $("hold").hidden = $("resume").hidden = $("bar-transfer").hidden = true;
+    return;
+  }
+  $("call-status").textContent = t(`call.${call.status}`);
+  $("bar-party").textContent = [t(`call.${call.status}`), otherNumber(call), call.customer && !call.customer.new ? call.customer.name : ""].filter(Boolean).join(" · ");
+  renderCallTimer();
   $("hold").hidden = call.status !== "answered";
   $("resume").hidden = call.status !== "held";
   const talking = ["answered", "held"].includes(call.status);
   $("pause-recording").hidden = !talking || Boolean(call.recording_paused);
   $("resume-recording").hidden = !talking || !call.recording_paused;
   $("recording-paused").hidden = !talking || !call.recording_paused;
-  $("transfer-form").hidden = !["answered", "held"].includes(call.status);
+  $("transfer-form").hidden = !talking;
+  $("bar-transfer").hidden = !talking;
   $("transfer-complete").hidden = !call.consulting;
   $("pop-caller").textContent = [otherNumber(call), call.caller_name].filter(Boolean).join(" ");
   // A queue callback: the customer asked to be called back; the wait runs from when they joined the queue.
-  $("pop-queue").textContent = [call.queue, call.callback ? t("pop.callback") : ""].filter(Boolean).join(" · ");
+  $("pop-queue").textContent = [queueName(call.queue), call.callback ? t("pop.callback") : ""].filter(Boolean).join(" · ");
   $("pop-wait").textContent = call.wait_s == null ? "" : t("pop.seconds", { seconds: Math.round(call.wait_s) });
   renderCard(call.customer || { new: true, phones: callerPhones(otherNumber(call)) });
   renderCampaignOfCall(call);
@@ -41,7 +49,7 @@ function renderCallTimer() {
   const call = desk.call;
   const live = call && call.answered_at && ["answered", "held"].includes(call.status);
   const seconds = live ? Math.max(0, Math.floor((Date.now() - new Date(call.answered_at)) / 1000)) : null;
-  $("call-timer").textContent = seconds == null ? "" : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+  $("call-timer").textContent = seconds == null ? "" : clock(seconds);
 }
 setInterval(() => desk.call && renderCallTimer(), 1000);
 
@@ -185,6 +193,7 @@ async function control(suffix, body, done) {
   try {
     await api("POST", callPath(suffix), body);
     $("call-message").textContent = t(done);
+    toast(t(done));
     return true;
   } catch (error) {
     $("call-message").textContent = error.message;

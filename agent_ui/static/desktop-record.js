@@ -96,7 +96,11 @@ function renderRecord() {
   $("record-no").textContent = record.record_no;
   $("record-inbound").hidden = !inbound;
   $("record-outbound").hidden = inbound;
-  $("record-required").hidden = Boolean(record.disposition_code) || !desk.call || desk.call.status !== "ended";
+  // Said only while the code holds the agent back: when codes are required and the agent is in the
+  // wrap-up or paused for it — not once they are available again.
+  const held = desk.meta.disposition_pause && desk.agent
+    && (desk.agent.state === "wrap_up" || (desk.agent.state === "paused" && desk.agent.reason === desk.meta.disposition_pause));
+  $("record-required").hidden = Boolean(record.disposition_code) || !desk.call || desk.call.status !== "ended" || !held;
 }
 
 $("record-form").addEventListener("submit", async (event) => {

@@ -14,6 +14,12 @@ const desk = {
   statePushes: 0,  // agent.state pushes received: a read they overtook is stale (readState)
 };
 
+// A queue as people call it (its display name), not its id.
+function queueName(name) {
+  const known = desk.meta.queues.find((q) => q.name === name);
+  return known ? known.display_name : name || "";
+}
+
 function codeLabel(code) {
   const known = desk.meta.disposition_codes.find((c) => c.code === code);
   return known ? label(known) : "";
@@ -55,10 +61,24 @@ function renderState() {
     const known = desk.meta.pause_reasons.find((r) => r.code === agent.reason);
     reason = known ? label(known) : agent.reason || "";
   }
+  // Paused during a call or its wrap-up: Asterisk holds the pause, which begins when they end.
+  if (agent.state !== "paused" && agent.pause_reason && agent.pause_reason !== desk.meta.disposition_pause) {
+    const known = desk.meta.pause_reasons.find((r) => r.code === agent.pause_reason);
+    reason = t("state.paused_next", { reason: known ? label(known) : agent.pause_reason });
+  }
   $("agent-reason").textContent = reason;
   renderCountdown();
+  renderStateTime();
+  renderRecord();
   if (desk.phone) desk.phone.followAgent(agent.state);
 }
+
+// How long the agent has been in this state (a wallboard's first question), m:ss, then h:mm:ss.
+function renderStateTime() {
+  const since = desk.agent && desk.agent.since && desk.agent.state !== "logged_out" ? Date.parse(desk.agent.since) : NaN;
+  $("state-time").textContent = Number.isNaN(since) ? "" : clock(Math.max(0, Math.floor((Date.now() - since) / 1000)));
+}
+setInterval(() => desk.agent && renderStateTime(), 1000);
 
 function renderCountdown() {
   const agent = desk.agent;
@@ -71,8 +91,11 @@ setInterval(renderCountdown, 500);
 async function changeState(body) {
   $("state-error").textContent = "";
   try {
+    const before = desk.agent && desk.agent.state;
     await readState("PUT", body);
     renderState();
+    // A pause asked for in a call or its wrap-up does not show as a new state yet: say it was taken.
+    if (body.state === "paused" && ["wrap_up", "on_call", "ringing"].includes(before)) toast(t("state.pause_after"));
   } catch (error) {
     $("state-error").textContent = error.message;
   }

@@ -16,8 +16,43 @@ function itemLabel(item) {
 
 // The review queue -----------------------------------------------------------------------------------
 
+// The queue as the inspector narrows and orders it: by reason, by agent; weightiest reasons first
+// (the server's order), the lowest auto score first, or the newest call first.
+function reasonKind(reason) {
+  return reason.split(":")[0];
+}
+
+function renderQueueFilters() {
+  const keep = { reason: $("queue-reason").value, agent: $("queue-agent").value };
+  const reasons = [...new Set(qa.queue.flatMap((call) => call.reasons.map(reasonKind)))].sort();
+  const agents = [...new Set(qa.queue.map((call) => call.agent).filter(Boolean))].sort();
+  $("queue-reason").replaceChildren(new Option(t("qa.filter.all_reasons"), ""), ...reasons.map((r) => new Option(t(`qa.reason.${r}`), r)));
+  $("queue-agent").replaceChildren(new Option(t("qa.filter.all_agents"), ""), ...agents.map((a) => new Option(a, a)));
+  if (reasons.includes(keep.reason)) $("queue-reason").value = keep.reason;
+  if (agents.includes(keep.agent)) $("queue-agent").value = keep.agent;
+}
+
+function shownQueue() {
+  const reason = $("queue-reason").value, agent = $("queue-agent").value, order = $("queue-sort").value;
+  const shown = qa.queue.filter((call) => (!reason || call.reasons.some((r) => reasonKind(r) === reason)) && (!agent || call.agent === agent));
+  if (order === "auto_score") shown.sort((a, b) => (a.auto_score ?? 101) - (b.auto_score ?? 101));
+  if (order === "newest") shown.sort((a, b) => b.call_id - a.call_id);
+  return shown;
+}
+
 function renderQueue() {
-  $("queue-rows").replaceChildren(...qa.queue.map((call) => {
+  renderQueueFilters();
+  const shown = shownQueue();
+  $("queue-count").textContent = t("qa.filter.shown", { shown: shown.length, total: qa.queue.length });
+  if (!shown.length) {
+    const empty = element("td", t(qa.queue.length ? "qa.filter.none_match" : "qa.queue_empty"));
+    empty.colSpan = 5;
+    const row = element("tr");
+    row.append(empty);
+    $("queue-rows").replaceChildren(row);
+    return;
+  }
+  $("queue-rows").replaceChildren(...shown.map((call) => {
     const row = document.createElement("tr");
     row.dataset.call = call.call_id;
     const open = element("button", `#${call.call_id}`);
@@ -66,14 +101,40 @@ async function review(callId, calibrationId = null) {
     fetchParams: { headers: { Authorization: `Bearer ${ui.token}` } },
   });
   qa.player.on("timeupdate", (at) => { $("position").textContent = clockText(at); });
+  qa.regions = qa.player.registerPlugin(WaveSurfer.Regions.create());
+  qa.player.on("decode", markFindings);
   renderReview();
   $("review").scrollIntoView({ block: "start" });  // the review opens where the user looks, not at the bottom of the page
 }
 
+// Where the answer is in the recording: the auto-QA counts its times from it.
+function answerOffset() {
+  return qa.player.getDuration() - (qa.auto?.metrics?.duration_s ?? qa.player.getDuration());
+}
+
 function seek(seconds) {
   if (!qa.player) return;
-  const answerAt = qa.player.getDuration() - (qa.auto?.metrics?.duration_s ?? qa.player.getDuration());
-  qa.player.setTime(answerAt + seconds);  // the auto-QA counts from the answer
+  qa.player.setTime(answerOffset() + seconds);
+}
+
+// The findings and mood signals as marks on the waveform, where they were heard: a failed rule red,
+// a passed one green, a signal amber; each labelled, and a click plays from there.
+const MARK_COLOURS = { failed: "rgb(200 40 40 / .35)", passed: "rgb(40 150 80 / .3)", signal: "rgb(230 150 20 / .35)" };
+
+function markFindings() {
+  if (!qa.regions) return;
+  qa.regions.clearRegions();
+  const offset = answerOffset();
+  const mark = (start, end, kind, text) => {
+    const content = element("span", text, `mark ${kind}`);
+    qa.regions.addRegion({ start: offset + start, end: offset + Math.max(end, start + 0.3), color: MARK_COLOURS[kind], content, drag: false, resize: false });
+  };
+  for (const finding of qa.auto?.findings || []) {
+    for (const e of finding.evidence.slice(0, 3)) mark(e.start, e.end ?? e.start, finding.passed ? "passed" : "failed", t(`qa.rule.${finding.rule}`));
+  }
+  for (const signal of qa.auto?.signals || []) {
+    for (const e of signal.evidence) mark(e.start, e.end, "signal", t(`qa.signal.${signal.kind}`));
+  }
 }
 
 function renderReview() {
@@ -110,6 +171,7 @@ function renderReview() {
   $("customer").replaceChildren(...[["qa.customer_name", customer.name], ["qa.customer_grade", customer.grade], ["qa.company", customer.company]]
     .flatMap(([key, value]) => [element("dt", t(key)), element("dd", value || "–")]));
   renderGradeForm();
+  if (qa.player && qa.player.getDuration()) markFindings();  // their labels in the page's language
 }
 
 function renderGradeForm() {
@@ -483,6 +545,7 @@ $("pick-form").addEventListener("submit", pickCall);
 $("case-mark").addEventListener("click", markCase);
 $("case-filter").addEventListener("change", () => loadCases());
 $("play").addEventListener("click", () => qa.player && qa.player.playPause());
+for (const id of ["queue-reason", "queue-agent", "queue-sort"]) $(id).addEventListener("change", renderQueue);
 for (const button of document.querySelectorAll("[data-lang]")) {
   button.addEventListener("click", () => loadLanguage(button.dataset.lang));
 }

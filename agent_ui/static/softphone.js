@@ -97,6 +97,8 @@ async function microphoneReady() {
 function showCall() {
   const ringing = phone.state === "ringing", talking = phone.state === "in_call";
   $("phone-answer").hidden = $("phone-reject").hidden = !ringing;
+  const barAnswer = document.getElementById("bar-answer");  // the desktop's call bar (Alt+A)
+  if (barAnswer) barAnswer.hidden = !ringing;
   $("phone-mute").hidden = $("phone-keypad").hidden = !talking;
 }
 

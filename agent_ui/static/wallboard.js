@@ -20,14 +20,6 @@ function since(iso) {
   return iso ? Math.max(0, (Date.now() - Date.parse(iso)) / 1000) : 0;
 }
 
-function clock(total) {
-  const s = Math.floor(total);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
-  const ss = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-
 // Rows are made once per queue or agent and then only their texts change, so a button is never
 // replaced under the leader's mouse by the next push or the clock.
 function rowFor(tbody, key, width, make) {
@@ -82,6 +74,7 @@ function renderQueues() {
     ]);
     row.cells[13].classList.toggle("below-target", q.service_level != null && q.service_level < q.service_level_target);
   }
+  renderTiles();
 }
 
 // Agents -------------------------------------------------------------------------------------------
@@ -154,6 +147,7 @@ function renderAgents() {
       button.title = spyButton && !onCall ? t("board.spy_needs_call") : "";  // why it is greyed
     }
   }
+  renderAgentGrid();
 }
 
 // Listening in (or whispering, barging): the leader's own phone rings; the row says so until the
@@ -195,15 +189,26 @@ async function act(method, agent, what, body) {
 
 // Alerts -------------------------------------------------------------------------------------------
 
+function alertText(a) {
+  const value = a.kind === "service_level" ? `${(a.value * 100).toFixed(1)}%` : a.value;
+  const threshold = a.kind === "service_level" ? `${(a.threshold * 100).toFixed(0)}%` : a.threshold;
+  const key = a.kind === "task_overdue" && !a.agent ? "alert.task_overdue_queue" : `alert.${a.kind}`;
+  const queue = board.queues.get(a.queue);
+  const agent = board.agents.get(a.agent);
+  return t(key, { queue: queue ? queue.display_name || a.queue : a.queue || "", agent: agent && agent.name ? `${a.agent} ${agent.name}` : a.agent || "", value, threshold });
+}
+
+// The alerts as a feed: the newest first, each with the time it began.
 function renderAlerts() {
-  $("alerts").replaceChildren(...[...board.alerts.values()].map((a) => {
-    const value = a.kind === "service_level" ? `${(a.value * 100).toFixed(1)}%` : a.value;
-    const threshold = a.kind === "service_level" ? `${(a.threshold * 100).toFixed(0)}%` : a.threshold;
-    const key = a.kind === "task_overdue" && !a.agent ? "alert.task_overdue_queue" : `alert.${a.kind}`;
-    const item = element("li", t(key, { queue: a.queue || "", agent: a.agent || "", value, threshold }));
+  const alerts = [...board.alerts.values()].sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0));
+  $("alerts").replaceChildren(...alerts.map((a) => {
+    const item = element("li");
     item.dataset.kind = a.kind;
+    const at = a.at ? new Date(a.at).toLocaleTimeString(ui.lang, { hour: "2-digit", minute: "2-digit" }) : "";
+    item.append(element("time", at, "at"), element("span", alertText(a)));
     return item;
   }));
+  $("no-alerts").hidden = alerts.length > 0;
 }
 
 function alertKey(a) {
@@ -248,6 +253,8 @@ async function start() {
   }
   board.meta = await api("GET", "/api/meta");
   $("board-view").hidden = false;
+  // A team leader's agents are their team; a queue's figures count all its agents: the page says so.
+  $("scope-note").hidden = me.role !== "team_leader";
   await loadLanguage(ui.lang);
   startCustomerFiles(me.may);
   startCampaignFigures();

@@ -172,6 +172,7 @@ class Board:
         return {
             "queue": name,
             "display_name": queue.display_name or name,
+            "display_name_zh": queue.display_name_zh or queue.display_name or name,
             "at": now.isoformat(),
             "day_start": self.day_start.isoformat(),
             "waiting": len(waiting),
@@ -183,6 +184,7 @@ class Board:
             **figures,
             "service_level_s": queue.service_level_s,
             "service_level_target": queue.service_level_target,
+            "alert_wait_s": queue.alert_wait_s,
             "arrivals_15m": arrivals,
             "required_agents": self._required(queue, arrivals, figures["aht_s"]),
         }
