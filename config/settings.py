@@ -131,7 +131,8 @@ class QueueSettings(_Section):
     """An Asterisk queue and the inbound numbers (DIDs) that lead to it."""
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    display_name: str = ""
+    display_name: str = Field(default="", max_length=100, description="the queue's name as people read it (English, or the only one)")
+    display_name_zh: str = Field(default="", max_length=100, description="its Chinese name, shown in zh-CN (else display_name)")
     dids: list[str] = []
     strategy: Literal["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom"] = (
         "rrmemory"
@@ -410,9 +411,9 @@ def cache_dir() -> Path:
 
 
 DEFAULT_QUEUES = [
-    QueueSettings(name="support", display_name="Customer support", dids=["4001"]),
-    QueueSettings(name="sales", display_name="Sales", dids=["4002"]),
-    QueueSettings(name="senior", display_name="Senior support", dids=[]),
+    QueueSettings(name="support", display_name="Customer support", display_name_zh="客户服务", dids=["4001"]),
+    QueueSettings(name="sales", display_name="Sales", display_name_zh="销售咨询", dids=["4002"]),
+    QueueSettings(name="senior", display_name="Senior support", display_name_zh="高级支持", dids=[]),
 ]
 
 

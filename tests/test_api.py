@@ -330,3 +330,9 @@ async def test_a_center_that_saved_no_scorecard_has_the_handbooks_monitoring_for
     answers = await asyncio.gather(*(api.call("GET", "/api/qa/scorecards", token) for _ in range(3)))
     assert {status for status, _ in answers} == {200}
     assert all([(c["key"], c["version"]) for c in body["scorecards"]] == [(DEFAULT_SCORECARD.key, 1)] for _, body in answers)
+
+
+async def test_queues_have_an_english_and_a_chinese_name(api: Api) -> None:
+    status, meta = await api.call("GET", "/api/meta", await api.login("agent1001"))
+    names = {q["name"]: (q["display_name"], q["display_name_zh"]) for q in meta["queues"]}
+    assert status == 200 and names["support"] == ("Customer support", "客户服务")

@@ -208,6 +208,10 @@ async def test_the_floor_view_tiles_colour_a_waiting_caller_and_tv_mode_shows_it
             }"""
         )
         assert await page.text_content(f"{tile} .staffing") == "现在还需 2 名座席"
+        # the queue's Chinese name, on a Chinese page
+        await page.evaluate("board.queues.set('nobody', { ...board.queues.get('nobody'), display_name: 'Nobody', display_name_zh: '无人队列' }); renderQueues()")
+        assert await page.text_content(f"{tile} h3") == "无人队列"
+        assert await page.text_content("tr[data-queue=nobody] td:first-child") == "无人队列"
         await page.click("#tv-mode")
         await page.wait_for_function("!document.body.classList.contains('tv')")
         assert await page.is_visible("#queues")

@@ -527,6 +527,7 @@ class Spying(Answer):
 class QueueStats(Answer):
     queue: str
     display_name: str
+    display_name_zh: str = Field(description="the queue's Chinese name (display_name when it has none)")
     at: str
     waiting: int = Field(description="callers in the queue now")
     longest_wait_s: float

@@ -19,7 +19,10 @@ async def meta(request: web.Request, user: User) -> web.Response:
         {
             "pause_reasons": [r.model_dump() for r in settings.agents.pause_reasons],
             "disposition_codes": [c.model_dump() for c in settings.agents.disposition_codes],
-            "queues": [{"name": q.name, "display_name": q.display_name or q.name} for q in settings.queues],
+            "queues": [
+                {"name": q.name, "display_name": q.display_name or q.name, "display_name_zh": q.display_name_zh or q.display_name or q.name}
+                for q in settings.queues
+            ],
             # The record form's fixed choices; the pages label them from their translation catalogues.
             "record_choices": {"handling": HANDLING, "call_type": OUTBOUND_TYPES, "connect_status": CONNECT_STATUSES},
             # An outbound attempt's connect status as the call's outcome already tells it (answered, busy...).

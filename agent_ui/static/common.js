@@ -20,6 +20,13 @@ function label(item) {
   return ui.lang === "zh-CN" ? item.zh : item.en;
 }
 
+// A queue's (or any data item's) name in the page's language: its Chinese name in zh-CN, else its
+// English one, else its id.
+function displayName(item, id = "") {
+  if (!item) return id;
+  return (ui.lang === "zh-CN" && item.display_name_zh) || item.display_name || id;
+}
+
 function element(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;

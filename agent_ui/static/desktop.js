@@ -17,7 +17,7 @@ const desk = {
 // A queue as people call it (its display name), not its id.
 function queueName(name) {
   const known = desk.meta.queues.find((q) => q.name === name);
-  return known ? known.display_name : name || "";
+  return displayName(known, name || "");
 }
 
 function codeLabel(code) {
@@ -42,7 +42,7 @@ function fillSelects() {
   const keep = reasons.value;
   reasons.replaceChildren(...desk.meta.pause_reasons.map((r) => new Option(label(r), r.code)));
   if (keep) reasons.value = keep;
-  $("transfer-queue").replaceChildren(...desk.meta.queues.map((q) => new Option(q.display_name, q.name)));
+  $("transfer-queue").replaceChildren(...desk.meta.queues.map((q) => new Option(displayName(q, q.name), q.name)));
   fillRecordChoices();
   fillTicketTypes();
 }
@@ -103,16 +103,13 @@ async function changeState(body) {
 
 // Today's history ----------------------------------------------------------------------------------
 
-function minutes(seconds) {
-  return seconds == null ? "–" : t("history.minutes", { minutes: (seconds / 60).toFixed(1) });
-}
-
 function renderHistory() {
   const today = desk.history;
   if (!today) return;
   $("history-handled").textContent = String(today.calls_handled);
-  $("history-talk").textContent = minutes(today.talk_s);
-  $("history-aht").textContent = today.average_handle_time_s == null ? "–" : t("pop.seconds", { seconds: Math.round(today.average_handle_time_s) });
+  // Every duration on the desktop is a clock (m:ss, h:mm:ss), as the call bar's timers are.
+  $("history-talk").textContent = today.talk_s == null ? "–" : clock(today.talk_s);
+  $("history-aht").textContent = today.average_handle_time_s == null ? "–" : clock(today.average_handle_time_s);
   $("history-rows").replaceChildren(...today.calls.map((call) => {
     const row = document.createElement("tr");
     row.append(
@@ -121,7 +118,7 @@ function renderHistory() {
       element("td", (call.direction === "inbound" ? call.caller_number : call.called_number) || ""),
       element("td", call.disposition ? t(`outcome.${call.disposition}`) : t("history.live")),
       element("td", [codeLabel(call.disposition_code), satisfactionText(call.satisfaction), pausedText(call.recording_paused)].filter(Boolean).join(" · ")),
-      element("td", call.talk_s == null ? "" : String(Math.round(call.talk_s))),
+      element("td", call.talk_s == null ? "" : clock(call.talk_s), "number"),
     );
     return row;
   }));

@@ -3,7 +3,7 @@
 // scorecard form pre-filled by the auto-QA. Agents: their evaluations, to acknowledge or dispute.
 "use strict";
 
-const qa = { me: null, scorecard: null, call: null, auto: null, customer: null, player: null, queue: [], mine: [], disputes: [], report: null, calibration: null, calibrations: [], spread: null };
+const qa = { me: null, meta: null, scorecard: null, call: null, auto: null, customer: null, player: null, queue: [], mine: [], disputes: [], report: null, calibration: null, calibrations: [], spread: null };
 
 function clockText(seconds) {
   const s = Math.max(0, Math.floor(seconds));
@@ -60,7 +60,8 @@ function renderQueue() {
     open.addEventListener("click", () => review(call.call_id));
     const first = element("td");
     first.append(open);
-    row.append(first, element("td", call.agent || ""), element("td", call.queue || ""),
+    const queue = qa.meta && qa.meta.queues.find((q) => q.name === call.queue);
+    row.append(first, element("td", call.agent || ""), element("td", displayName(queue, call.queue || "")),
       element("td", call.reasons.map((r) => r === "low_satisfaction" ? `${t("qa.reason.low_satisfaction")} (${call.satisfaction}/5)` : t(`qa.reason.${r.split(":")[0]}`)).join(", ")),
       element("td", call.auto_score == null ? "–" : String(call.auto_score)));
     return row;
@@ -519,7 +520,7 @@ async function loadLanguage(lang) {
 }
 
 async function start() {
-  qa.me = await api("GET", "/api/me");
+  [qa.me, qa.meta] = await Promise.all([api("GET", "/api/me"), api("GET", "/api/meta")]);
   $("login-view").hidden = true;
   $("qa-view").hidden = false;
   if (qa.me.role === "agent") {

@@ -30,15 +30,15 @@ function staffingText(q) {
 }
 
 function renderTiles() {
-  const tiles = [...board.queues.values()].sort((a, b) => (a.display_name || a.queue).localeCompare(b.display_name || b.queue));
+  const tiles = [...board.queues.values()].sort((a, b) => displayName(a, a.queue).localeCompare(displayName(b, b.queue)));
   $("tiles").replaceChildren(...tiles.map((q) => {
     const tile = element("section", undefined, "tile card");
     tile.dataset.queue = q.queue;
     const wait = q.oldest_waiting_since ? since(q.oldest_waiting_since) : 0;
-    const abandonRate = q.offered ? q.abandoned / q.offered : null;
+    const abandonRate = q.abandon_rate;
     const staffing = staffingText(q);
     tile.append(
-      element("h3", q.display_name || q.queue),
+      element("h3", displayName(q, q.queue)),
       figure("waiting", count(q.waiting), level(q.waiting > 0 && wait >= q.alert_wait_s, q.waiting > 0)),
       figure("longest_wait", clock(wait), level(wait >= q.alert_wait_s, wait >= q.alert_wait_s / 2)),
       figure("service_level", q.service_level == null ? "–" : `${(q.service_level * 100).toFixed(0)}%`,

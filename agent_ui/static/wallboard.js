@@ -57,7 +57,7 @@ function renderQueues() {
     });
     const wait = q.oldest_waiting_since ? since(q.oldest_waiting_since) : 0;
     fill(row, [
-      q.display_name || q.queue,
+      displayName(q, q.queue),
       count(q.waiting),
       clock(wait),
       ...QUEUE_STATES.map((s) => count(q.agents[s])),
@@ -92,7 +92,7 @@ function callText(call) {
   if (!call) return "";
   const who = [call.caller_number, call.caller_name].filter(Boolean).join(" ");
   const duration = call.answered_at ? clock(since(call.answered_at)) : t("call.ringing");
-  return [who, call.queue || t(`history.${call.direction}`), duration].filter(Boolean).join(" · ");
+  return [who, call.queue ? displayName(board.queues.get(call.queue), call.queue) : t(`history.${call.direction}`), duration].filter(Boolean).join(" · ");
 }
 
 const SPY_MODES = ["listen", "whisper", "barge"];
@@ -195,7 +195,7 @@ function alertText(a) {
   const key = a.kind === "task_overdue" && !a.agent ? "alert.task_overdue_queue" : `alert.${a.kind}`;
   const queue = board.queues.get(a.queue);
   const agent = board.agents.get(a.agent);
-  return t(key, { queue: queue ? queue.display_name || a.queue : a.queue || "", agent: agent && agent.name ? `${a.agent} ${agent.name}` : a.agent || "", value, threshold });
+  return t(key, { queue: displayName(queue, a.queue || ""), agent: agent && agent.name ? `${a.agent} ${agent.name}` : a.agent || "", value, threshold });
 }
 
 // The alerts as a feed: the newest first, each with the time it began.
