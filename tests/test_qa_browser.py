@@ -54,6 +54,13 @@ async def qa_site(migrated_url: str, tmp_path: Path):  # type: ignore[no-untyped
     await engine.dispose()
 
 
+async def judge_unassessed(page) -> None:  # type: ignore[no-untyped-def]
+    """The inspector's own judgement of the items the auto-QA could not assess: full marks here."""
+    for line in await page.locator(".grade-item:has(.not-assessed)").all():
+        box = line.locator("input[type=number]")
+        await box.fill(await box.get_attribute("max"))
+
+
 async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) -> None:  # type: ignore[no-untyped-def]
     url, engine, call_id, marks = qa_site
     async with chromium() as page:
@@ -86,6 +93,15 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         await page.evaluate("qa.queue = qa.queue.filter(c => c.call_id !== 999999); renderQueue()")
         dead_air = page.locator(".grade-item[data-item='hold_transfer.no_dead_air']")
         assert await dead_air.locator("input[type=number]").input_value() == "0" and "auto" in await dead_air.text_content()
+        # No transcript here: the word rules were not run, so their items wait for the inspector — blank, never passed.
+        unjudged = page.locator(".grade-item:has(.not-assessed)")
+        assert sorted(await unjudged.evaluate_all("lines => lines.map(l => l.dataset.item)")) == [
+            "closing.thanks", "courtesy.no_forbidden", "opening.greeting", "opening.identify"]
+        assert await unjudged.locator("input[type=number]").evaluate_all("inputs => inputs.map(i => i.value)") == ["", "", "", ""]
+        assert await page.text_content("#grade-total") == "– (4 to judge)"
+        await page.click("#grade-form button[type=submit]")  # refused by the form itself: nothing judged yet
+        assert await page.text_content("#grade-result") == ""
+        await judge_unassessed(page)
         assert await page.text_content("#grade-total") == "98"
         await page.fill(".grade-item[data-item='voice.pace'] input[type=number]", "3")
         await page.fill("#grade-form textarea[name=problems]", "冷场 12 秒")
@@ -177,6 +193,7 @@ async def test_a_calibration_from_the_page_is_blind_then_shows_the_spread(qa_sit
             await page.click(f"{row} button:nth-of-type(1)")
             await page.wait_for_selector(".grade-item[data-item='attitude.warm']")
             await page.fill(".grade-item[data-item='attitude.warm'] input[type=number]", warm)
+            await judge_unassessed(page)
             await page.click("#grade-form button[type=submit]")
             await page.wait_for_function("document.querySelector('#grade-result').textContent.includes('Saved')", timeout=5_000)
     async with chromium() as page:

@@ -177,6 +177,8 @@ function renderReview() {
 
 function renderGradeForm() {
   const prefilled = qa.auto?.prefilled || {};
+  // Items whose auto-QA rule could not run (no transcript): blank and required, never passed by default.
+  const unjudged = new Set((qa.auto?.not_assessed || []).map((n) => n.item));
   $("grade-items").replaceChildren(...qa.scorecard.sections.map((section) => {
     const box = element("fieldset");
     box.append(element("legend", itemLabel(section)));
@@ -192,11 +194,13 @@ function renderGradeForm() {
       } else {
         Object.assign(input, { type: "number", min: 0, max: item.max_points, step: 0.5 });
         input.value = auto ? auto.points : item.max_points;
+        if (!auto && unjudged.has(item.code)) Object.assign(input, { value: "", required: true, placeholder: "?" });
       }
       input.name = item.code;
       input.addEventListener("input", renderTotal);
       const name = element("span", `${itemLabel(item)} (${item.fatal ? t("qa.fatal") : item.max_points})`);
       if (auto) name.append(element("span", ` · ${t("qa.auto")}`, "auto"));
+      else if (unjudged.has(item.code)) name.append(element("span", ` · ${t("qa.not_assessed")}`, "auto not-assessed"));
       const comment = document.createElement("input");
       comment.name = `${item.code}#comment`;
       comment.placeholder = t("qa.comment");
@@ -214,15 +218,16 @@ function grades() {
     const [input, comment] = line.querySelectorAll("input");
     items[line.dataset.item] = input.type === "checkbox"
       ? { failed: input.checked, comment: comment.value }
-      : { points: Number(input.value), comment: comment.value };
+      : { points: input.value === "" ? null : Number(input.value), comment: comment.value };
   }
   return items;
 }
 
 function renderTotal() {
   const items = Object.values(grades());
+  const open = items.filter((i) => i.points === null).length;  // still to judge: no total yet
   const total = items.some((i) => i.failed) ? 0 : items.reduce((n, i) => n + (i.points || 0), 0);
-  $("grade-total").textContent = String(total);
+  $("grade-total").textContent = open ? t("qa.total_open", { count: open }) : String(total);
 }
 
 async function submitGrades(event) {
