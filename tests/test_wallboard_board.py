@@ -99,3 +99,16 @@ def test_a_survey_answer_after_the_call_shows_in_the_queues_csat() -> None:
     stats = board.queue_stats("support", start + timedelta(minutes=2))
     assert (stats["csat"], stats["csat_avg"], stats["csat_responses"], stats["answered"]) == (1.0, 4.0, 1, 1)
     assert board.apply(SurveyAnswered(server="default", at=start, linkedid="unknown", score=1)) == (set(), set())
+
+
+def test_who_monitors_an_agent_shows_on_the_row_until_the_call_ends() -> None:
+    start = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    board = Board(SETTINGS, start)
+    talking = AgentSnapshot("1001", "default", AgentState.ON_CALL, start, queues=["support"], call="c1")
+    board.apply(AgentStateChanged(server="default", at=start, agent=talking, previous="ringing"))
+    board.monitors["1001"] = {"cc-spy-1": ("王组长", "listen"), "cc-spy-2": ("Supervisor", "barge")}
+    row = board.agent_state("1001", start)
+    assert [(m["leader"], m["mode"]) for m in row["monitored_by"]] == [("王组长", "listen"), ("Supervisor", "barge")]
+    wrapping = replace(talking, state=AgentState.WRAP_UP, call=None)
+    board.apply(AgentStateChanged(server="default", at=start + timedelta(seconds=30), agent=wrapping, previous="on_call"))
+    assert board.agent_state("1001", start + timedelta(seconds=31))["monitored_by"] == []  # ChanSpy ended with the call

@@ -1,6 +1,7 @@
 """The wallboard in headless Chromium against the real sandbox: a caller entering a queue shows on
 the page without a reload, then their abandon; a leader pauses an agent from the grid (Asterisk
-agrees); the report draws its table and chart; the page speaks Chinese."""
+agrees); the report draws its table and chart; the page speaks Chinese; a leader's listening shows on
+every board; the floor view's tiles and TV mode."""
 
 from __future__ import annotations
 
@@ -156,8 +157,9 @@ async def test_an_agent_is_told_the_wallboard_is_not_theirs_and_where_to_go(live
 async def test_a_leader_listens_in_sees_it_on_the_row_and_stops_it(live: LiveStack, wallboard: str) -> None:
     for extension in ("1003", "1004"):  # the support call goes to team A, the leader's: 1001 or 1002
         await live.service.bridge.control.pause(extension, "break")
-    async with chromium() as page:
+    async with chromium() as page, chromium() as other:
         await log_in(page, wallboard, "leader")
+        await log_in(other, wallboard, "supervisor")  # another leader's board: who monitors whom shows there too
         await page.wait_for_selector("tr[data-agent='1001']")
         listen = "tr[data-agent='1001'] button[data-action=listen]"
         assert await page.is_disabled(listen) and await page.get_attribute(listen, "title") == "Only while the agent is on a call"
@@ -169,8 +171,13 @@ async def test_a_leader_listens_in_sees_it_on_the_row_and_stops_it(live: LiveSta
         await page.wait_for_selector(f"{row}.monitored button[data-action=stop]:not([hidden])", timeout=10_000)
         assert "🎧 listening" in await page.text_content(f"{row} td:first-child")
         assert "your phone rings" in await page.text_content("#action-result")
+        await other.wait_for_selector(f"{row}.monitored", timeout=10_000)
+        seen = await other.text_content(f"{row} td:first-child")
+        assert "🎧" in seen and ": listening" in seen, seen  # the leader's name and what they do
+        assert await other.is_hidden(f"{row} button[data-action=stop]")  # not the supervisor's to stop
         await page.click(f"{row} button[data-action=stop]")
         await page.wait_for_selector(f"{row}:not(.monitored)", timeout=10_000)
+        await other.wait_for_selector(f"{row}:not(.monitored)", timeout=10_000)
         assert await page.text_content("#action-result") == f"Stopped: {agent}" and await page.is_hidden(f"{row} button[data-action=stop]")
         await call
 

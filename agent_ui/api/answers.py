@@ -554,6 +554,12 @@ class LiveCall(Answer):
     duration_s: float
 
 
+class Monitoring(Answer):
+    spy_id: str
+    leader: str = Field(description="the leader's display name")
+    mode: Literal["listen", "whisper", "barge"]
+
+
 class AgentGridRow(Answer):
     agent: str
     name: str
@@ -564,6 +570,7 @@ class AgentGridRow(Answer):
     call: LiveCall | None
     handled_today: int
     talk_today_s: float
+    monitored_by: list[Monitoring] = Field(description="the leaders listening, whispering or barging on the agent's call now")
 
 
 class Alert(Answer):

@@ -105,6 +105,14 @@ const ACTIONS = {
   log_off: (agent) => act("PUT", agent, "state", { state: "logged_out" }),
 };
 
+// Who else is on the agent's call now (another leader, a supervisor): every board shows it, so two
+// leaders do not barge in on one call without knowing.
+function othersMonitoring(agent) {
+  const mine = board.spying.get(agent.agent);
+  return (agent.monitored_by || []).filter((m) => !mine || m.spy_id !== mine.spyId)
+    .map((m) => `🎧 ${t("board.monitored_by", { leader: m.leader, mode: t(`board.monitoring.${m.mode}`) })}`).join(" · ");
+}
+
 function addActions(row) {
   const cell = row.cells[6];
   cell.className = "actions";
@@ -128,7 +136,7 @@ function renderAgents() {
     if (!onCall) board.spying.delete(agent.agent);  // the call ended: so did the listening
     const spying = board.spying.get(agent.agent);
     fill(row, [
-      [`${agent.agent} ${agent.name || ""}`.trim(), spying ? `🎧 ${t(`board.monitoring.${spying.mode}`)}` : ""].filter(Boolean).join(" · "),
+      [`${agent.agent} ${agent.name || ""}`.trim(), spying ? `🎧 ${t(`board.monitoring.${spying.mode}`)}` : "", othersMonitoring(agent)].filter(Boolean).join(" · "),
       stateText(agent),
       clock(since(agent.since)),
       callText(agent.call),
@@ -137,7 +145,7 @@ function renderAgents() {
       null,
     ]);
     row.cells[1].dataset.state = agent.state;
-    row.classList.toggle("monitored", Boolean(spying));
+    row.classList.toggle("monitored", Boolean(spying) || Boolean(othersMonitoring(agent)));
     for (const button of row.cells[6].querySelectorAll("button")) {
       const name = button.dataset.action;
       button.textContent = t(`board.${name}`);

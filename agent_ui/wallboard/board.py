@@ -80,6 +80,9 @@ class Board:
         self.overdue_queue_tasks: dict[str, int] = {}  # queue → its untaken follow-up tasks past due (dropped callers)
         self._arrivals: dict[str, deque[datetime]] = {}
         self._wrapups = WrapUpClock()
+        # agent → spy_id → (the leader's name, listen | whisper | barge): who monitors whom, for every
+        # leader's board; ChanSpy ends with the agent's call (option E), and so does the entry.
+        self.monitors: dict[str, dict[str, tuple[str, str]]] = {}
 
     # Time --------------------------------------------------------------------------------------------
 
@@ -127,6 +130,8 @@ class Board:
         elif isinstance(event, AgentStateChanged):
             self.agents[event.agent.extension] = event.agent
             agents.add(event.agent.extension)
+            if event.agent.state != AgentState.ON_CALL:
+                self.monitors.pop(event.agent.extension, None)
             queues.update(self.queues_of(event.agent.extension))
         elif isinstance(event, SurveyAnswered) and (facts := self.tally.facts(event.linkedid)) is not None:
             self.tally.put(replace(facts, satisfaction=event.score))
@@ -224,6 +229,7 @@ class Board:
             "call": self._call_payload(call, now) if call else None,
             "handled_today": day["handled"],
             "talk_today_s": day["talk_s"],
+            "monitored_by": [{"spy_id": spy_id, "leader": leader, "mode": mode} for spy_id, (leader, mode) in self.monitors.get(extension, {}).items()],
         }
 
     def _call_payload(self, call: CallSnapshot, now: datetime) -> dict[str, Any]:

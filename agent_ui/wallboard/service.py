@@ -170,6 +170,16 @@ class Wallboard:
         joined = self._sio.manager.rooms.get("/", {})
         return any(joined.get(room) for room in rooms)
 
+    def monitoring(self, agent: str, spy_id: str, leader: str, mode: str | None) -> None:
+        """A leader began (``mode``) or stopped (None) listening to ``agent``: every board that shows
+        the agent says so."""
+        if mode is None:
+            self.board.monitors.get(agent, {}).pop(spy_id, None)
+        else:
+            self.board.monitors.setdefault(agent, {})[spy_id] = (leader, mode)
+        self._dirty_agents.add(agent)
+        self._wake.set()
+
     async def _handle(self, event: DomainEvent) -> None:
         queues, agents = self.board.apply(event)
         if queues or agents:
