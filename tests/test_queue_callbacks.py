@@ -10,12 +10,14 @@ import signal
 import tomllib
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from config import Settings
 from crm.db import create_engine, session_factory
 from agent_ui.realtime import call_payload
 from crm.models import Call, QueueCallback
+from telephony.callbacks.service import outcome_after_restart
 from telephony.events import CallEvent
 from telephony.sandbox.calls import place_call, press_keys
 from tests.conftest import TEST_QUEUES, LiveStack
@@ -217,3 +219,18 @@ async def _serving(process, log: Path, times: int, timeout: float = 30.0) -> Non
     while log.read_text(encoding="utf-8", errors="replace").count("serving on http") < times:
         assert process.returncode is None and asyncio.get_running_loop().time() < deadline, log.read_text()[-3000:]
         await asyncio.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    ("mark", "logged", "outcome"),
+    [
+        ("ANSWER", None, "answered"),  # reached while serve was down: done, never called again
+        ("BUSY", None, "busy"),
+        ("CANCEL", None, "no_answer"),
+        ("CONGESTION", None, "failed"),
+        ("DIALLING", "answered", "answered"),  # Asterisk stopped mid-call: the call log's word
+        (None, None, "failed"),  # nobody knows: retried while attempts are left
+    ],
+)
+def test_an_attempt_that_ended_unheard_is_settled_by_what_asterisk_kept(mark: str | None, logged: str | None, outcome: str) -> None:
+    assert outcome_after_restart(mark, logged) == outcome

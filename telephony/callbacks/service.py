@@ -30,6 +30,8 @@ from crm.callbacks import store
 from crm.db import utcnow
 from telephony.ami import AmiError
 from telephony.calls.dial_marks import DIALLING, dial_mark, forget_dial_mark
+from telephony.calls.live import DIAL_DISPOSITIONS
+from telephony.calls.state import Disposition
 from telephony.events import CallEnded, Consumer, DomainEvent
 
 if TYPE_CHECKING:
@@ -43,15 +45,15 @@ RECOVER_S = 10.0
 IN_FLIGHT_S = 5.0  # an attempt this young may be between its commit and its Originate
 NUMBER = re.compile(r"^[0-9]{3,20}$")
 OUTCOMES = {"answered": "answered", "no_answer": "no_answer", "busy": "busy", "failed": "failed"}
-DIAL_OUTCOMES = {"ANSWER": "answered", "BUSY": "busy", "NOANSWER": "no_answer", "CANCEL": "no_answer"}
 
 
 def outcome_after_restart(mark: str | None, logged: str | None) -> str:
     """An attempt whose call ended while nobody listened: by the Dial status Asterisk kept
-    (telephony/calls/dial_marks.py), else by the call log; failed (so retried) when neither knows."""
+    (telephony/calls/dial_marks.py) read as the call log reads it, else by the call log; failed (so
+    retried) when neither knows."""
     if mark is None or mark == DIALLING:
         return OUTCOMES.get(logged or "", "failed")
-    return DIAL_OUTCOMES.get(mark, "failed")
+    return Disposition.ANSWERED.value if mark == "ANSWER" else DIAL_DISPOSITIONS.get(mark, Disposition.FAILED).value
 
 
 def attempt_linkedid(callback_id: int, attempt: int) -> str:
