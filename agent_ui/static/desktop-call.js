@@ -39,7 +39,7 @@ function renderCall() {
   $("pop-caller").textContent = [otherNumber(call), call.caller_name].filter(Boolean).join(" ");
   // A queue callback: the customer asked to be called back; the wait runs from when they joined the queue.
   $("pop-queue").textContent = [queueName(call.queue), call.callback ? t("pop.callback") : ""].filter(Boolean).join(" · ");
-  $("pop-wait").textContent = call.wait_s == null ? "" : t("pop.seconds", { seconds: Math.round(call.wait_s) });
+  $("pop-wait").textContent = call.wait_s == null ? "" : clock(call.wait_s);
   renderCard(call.customer || { new: true, phones: callerPhones(otherNumber(call)) });
   renderCampaignOfCall(call);
 }
@@ -48,8 +48,7 @@ function renderCall() {
 function renderCallTimer() {
   const call = desk.call;
   const live = call && call.answered_at && ["answered", "held"].includes(call.status);
-  const seconds = live ? Math.max(0, Math.floor((Date.now() - new Date(call.answered_at)) / 1000)) : null;
-  $("call-timer").textContent = seconds == null ? "" : clock(seconds);
+  $("call-timer").textContent = live ? clock((Date.now() - new Date(call.answered_at)) / 1000) : "";
 }
 setInterval(() => desk.call && renderCallTimer(), 1000);
 

@@ -76,7 +76,7 @@ function renderState() {
 // How long the agent has been in this state (a wallboard's first question), m:ss, then h:mm:ss.
 function renderStateTime() {
   const since = desk.agent && desk.agent.since && desk.agent.state !== "logged_out" ? Date.parse(desk.agent.since) : NaN;
-  $("state-time").textContent = Number.isNaN(since) ? "" : clock(Math.max(0, Math.floor((Date.now() - since) / 1000)));
+  $("state-time").textContent = Number.isNaN(since) ? "" : clock((Date.now() - since) / 1000);
 }
 setInterval(() => desk.agent && renderStateTime(), 1000);
 
