@@ -127,7 +127,6 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
     assert (evaluation.method, evaluation.case_kind, evaluation.case_note) == ("live", "bad", "冷场过长")
 
     async with chromium(locale="zh-CN") as page:
-        page.on("dialog", lambda dialog: dialog.accept("我当时在查系统"))
         await browser_log_in(page, f"{url}/qa", "agent1001", "#qa-view")
         row = f"#mine-rows tr[data-evaluation='{evaluation.id}']"
         await page.wait_for_selector(row)
@@ -137,7 +136,15 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         await page.click(f"{case} button[data-play]")  # the agent listens to their call in the library
         await page.wait_for_function("!document.querySelector('#call-player').hidden && document.querySelector('#call-player').duration > 20",
                                      timeout=10_000)
+        await page.click(f"{row} button[data-step=dispute]")  # the page's own dialog asks why, in Chinese
+        await page.wait_for_selector("#ask-dialog[open]")
+        assert await page.text_content("#ask-dialog .ask-ok") == "确定"
+        await page.keyboard.press("Escape")  # cancelled: nothing is sent
+        await page.wait_for_selector("#ask-dialog:not([open])", state="attached")
+        assert "申诉中" not in await page.text_content(row)
         await page.click(f"{row} button[data-step=dispute]")
+        await page.fill("#ask-text", "我当时在查系统")
+        await page.click("#ask-dialog .ask-ok")
         await page.wait_for_function(f"document.querySelector(\"{row}\").textContent.includes('申诉中')", timeout=5_000)
 
     async with chromium() as page:  # the grader sees the appeal but leaves it to another
@@ -162,12 +169,13 @@ async def test_inspector_grades_from_the_player_and_the_agent_disputes(qa_site) 
         assert await session.scalar(select(Evaluation.status).where(Evaluation.id == evaluation.id)) == "resolved"
 
     async with chromium(locale="zh-CN") as page:  # 组长复核: the team's leader reviews the grading, in Chinese
-        page.on("dialog", lambda dialog: dialog.accept("开场白扣分依据不足"))
         await browser_log_in(page, f"{url}/qa", "leader", "#qa-view")
         row = f"#review-rows tr[data-evaluation='{evaluation.id}']"
         await page.wait_for_selector(row)
         assert "实时监听" in await page.text_content(row) and "冷场 12 秒" in await page.text_content(row)
         await page.click(f"{row} button[data-verdict=returned]")
+        await page.fill("#ask-text", "开场白扣分依据不足")
+        await page.click("#ask-dialog .ask-ok")
         await page.wait_for_selector(row, state="detached", timeout=5_000)
         assert await page.text_content("#reviews-result") == "已退回质检员"
     async with session_factory(engine)() as session:

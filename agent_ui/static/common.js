@@ -108,6 +108,43 @@ function toast(text, kind = "") {
   setTimeout(() => note.remove(), 4000);
 }
 
+// The page's own dialog for a reason in words (a dispute, a returned evaluation, a do-not-call
+// override): themed, in the page's language, keyboard-ready (Esc cancels). The text, trimmed, or null
+// when the user cancels or gives none.
+function askText(question) {
+  let ask = $("ask-dialog");
+  if (!ask) {
+    ask = element("dialog", undefined, "ask");
+    ask.id = "ask-dialog";
+    const form = element("form");
+    form.method = "dialog";
+    const label = element("label");
+    const text = element("textarea");
+    text.id = "ask-text";
+    text.rows = 3;
+    text.maxLength = 2000;
+    label.append(element("span", "", "ask-question"), text);
+    const buttons = element("p", undefined, "controls");
+    const cancel = element("button", "", "ask-cancel");
+    Object.assign(cancel, { type: "submit", value: "cancel", formNoValidate: true });
+    const ok = element("button", "", "ask-ok primary");
+    Object.assign(ok, { type: "submit", value: "ok" });
+    buttons.append(cancel, ok);
+    form.append(label, buttons);
+    ask.append(form);
+    document.body.append(ask);
+  }
+  ask.querySelector(".ask-question").textContent = question;
+  ask.querySelector(".ask-cancel").textContent = t("dialog.cancel");
+  ask.querySelector(".ask-ok").textContent = t("dialog.ok");
+  $("ask-text").value = "";
+  ask.returnValue = "";
+  ask.showModal();
+  return new Promise((resolve) => {
+    ask.addEventListener("close", () => resolve(ask.returnValue === "ok" && $("ask-text").value.trim() ? $("ask-text").value.trim() : null), { once: true });
+  });
+}
+
 // The caller's satisfaction survey key on a past call ("Satisfaction 4/5"), or nothing if not asked or not answered.
 function satisfactionText(score) {
   return score == null ? "" : `${t("history.satisfaction")} ${score}/5`;

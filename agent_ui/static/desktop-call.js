@@ -235,8 +235,8 @@ async function dial(target) {
     await api("POST", "/api/me/dial", target);  // the pop arrives as call.offered when the phone rings
   } catch (error) {
     // A number on the do-not-call list is dialled only on purpose, with the reason (audited).
-    const why = error.body && error.body.dnc && !target.dnc_override ? window.prompt(t("dnc.override")) : null;
-    if (why && why.trim()) return dial({ ...target, dnc_override: why.trim() });
+    const why = error.body && error.body.dnc && !target.dnc_override ? await askText(t("dnc.override")) : null;
+    if (why) return dial({ ...target, dnc_override: why });
     $("state-error").textContent = error.message;
   }
 }

@@ -392,7 +392,7 @@ function renderReviews() {
 }
 
 async function reviewVerdict(id, verdict) {
-  const comment = verdict === "returned" ? window.prompt(t("qa.review.why")) : "";
+  const comment = verdict === "returned" ? await askText(t("qa.review.why")) : "";
   if (verdict === "returned" && !comment) return;
   try {
     await api("POST", `/api/qa/evaluations/${id}/review`, { verdict, comment });
@@ -490,7 +490,7 @@ async function play(callId) {
 }
 
 async function answer(id, step) {
-  const comment = step === "dispute" ? window.prompt(t("qa.dispute_why")) : "";
+  const comment = step === "dispute" ? await askText(t("qa.dispute_why")) : "";
   if (step === "dispute" && !comment) return;
   try {
     await api("POST", `/api/qa/evaluations/${id}/${step}`, { comment });
