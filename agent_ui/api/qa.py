@@ -136,9 +136,12 @@ async def list_scorecards(request: web.Request, user: User) -> web.Response:
     async with request.app[SESSIONS]() as session:
         latest = await latest_versions(session)
     if not latest:  # the handbook's monitoring form is built in: a center has it before anyone saves one
-        with contextlib.suppress(IntegrityError):  # another request put it there first
-            async with request.app[SESSIONS]() as session, session.begin():
-                await ensure_default_scorecard(session)
+        # One request at a time here (two racing writers are refused by SQLite), and another process
+        # that put it there first is no error (PostgreSQL's unique key on key and version).
+        async with request.app[DEFAULT_SCORECARD_LOCK]:
+            with contextlib.suppress(IntegrityError):
+                async with request.app[SESSIONS]() as session, session.begin():
+                    await ensure_default_scorecard(session)
         async with request.app[SESSIONS]() as session:
             latest = await latest_versions(session)
     return web.json_response({"scorecards": [scorecard_json(r, full=False) for r in latest]})
@@ -471,7 +474,11 @@ def _leg_file(request: web.Request, call: Call, leg: str):  # type: ignore[no-un
     return recording_file(request.app[SETTINGS], call.server, relative) if relative else None
 
 
+DEFAULT_SCORECARD_LOCK = web.AppKey("default_scorecard_lock", asyncio.Lock)
+
+
 def routes(app: web.Application) -> None:
+    app[DEFAULT_SCORECARD_LOCK] = asyncio.Lock()
     app.router.add_get("/api/qa/scorecards", list_scorecards)
     app.router.add_post("/api/qa/scorecards", create_scorecard)
     app.router.add_get("/api/qa/scorecards/{id}", read_scorecard)
