@@ -86,3 +86,30 @@ async def test_incoming_banner_notification_and_shortcuts(live: LiveStack) -> No
     finally:
         await set_phone(live, "1001", ring=None)
         await reset_agents(live)
+
+
+async def test_a_call_fits_a_seat_screen_without_scrolling(live: LiveStack) -> None:
+    """At 1366×768 the common path is in view at once: the call bar with hang-up, the customer's name
+    and grade on the card, and the record form down to its Save button."""
+    await reset_agents(live)
+    await set_phone(live, "1001", ring=0.5)
+    try:
+        async with (
+            running(create_app(live.service.settings, live.service.engine, live.service)) as base,
+            chromium(locale="zh-CN", viewport=(1366, 768)) as page,
+        ):
+            await browser_log_in(page, f"{base}/desktop", "agent1001", "#desktop-view")
+            await state_is(page, "available")
+            call = asyncio.create_task(place_call(live.ami, did="4996", caller="13800138000", talk_seconds=6))
+            await page.wait_for_selector("#record-form-area:not([hidden])", timeout=15_000)
+            await page.wait_for_function("document.querySelector('#pop-name').textContent !== ''")
+            out_of_view = await page.evaluate(
+                """() => ['#agent-state', '#hang-up', '#pop-name', '#pop-grade', '#disposition-code', '#record-form button[type=submit]']
+                    .filter((s) => { const r = document.querySelector(s).getBoundingClientRect();
+                                     return !(r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight); })"""
+            )
+            assert await page.evaluate("window.scrollY") == 0 and out_of_view == []
+            await asyncio.wait_for(call, 15)
+    finally:
+        await set_phone(live, "1001", ring=None)
+        await reset_agents(live)
