@@ -44,7 +44,10 @@ async def test_incoming_banner_notification_and_shortcuts(live: LiveStack) -> No
             await page.add_init_script(OBSERVE)
             await browser_log_in(page, f"{base}/desktop", "agent1001", "#desktop-view")
             await state_is(page, "available")
-            await page.wait_for_function("/^0:0[0-9]$/.test(document.querySelector('#state-time').textContent)")
+            # the time in state is a clock, and it runs (the agent may have been available for a while)
+            await page.wait_for_function("/^[0-9]+:[0-5][0-9](:[0-5][0-9])?$/.test(document.querySelector('#state-time').textContent)")
+            shown = await page.text_content("#state-time")
+            await page.wait_for_function(f"document.querySelector('#state-time').textContent !== '{shown}'", timeout=3_000)
 
             # Notifications: the browser asks only on a click, so the bar offers the button.
             assert await page.is_visible("#enable-notifications")
