@@ -27,6 +27,11 @@ function displayName(item, id = "") {
   return (ui.lang === "zh-CN" && item.display_name_zh) || item.display_name || id;
 }
 
+// A queue named by its id, as people read it, from /api/meta's queues.
+function queueName(queues, name) {
+  return displayName(queues.find((q) => q.name === name), name || "");
+}
+
 function element(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;

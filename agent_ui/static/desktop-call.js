@@ -38,7 +38,7 @@ function renderCall() {
   $("transfer-complete").hidden = !call.consulting;
   $("pop-caller").textContent = [otherNumber(call), call.caller_name].filter(Boolean).join(" ");
   // A queue callback: the customer asked to be called back; the wait runs from when they joined the queue.
-  $("pop-queue").textContent = [queueName(call.queue), call.callback ? t("pop.callback") : ""].filter(Boolean).join(" · ");
+  $("pop-queue").textContent = [queueName(desk.meta.queues, call.queue), call.callback ? t("pop.callback") : ""].filter(Boolean).join(" · ");
   $("pop-wait").textContent = call.wait_s == null ? "" : clock(call.wait_s);
   renderCard(call.customer || { new: true, phones: callerPhones(otherNumber(call)) });
   renderCampaignOfCall(call);

@@ -28,7 +28,7 @@ function incomingText(call) {
   const card = call.customer || {};
   const who = [card.name, otherNumber(call)].filter(Boolean).join(" · ");
   const campaign = call.campaign_id != null && outbound.byId.get(call.campaign_id);
-  const where = [queueName(call.queue), campaign ? campaign.name : "", call.wait_s == null ? "" : t("incoming.waited", { time: clock(call.wait_s) })];
+  const where = [queueName(desk.meta.queues, call.queue), campaign ? campaign.name : "", call.wait_s == null ? "" : t("incoming.waited", { time: clock(call.wait_s) })];
   return { who, where: where.filter(Boolean).join(" · ") };
 }
 

@@ -14,12 +14,6 @@ const desk = {
   statePushes: 0,  // agent.state pushes received: a read they overtook is stale (readState)
 };
 
-// A queue as people call it (its display name), not its id.
-function queueName(name) {
-  const known = desk.meta.queues.find((q) => q.name === name);
-  return displayName(known, name || "");
-}
-
 function codeLabel(code) {
   const known = desk.meta.disposition_codes.find((c) => c.code === code);
   return known ? label(known) : "";

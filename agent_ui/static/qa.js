@@ -60,8 +60,7 @@ function renderQueue() {
     open.addEventListener("click", () => review(call.call_id));
     const first = element("td");
     first.append(open);
-    const queue = qa.meta && qa.meta.queues.find((q) => q.name === call.queue);
-    row.append(first, element("td", call.agent || ""), element("td", displayName(queue, call.queue || "")),
+    row.append(first, element("td", call.agent || ""), element("td", queueName(qa.meta ? qa.meta.queues : [], call.queue)),
       element("td", call.reasons.map((r) => r === "low_satisfaction" ? `${t("qa.reason.low_satisfaction")} (${call.satisfaction}/5)` : t(`qa.reason.${r.split(":")[0]}`)).join(", ")),
       element("td", call.auto_score == null ? "–" : String(call.auto_score)));
     return row;

@@ -135,8 +135,9 @@ function renderAgents() {
     const onCall = Boolean(agent.call && agent.call.answered_at);
     if (!onCall) board.spying.delete(agent.agent);  // the call ended: so did the listening
     const spying = board.spying.get(agent.agent);
+    const others = othersMonitoring(agent);
     fill(row, [
-      [`${agent.agent} ${agent.name || ""}`.trim(), spying ? `🎧 ${t(`board.monitoring.${spying.mode}`)}` : "", othersMonitoring(agent)].filter(Boolean).join(" · "),
+      [`${agent.agent} ${agent.name || ""}`.trim(), spying ? `🎧 ${t(`board.monitoring.${spying.mode}`)}` : "", others].filter(Boolean).join(" · "),
       stateText(agent),
       clock(since(agent.since)),
       callText(agent.call),
@@ -145,7 +146,7 @@ function renderAgents() {
       null,
     ]);
     row.cells[1].dataset.state = agent.state;
-    row.classList.toggle("monitored", Boolean(spying) || Boolean(othersMonitoring(agent)));
+    row.classList.toggle("monitored", Boolean(spying || others));
     for (const button of row.cells[6].querySelectorAll("button")) {
       const name = button.dataset.action;
       button.textContent = t(`board.${name}`);
