@@ -16,6 +16,7 @@ from agent_ui.api.contract import Contract, describe
 from agent_ui.app_keys import DISPOSITIONS, ENGINE, SETTINGS, TELEPHONY, WALLBOARD
 from agent_ui.auth import CSRF_COOKIE, SESSION_COOKIE, LoginForm, LoginLimiter, SharedLoginLimiter, authenticate, bearer_token, login
 from agent_ui.followups import DroppedCallSweeper
+from agent_ui.i18n import LANGUAGES, catalogue, speak_the_users_language
 from agent_ui.operations import Operations
 from agent_ui.realtime import Realtime
 from agent_ui.wallboard.service import Wallboard
@@ -55,7 +56,10 @@ def security_headers(frame_ancestors: str):  # type: ignore[no-untyped-def]
 
 
 def create_app(settings: Settings, engine: AsyncEngine, telephony: TelephonyService | None = None) -> web.Application:
-    app = web.Application(middlewares=[refuse_nul, owner_unreachable])
+    # Outermost, so every refusal (the inner middlewares' too) is said in the request's language.
+    app = web.Application(middlewares=[speak_the_users_language, refuse_nul, owner_unreachable])
+    for language in LANGUAGES[1:]:
+        catalogue(language)  # read now, not on the event loop at the first refusal
     app.on_response_prepare.append(security_headers(settings.web.frame_ancestors))
     app[SETTINGS] = settings
     app[ENGINE] = engine

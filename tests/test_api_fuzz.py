@@ -9,6 +9,7 @@ call controls answer 503, as documented; tests/test_api.py fuzzes them on the sa
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import select
 
 from agent_ui.app import create_app
+from agent_ui.i18n import LANGUAGES, catalogue
 from config import load_settings
 from crm import schema as crm_schema
 from crm.db import create_engine, session_factory
@@ -39,6 +41,8 @@ ROLES = ("agent1001", "leader", "supervisor", "qa", "admin")
 # instead of by not_a_server_error.
 NOT_CHECKED = [schemathesis.checks.positive_data_acceptance, schemathesis.checks.not_a_server_error]
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
+CJK = re.compile("[\u4e00-\u9fff]")
+NO_TELEPHONY = ("telephony is not running in this server", catalogue("zh-CN").translate("telephony is not running in this server"))
 
 
 class Server:
@@ -110,9 +114,15 @@ def test_no_request_is_a_server_error_and_every_answer_is_as_documented(case, se
     running, tokens = server
     if case.path == "/api/logout":
         return  # it would end the tokens the other requests use; tests/test_login.py covers it
-    for username in ROLES:
-        response = case.call(base_url=running.base, headers={"Authorization": f"Bearer {tokens[username]}"}, timeout=30)
-        assert response.status_code < 500 or (response.status_code == 503 and "telephony is not running" in response.text), (
+    for i, username in enumerate(ROLES):
+        language = LANGUAGES[i % len(LANGUAGES)]  # every role asks in English and in Chinese over the run's cases
+        headers = {"Authorization": f"Bearer {tokens[username]}", "Accept-Language": language}
+        response = case.call(base_url=running.base, headers=headers, timeout=30)
+        no_telephony = response.status_code == 503 and response.json()["error"] in NO_TELEPHONY
+        assert response.status_code < 500 or no_telephony, (
             f"{case.method} {case.formatted_path} as {username}: {response.status_code} {response.text[:300]}"
         )
         case.validate_response(response, excluded_checks=NOT_CHECKED)
+        if language == "zh-CN" and response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
+            # A refusal is said in the language asked for: nothing the API says is left in English.
+            assert CJK.search(response.json()["error"]), f"{case.method} {case.formatted_path}: {response.text[:300]}"

@@ -6,6 +6,7 @@ masked number dialled whole and revealed on purpose, and follow-up tasks counted
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -428,6 +429,9 @@ async def test_the_card_shows_contacts_shared_notes_and_history_and_marks_a_risk
         await page.select_option("#customer-form [name=risk_level]", "high")
         await page.select_option("#customer-form [name=risk_action]", "collect")
         await page.fill("#customer-form [name=amount_owed]", "86000")
+        await page.click("#customer-form button[type=submit]")  # no reason given: the server says so, in the page's language
+        await page.wait_for_function("document.querySelector('#customer-message').textContent.startsWith('reason：')", timeout=10_000)
+        assert re.search("[\u4e00-\u9fff]", await page.text_content("#customer-message"))
         await page.fill("#customer-form [name=reason]", "货款拖欠三个月")
         await page.click("#customer-form button[type=submit]")
         await page.wait_for_function("document.querySelector('#call-message').textContent.includes('审批')", timeout=10_000)

@@ -17,6 +17,7 @@ from agent_ui.api.live import commands, extension_of
 from agent_ui.api.customer_csv import read_upload
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
+from agent_ui.i18n import rejections_said
 from crm import audit
 from crm.access import Scope
 from crm.campaigns import contacts as contact_sources
@@ -215,7 +216,7 @@ async def add_file(request: web.Request, user: User, query: FileQuery) -> web.Re
             audit.record(session, actor(request, user), "campaign.contacts_added", "campaign", campaign.id, source="file",
                          rows=report.rows, added=report.imported)  # fmt: skip
     status = 422 if report.rejected_rows and not query.dry_run else 200
-    return web.json_response({**report.as_dict(), "already_there": again}, status=status)
+    return web.json_response({**rejections_said(request, report.as_dict()), "already_there": again}, status=status)
 
 
 async def _loadable(session, user: User, campaign_id: int) -> Campaign:  # type: ignore[no-untyped-def]

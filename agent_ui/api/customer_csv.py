@@ -12,6 +12,7 @@ from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, STAFF, actor, disclosure, endpoint
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
+from agent_ui.i18n import rejections_said
 from config import Settings
 from crm import audit
 from crm.access import moves_customer_data
@@ -68,7 +69,7 @@ async def import_csv(request: web.Request, user: User, query: ImportQuery) -> we
         if report.imported:
             audit.record(session, actor(request, user), "customer.imported", "customers", None, rows=report.rows, imported=report.imported)
     status = 422 if report.rejected_rows and not query.dry_run else 200
-    return web.json_response(report.as_dict(), status=status)
+    return web.json_response(rejections_said(request, report.as_dict()), status=status)
 
 
 class ExportQuery(BaseModel):

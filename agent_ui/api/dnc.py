@@ -13,6 +13,7 @@ from agent_ui.api.common import SESSIONS, STAFF, AwareIsoDateTime, RowId, actor,
 from agent_ui.api.customer_csv import read_upload
 from agent_ui.app_keys import SETTINGS
 from agent_ui.auth import json_error
+from agent_ui.i18n import rejections_said
 from crm import audit, dnc
 from crm.csv_files import ImportFileError
 from crm.models import CustomerPhone, DncEntry, Role, User
@@ -125,7 +126,7 @@ async def import_entries(request: web.Request, user: User, query: DncImportQuery
             raise json_error(400, str(error)) from None
         if report.imported:
             audit.record(session, actor(request, user), "dnc.imported", "dnc", None, rows=report.rows, imported=report.imported)
-    return web.json_response(report.as_dict(), status=422 if report.rejected_rows and not query.dry_run else 200)
+    return web.json_response(rejections_said(request, report.as_dict()), status=422 if report.rejected_rows and not query.dry_run else 200)
 
 
 def routes(app: web.Application) -> None:

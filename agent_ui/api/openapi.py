@@ -16,7 +16,8 @@ INFO = {
     "title": "Call center API",
     "description": "Log in with POST /api/login, then send `Authorization: Bearer <token>`. Browsers may use the "
     "`cc_session` cookie instead; then every write also needs the header `X-CSRF-Token` with the value of the "
-    "`cc_csrf` cookie. Errors are JSON: `{\"error\": \"...\"}`. Live events go over socket.io (docs/socketio.md); "
+    "`cc_csrf` cookie. Errors are JSON: `{\"error\": \"...\"}`, said in the language `Accept-Language` asks for "
+    "(English or Simplified Chinese, `zh-CN`; `Content-Language` says which). Live events go over socket.io (docs/socketio.md); "
     "who may see what is in docs/security.md.",
 }
 

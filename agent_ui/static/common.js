@@ -53,7 +53,7 @@ async function loadCatalogue(lang) {
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
-    headers: { "Authorization": `Bearer ${ui.token}`, "Content-Type": "application/json" },
+    headers: { "Authorization": `Bearer ${ui.token}`, "Content-Type": "application/json", "Accept-Language": ui.lang },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json();
@@ -67,7 +67,7 @@ async function logIn(event, start) {
   const form = new FormData(event.target);
   const response = await fetch("/api/login", {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", "Accept-Language": ui.lang },
     body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
   });
   const data = await response.json();

@@ -98,7 +98,7 @@ async function review(callId, calibrationId = null) {
     url: `/api/calls/${callId}/recording/stereo`,
     splitChannels: [{ waveColor: "#2c6fbb", progressColor: "#163d6b" }, { waveColor: "#3c9a5f", progressColor: "#1f5233" }],
     height: 60,
-    fetchParams: { headers: { Authorization: `Bearer ${ui.token}` } },
+    fetchParams: { headers: { Authorization: `Bearer ${ui.token}`, "Accept-Language": ui.lang } },
   });
   qa.player.on("timeupdate", (at) => { $("position").textContent = clockText(at); });
   qa.regions = qa.player.registerPlugin(WaveSurfer.Regions.create());

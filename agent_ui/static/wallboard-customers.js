@@ -8,7 +8,7 @@ async function sendCustomerFile(dryRun) {
   $("import-error").textContent = "";
   const response = await fetch(`/api/customer-import?dry_run=${dryRun}`, {
     method: "POST",
-    headers: { "Authorization": `Bearer ${ui.token}`, "Content-Type": "text/csv" },
+    headers: { "Authorization": `Bearer ${ui.token}`, "Content-Type": "text/csv", "Accept-Language": ui.lang },
     body: file,
   });
   const report = await response.json();
