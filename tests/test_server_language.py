@@ -142,7 +142,7 @@ async def test_refusals_and_a_files_rejected_rows_in_chinese(api: Api) -> None: 
         async with api.http.request(method, f"{api.base}{path}", headers=headers, **kwargs) as r:
             return r.status, await r.json()
 
-    assert await call("POST", "/api/customers", qa, json={"name": "x", "phones": ["13800138001"]}) == (403, {"error": "需要角色 agent or team_leader or supervisor or admin"})
+    assert await call("POST", "/api/customers", qa, json={"name": "x", "phones": ["13800138001"]}) == (403, {"error": "需要以下角色之一：agent, team_leader, supervisor, admin"})
     assert await call("POST", "/api/customers", supervisor, json={"name": "x", "phones": ["13800138001"], "vip": True}) == (400, {"error": "vip：不允许多余的字段"})
     assert await call("GET", "/api/customers/999999", supervisor) == (404, {"error": "没有这个客户"})
     assert await call("GET", "/api/customers", supervisor) == (400, {"error": "请给出 ?phone=、?q=、?ticket= 之一"})

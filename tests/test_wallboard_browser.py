@@ -114,7 +114,7 @@ async def test_a_supervisor_checks_then_imports_a_customer_file_and_a_leader_is_
         await page.set_input_files("#import-file", str(bad))
         await page.click("#import-check")
         await page.wait_for_selector("#import-rejected:not([hidden])")
-        assert await page.eval_on_selector_all("#import-rows td", "cells => cells.map(c => c.textContent)") == ["3", "grade", "Input should be 'A', 'B', 'C' or 'D'"]
+        assert await page.eval_on_selector_all("#import-rows td", "cells => cells.map(c => c.textContent)") == ["3", "grade", "应为 'A', 'B', 'C' 或 'D'"]  # the reason in the page's language
         assert "1 行有误" in await page.text_content("#import-result") and await page.is_disabled("#import-run")
         await page.set_input_files("#import-file", str(good))
         await page.click("#import-check")

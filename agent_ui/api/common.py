@@ -66,7 +66,7 @@ def endpoint(
         async def run(request: web.Request) -> web.StreamResponse:
             user = await authenticate(request, request.app[SESSIONS])
             if user.role not in roles:
-                raise json_error(403, f"this needs the role {' or '.join(r.value for r in roles)}")
+                raise json_error(403, f"this needs one of the roles: {', '.join(r.value for r in roles)}")
             parsed: dict[str, BaseModel] = {}
             if query is not None:
                 parsed["query"] = read_query(request, query)
