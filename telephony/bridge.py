@@ -67,7 +67,7 @@ class Bridge:
         self._lag_s: dict[str, float] = dict.fromkeys(self.patterns, 0.0)
         self.control = AgentControl(self.asterisks)
         self.phones = self.asterisks.phones
-        self.dialer = Dialer(self.asterisks)
+        self.dialer = Dialer(self.asterisks, publish=self._publish)
         self.call_control = CallControl(self.asterisks)
 
     # Lifecycle -------------------------------------------------------------------------------------
@@ -170,6 +170,8 @@ class Bridge:
                         for change in self.agents.handle_call(domain_event):
                             self._publish(change)
                 for change in self.agents.handle_ami(event):
+                    self._publish(change)
+                for change in self.dialer.monitors.handle(server, event):
                     self._publish(change)
                 if (extension := self.phones.handle(server, event)) is not None:
                     self._spawn(self._pause_if_phone_gone(extension, server), f"pause {extension}: browser phone gone")

@@ -136,6 +136,19 @@ class AgentStateChanged(DomainEvent):
     previous: str | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class AgentMonitored(DomainEvent):
+    """A leader's phone began listening to, whispering to or barging in on ``agent``'s call
+    (``mode``), or that ChanSpy leg ended (``mode`` None): stopped, hung up, or the call over."""
+
+    name: ClassVar[str] = "agent.monitored"
+    agent: str
+    spy_id: str  # the leader's ChanSpy channel (its Uniqueid)
+    leader: str  # the leader's extension
+    leader_name: str
+    mode: str | None  # listen | whisper | barge, None once it ended
+
+
 CALL_EVENTS: tuple[type[CallEvent], ...] = (
     CallStarted,
     CallRouted,

@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from telephony.cluster.codec import BadEntry, decode_event, encode_event
 from telephony.cluster.remote import CommandServer, OwnerUnreachable, RemoteCommands
 from telephony.cluster.stream import Follower, Keys
 from telephony.commands import DialError
-from telephony.events import AgentStateChanged, EventBus
+from telephony.events import AgentMonitored, AgentStateChanged, EventBus
 
 
 @pytest.fixture
@@ -42,6 +43,9 @@ def paused(extension: str) -> AgentStateChanged:
 def test_an_event_travels_as_json_and_a_malformed_one_is_refused_whole() -> None:
     event = paused("1001")
     assert decode_event(encode_event(event)) == event
+    listening = AgentMonitored(server="default", at=datetime.now(UTC), agent="1001", spy_id="cc-spy-1", leader="2001", leader_name="王组长", mode="listen")
+    assert decode_event(encode_event(listening)) == listening  # who monitors whom reaches every worker's boards
+    assert decode_event(encode_event(replace(listening, mode=None))).mode is None
     for raw in ("not json", '{"event": "call.offered", "data": {}}', '{"event": "rm -rf", "data": {}}', json.dumps({"event": "agent.state_changed"})):
         with pytest.raises(BadEntry):
             decode_event(raw)

@@ -10,6 +10,7 @@ import pytest
 
 from agent_ui.app import create_app
 from crm.demo_data import DEMO_PASSWORD
+from telephony.events import AgentMonitored
 from telephony.sandbox.calls import place_call
 from tests.conftest import LiveStack
 from tests.live_calls import first_answered, reset_agents, unknown_number
@@ -59,7 +60,7 @@ async def test_leader_listens_to_a_live_call(live: LiveStack, api) -> None:  # t
     assert (await api("POST", "/api/agents/1001/spy", "leader", {"mode": "shout"}))[0] == 400
     for extension in ("1003", "1004"):  # the support call goes to team A: 1001 or 1002
         await live.service.bridge.control.pause(extension, "break")
-    with live.ami.events(["ChanSpyStart"]) as spying:
+    with live.ami.events(["ChanSpyStart"]) as spying, live.service.bridge.bus.subscribe() as events:
         call = asyncio.create_task(place_call(live.ami, did="4001", caller=unknown_number(), talk_seconds=6))
         agent = (await first_answered(live)).agent
         status, body = await api("POST", f"/api/agents/{agent}/spy", "leader", {"mode": "listen"})
@@ -72,4 +73,12 @@ async def test_leader_listens_to_a_live_call(live: LiveStack, api) -> None:  # t
             assert status == 200 and stopped["mode"] == "stopped"
             await stopping.get(timeout=10)  # the leader's leg is gone ...
         assert any(c.agent == agent for c in live.service.bridge.live_calls())  # ... the agent's call goes on
+        # Every worker's boards hear it from telephony: the listen began, and ended with the leg's Hangup.
+        monitored = []
+        async with asyncio.timeout(10):
+            while len(monitored) < 2:
+                if isinstance(event := await events.get(timeout=10), AgentMonitored) and event.spy_id == body["spy_id"]:
+                    monitored.append(event)
+        assert [(e.agent, e.leader, e.mode) for e in monitored] == [(agent, "2001", "listen"), (agent, "2001", None)]
+        assert monitored[0].leader_name not in ("", "2001")  # the leader's name, for the boards
         await call

@@ -11,7 +11,7 @@ from config import load_settings
 from config.settings import QueueSettings
 from telephony.agents.state import AgentSnapshot, AgentState
 from telephony.calls.state import CallPhase, CallSnapshot, Disposition
-from telephony.events import AgentStateChanged, CallAnswered, CallEnded, CallQueued, SurveyAnswered
+from telephony.events import AgentMonitored, AgentStateChanged, CallAnswered, CallEnded, CallQueued, SurveyAnswered
 
 SHANGHAI_MIDNIGHT = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # 00:00 on the 28th in Asia/Shanghai
 SETTINGS = load_settings(
@@ -106,9 +106,13 @@ def test_who_monitors_an_agent_shows_on_the_row_until_the_call_ends() -> None:
     board = Board(SETTINGS, start)
     talking = AgentSnapshot("1001", "default", AgentState.ON_CALL, start, queues=["support"], call="c1")
     board.apply(AgentStateChanged(server="default", at=start, agent=talking, previous="ringing"))
-    board.monitors["1001"] = {"cc-spy-1": ("王组长", "listen"), "cc-spy-2": ("Supervisor", "barge")}
+    for spy_id, leader, name, mode in (("cc-spy-1", "1101", "王组长", "listen"), ("cc-spy-2", "1201", "Supervisor", "barge")):
+        heard = board.apply(AgentMonitored(server="default", at=start, agent="1001", spy_id=spy_id, leader=leader, leader_name=name, mode=mode))
+        assert heard == (set(), {"1001"})  # the agent's row is pushed again
     row = board.agent_state("1001", start)
     assert [(m["leader"], m["mode"]) for m in row["monitored_by"]] == [("王组长", "listen"), ("Supervisor", "barge")]
+    board.apply(AgentMonitored(server="default", at=start, agent="1001", spy_id="cc-spy-2", leader="1201", leader_name="Supervisor", mode=None))
+    assert [m["leader"] for m in board.agent_state("1001", start)["monitored_by"]] == ["王组长"]  # the barge's leg hung up
     wrapping = replace(talking, state=AgentState.WRAP_UP, call=None)
     board.apply(AgentStateChanged(server="default", at=start + timedelta(seconds=30), agent=wrapping, previous="on_call"))
     assert board.agent_state("1001", start + timedelta(seconds=31))["monitored_by"] == []  # ChanSpy ended with the call

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict
 from agent_ui.api import answers
 from agent_ui.api.common import SESSIONS, endpoint
 from agent_ui.api.live import StateChange, apply_state, commands, extension_of
-from agent_ui.app_keys import WALLBOARD
 from agent_ui.auth import json_error
 from crm.access import Scope
 from crm.models import Role, User
@@ -55,11 +54,10 @@ async def spy(request: web.Request, user: User, body: Spy) -> web.Response:
     wanted = body
     agent = await _agent(request, user)
     try:
-        channel = await commands(request).spy(extension_of(user), extension_of(agent), wanted.mode)
+        # Every board names who is listening (telephony's agent.monitored, until the leg ends).
+        channel = await commands(request).spy(extension_of(user), extension_of(agent), wanted.mode, leader_name=user.display_name or user.username)
     except DialError as error:
         raise json_error(409, str(error)) from None
-    if (wallboard := request.app.get(WALLBOARD)) is not None:  # who monitors whom, on every leader's board
-        wallboard.monitoring(str(agent.extension), channel, user.display_name or user.username, wanted.mode)
     return web.json_response({"agent": agent.extension, "mode": wanted.mode, "spy_id": channel}, status=202)
 
 
@@ -73,8 +71,6 @@ async def stop_spy(request: web.Request, user: User) -> web.Response:
         await commands(request).stop_spy(extension_of(user), spy_id)
     except DialError as error:
         raise json_error(409, str(error)) from None
-    if (wallboard := request.app.get(WALLBOARD)) is not None:
-        wallboard.monitoring(str(agent.extension), spy_id, user.display_name or user.username, None)
     return web.json_response({"agent": agent.extension, "mode": "stopped", "spy_id": spy_id})
 
 

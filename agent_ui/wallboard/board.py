@@ -19,7 +19,7 @@ from crm.staffing import required_agents
 from telephony.agents.state import AgentSnapshot, AgentState
 from telephony.agents.wrapup import WrapUpClock
 from telephony.calls.state import CallPhase, CallSnapshot
-from telephony.events import AgentStateChanged, CallEnded, CallEvent, DomainEvent, SurveyAnswered
+from telephony.events import AgentMonitored, AgentStateChanged, CallEnded, CallEvent, DomainEvent, SurveyAnswered
 
 ARRIVALS_WINDOW = timedelta(minutes=15)  # the arrival rate behind the staffing advice
 WAITING = (CallPhase.QUEUED, CallPhase.RINGING)
@@ -81,7 +81,7 @@ class Board:
         self._arrivals: dict[str, deque[datetime]] = {}
         self._wrapups = WrapUpClock()
         # agent → spy_id → (the leader's name, listen | whisper | barge): who monitors whom, for every
-        # leader's board; ChanSpy ends with the agent's call (option E), and so does the entry.
+        # leader's board, from telephony's AgentMonitored (the ChanSpy leg up until its Hangup).
         self.monitors: dict[str, dict[str, tuple[str, str]]] = {}
 
     # Time --------------------------------------------------------------------------------------------
@@ -133,6 +133,12 @@ class Board:
             if event.agent.state != AgentState.ON_CALL:
                 self.monitors.pop(event.agent.extension, None)
             queues.update(self.queues_of(event.agent.extension))
+        elif isinstance(event, AgentMonitored):
+            if event.mode is None:
+                self.monitors.get(event.agent, {}).pop(event.spy_id, None)
+            else:
+                self.monitors.setdefault(event.agent, {})[event.spy_id] = (event.leader_name, event.mode)
+            agents.add(event.agent)
         elif isinstance(event, SurveyAnswered) and (facts := self.tally.facts(event.linkedid)) is not None:
             self.tally.put(replace(facts, satisfaction=event.score))
             queues.update(q for q in (facts.queue,) if q)

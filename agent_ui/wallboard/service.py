@@ -27,7 +27,7 @@ from crm.teams import Directory, load_directory
 from crm.tasks.store import overdue as overdue_tasks
 from crm.tickets.store import overdue_by_agent
 from telephony.commands import TelephonyCommands
-from telephony.events import AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus, SurveyAnswered
+from telephony.events import AgentMonitored, AgentStateChanged, CallEvent, Consumer, DomainEvent, EventBus, SurveyAnswered
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Wallboard:
 
     async def start(self) -> None:
         if self._bus is not None:
-            self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged, SurveyAnswered], self._handle, "wallboard")
+            self._consumer = Consumer(self._bus, [CallEvent, AgentStateChanged, SurveyAnswered, AgentMonitored], self._handle, "wallboard")
         await self._refresh_directory()
         await self.rebuild()
         if self._live is not None:
@@ -169,16 +169,6 @@ class Wallboard:
         an empty room, and with no leader watching that was most of the wallboard's cost."""
         joined = self._sio.manager.rooms.get("/", {})
         return any(joined.get(room) for room in rooms)
-
-    def monitoring(self, agent: str, spy_id: str, leader: str, mode: str | None) -> None:
-        """A leader began (``mode``) or stopped (None) listening to ``agent``: every board that shows
-        the agent says so."""
-        if mode is None:
-            self.board.monitors.get(agent, {}).pop(spy_id, None)
-        else:
-            self.board.monitors.setdefault(agent, {})[spy_id] = (leader, mode)
-        self._dirty_agents.add(agent)
-        self._wake.set()
 
     async def _handle(self, event: DomainEvent) -> None:
         queues, agents = self.board.apply(event)

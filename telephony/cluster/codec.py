@@ -10,9 +10,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from telephony.agents.state import AgentSnapshot
 from telephony.calls.state import CallSnapshot
-from telephony.events import CALL_EVENTS, AgentStateChanged, CallbackRequested, DomainEvent, SurveyAnswered
+from telephony.events import CALL_EVENTS, AgentMonitored, AgentStateChanged, CallbackRequested, DomainEvent, SurveyAnswered
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {cls.name: cls for cls in (*CALL_EVENTS, CallbackRequested, SurveyAnswered, AgentStateChanged)}
+EVENT_TYPES: dict[str, type[DomainEvent]] = {cls.name: cls for cls in (*CALL_EVENTS, CallbackRequested, SurveyAnswered, AgentStateChanged, AgentMonitored)}
 _EVENTS = {name: TypeAdapter(cls) for name, cls in EVENT_TYPES.items()}
 CALLS: TypeAdapter[CallSnapshot] = TypeAdapter(CallSnapshot)
 AGENTS: TypeAdapter[AgentSnapshot] = TypeAdapter(AgentSnapshot)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+
 from telephony.agents.state import AgentState
 from telephony.ami import AmiError
 from telephony.asterisks import Asterisks
 from telephony.calls.live import OUTBOUND_LINKEDIDS
+from telephony.events import DomainEvent
+from telephony.outbound.monitors import Monitors, SpyLeg
 
 CLICK_TO_DIAL, CAMPAIGN = OUTBOUND_LINKEDIDS  # the Linkedid prefixes of the calls placed here
 SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
@@ -60,9 +64,10 @@ def spy_prefix(interface: str) -> str:
 
 
 class Dialer:
-    def __init__(self, asterisks: Asterisks) -> None:
+    def __init__(self, asterisks: Asterisks, publish: Callable[[DomainEvent], None] = lambda event: None) -> None:
         self._asterisks = asterisks
-        self._spies: dict[str, tuple[str, str]] = {}  # spy_id → (the leader who started it, its server)
+        self._publish = publish
+        self.monitors = Monitors()  # the leaders' ChanSpy legs up now (the bridge gives it their Hangups)
 
     async def click_to_dial(
         self, agent: str, number: str, *, agent_name: str = "", server: str | None = None, home: str | None = None
@@ -113,8 +118,9 @@ class Dialer:
         except AmiError as error:
             raise DialError(f"cannot place the call: {error}") from None
 
-    async def spy(self, leader: str, agent: str, mode: str, *, server: str | None = None) -> str:
-        """Ring the leader's phone and let them listen to, whisper to, or barge in on ``agent``'s call."""
+    async def spy(self, leader: str, agent: str, mode: str, *, server: str | None = None, leader_name: str = "") -> str:
+        """Ring the leader's phone and let them listen to, whisper to, or barge in on ``agent``'s call;
+        every board is told who is listening (``leader_name``) until that leg ends."""
         if mode not in SPY_OPTIONS:
             raise DialError(f"unknown spy mode {mode!r}; one of listen, whisper, barge")
         state = self._asterisks.agents.get(agent)
@@ -135,21 +141,22 @@ class Dialer:
             )
         except AmiError as error:
             raise DialError(f"cannot start {mode}: {error}") from None
-        self._spies = {spy: owner for spy, owner in list(self._spies.items())[-99:]} | {channel_id: (leader, server)}
+        self._publish(self.monitors.started(channel_id, SpyLeg(leader, leader_name or leader, agent, mode, server)))
         return channel_id
 
     async def stop_spy(self, leader: str, spy_id: str) -> None:
         """End a listen, whisper or barge ``leader`` started: its ChanSpy channel (the leader's
         phone leg) is hung up; the agent's call goes on."""
-        owner = self._spies.get(spy_id)
-        if owner is None or owner[0] != leader:
+        leg = self.monitors.get(spy_id)
+        if leg is None or leg.leader != leader:
             raise DialError("no such listening of yours (it may have ended)")
-        try:
-            await self._asterisks.client(owner[1]).action("Hangup", Channel=spy_id, Cause="16")  # a uniqueid names a channel too
+        try:  # its Hangup ends the leg in Monitors, for every board
+            await self._asterisks.client(leg.server).action("Hangup", Channel=spy_id, Cause="16")  # a uniqueid names a channel too
         except AmiError as error:
             if "No such channel" not in str(error):
                 raise DialError(f"cannot stop it: {error}") from None
-        self._spies.pop(spy_id, None)
+            if (ended := self.monitors.ended(spy_id)) is not None:  # gone already, its Hangup not seen
+                self._publish(ended)
 
 
 def _quote_free(text: str) -> str:
