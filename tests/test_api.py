@@ -189,6 +189,10 @@ async def test_api_documentation_page(api: Api) -> None:
         # page's text by now), so it is found as an element, then the page holds no literal Markdown.
         await page.wait_for_selector("text=docs/socketio.md", state="attached", timeout=10_000)
         assert "`" not in await page.inner_text("body")  # the description's Markdown is rendered, not shown
+        # The introduction's own text (all of it, drawn or scrolled away): its code spans are <code>.
+        intro = page.locator("[data-component-name='Markdown/Markdown']", has_text="Log in with POST /api/login").first
+        assert "Authorization: Bearer <token>" in (text := await intro.text_content() or "") and "`" not in text
+        assert await intro.locator("code", has_text="Authorization: Bearer <token>").count() == 1
 
 
 async def test_the_pages_have_an_icon(api: Api) -> None:
