@@ -11,7 +11,7 @@ from pathlib import Path
 PLACEHOLDER = re.compile(r"\{(\d*)\}")
 # Messages carry values from requests (a queue name, a number); a longer text is left as it is
 # rather than matched against every template.
-MAX_MESSAGE = 2_000
+MAX_MESSAGE = 800
 MAX_DEPTH = 4  # a message inside a message inside …: "line 3: phones: not a phone number: x"
 
 
