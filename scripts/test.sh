@@ -14,4 +14,4 @@ echo "test: Redis"
 CALLCENTER_TEST_REDIS_URL=$(bash scripts/redis.sh)
 export CALLCENTER_TEST_REDIS_URL
 echo "test: the suite (pytest)"
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=20 "$@"  # the slowest tests, to keep the run short
