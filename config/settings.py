@@ -374,7 +374,9 @@ class QaSettings(_Section):
     """Auto-QA of every recorded call, and which calls inspectors must review (qa/)."""
 
     scorecard: str = Field(default="default", description="Key of the scorecard auto-QA pre-fills (its latest version).")
-    language: Literal["zh", "en"] = Field(default="zh", description="Language of the calls: phrase lists and transcripts.")
+    language: Literal["zh", "en", "auto"] = Field(
+        default="zh", description="Language of the calls: phrase lists and transcripts; auto: each call's own (Chinese or English), as the multilingual model hears its agent."
+    )
     transcripts: bool = Field(
         default=True, description="Transcribe recordings for the word rules; false: metrics and signal rules only (word rules not assessed)."
     )

@@ -18,6 +18,8 @@ from qa.sentiment import signals
 from qa.signals import AudioError, measure, read_wav, speech_segments
 from qa.transcribe import Transcriber
 
+AUTO = "auto"  # qa.language: each call in its own language (Chinese or English)
+
 
 @dataclass(frozen=True)
 class Legs:
@@ -73,10 +75,15 @@ def analyse(
 ) -> dict[str, Any]:
     """The auto-QA result (docs/api.md, ``GET /api/calls/{id}/qa``). ``start_s`` is where the
     conversation begins in the recording (the answer); times in the result count from there.
-    ``direction`` (inbound or outbound) picks the rules that apply, e.g. the outbound opening."""
+    ``direction`` (inbound or outbound) picks the rules that apply, e.g. the outbound opening.
+    ``lang`` ``auto``: the call's own language, as the model hears the agent (a center whose agents
+    take calls in Chinese and in English); without a transcriber, Chinese."""
     end = legs.duration_s
     agent_speech, customer_speech = speech_segments(legs.agent, legs.rate), speech_segments(legs.customer, legs.rate)
     metrics = measure(agent_speech, customer_speech, start_s, end)
+    if lang == AUTO:
+        speaking = legs.agent if metrics.agent_talk_s > 0 else legs.customer
+        lang = transcriber.language_of(speaking, legs.rate, start_s, end) if transcriber is not None else "zh"
     transcript = None
     if transcriber is not None:
         transcript = sorted(

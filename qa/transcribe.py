@@ -40,11 +40,28 @@ class Transcriber:
 
     def transcribe(self, samples: np.ndarray, rate: int, side: str, lang: str, start: float = 0.0, end: float | None = None) -> list[Utterance]:
         """The utterances of one side between ``start`` and ``end`` seconds; times count from ``start``."""
-        first, last = int(start * rate), int(end * rate) if end is not None else len(samples)
-        audio = np.asarray(samples[first:last], dtype=np.float32) / 32768.0
-        if rate != WHISPER_RATE:
-            count = int(len(audio) * WHISPER_RATE / rate)
-            audio = np.interp(np.arange(count) * (rate / WHISPER_RATE), np.arange(len(audio)), audio).astype(np.float32)
+        audio = _whisper_audio(samples, rate, start, end)
         language = None if self.english_only else ("zh" if lang.startswith("zh") else "en")
         segments, _ = self._model.transcribe(audio, language=language, beam_size=1, vad_filter=True, condition_on_previous_text=False)
         return [Utterance(side, s.start, s.end, s.text.strip()) for s in segments if s.text.strip()]
+
+    def language_of(self, samples: np.ndarray, rate: int, start: float = 0.0, end: float | None = None) -> str:
+        """The language one side speaks, zh or en (the languages the rules know), from its first
+        30 s of speech; an English-only model hears English."""
+        if self.english_only:
+            return "en"
+        _, _, likely = self._model.detect_language(_whisper_audio(samples, rate, start, end), vad_filter=True)
+        # Between the two the rules know: a Mandarin greeting at 8 kHz may come out as some third
+        # language, but still likelier Chinese than English.
+        chance = dict(likely)
+        return "zh" if chance.get("zh", 0.0) + chance.get("yue", 0.0) >= chance.get("en", 0.0) else "en"
+
+
+def _whisper_audio(samples: np.ndarray, rate: int, start: float, end: float | None) -> np.ndarray:
+    """16-bit samples between ``start`` and ``end`` seconds as Whisper's 16 kHz floats."""
+    first, last = int(start * rate), int(end * rate) if end is not None else len(samples)
+    audio = np.asarray(samples[first:last], dtype=np.float32) / 32768.0
+    if rate != WHISPER_RATE:
+        count = int(len(audio) * WHISPER_RATE / rate)
+        audio = np.interp(np.arange(count) * (rate / WHISPER_RATE), np.arange(len(audio)), audio).astype(np.float32)
+    return audio

@@ -25,9 +25,9 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     return {script: scripted_call(folder, script, "zh") for script in ("good", "rude")}
 
 
-def analyze(agent: Path, customer: Path, *extra: str) -> dict:
+def analyze(agent: Path, customer: Path, *extra: str, lang: str = "zh") -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "agent_ui.cli", "qa", "analyze", "--agent", str(agent), "--customer", str(customer), "--lang", "zh", *extra, "--json"],
+        [sys.executable, "-m", "agent_ui.cli", "qa", "analyze", "--agent", str(agent), "--customer", str(customer), "--lang", lang, *extra, "--json"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -52,3 +52,13 @@ def test_the_model_call_finds_every_service_phrase_and_scores_well_above_the_rud
     (said, *_) = failed["forbidden"]["evidence"]
     assert said["phrase"] in ("喂", "不清楚") and abs(said["start"] - rude_marks["rude_at"]) < 3.0
     assert good["auto_score"] - rude["auto_score"] >= 40, (good["auto_score"], rude["auto_score"])
+
+
+def test_auto_hears_each_call_in_its_own_language(calls, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A center whose agents answer in Chinese and in English (the demo's): qa.language = auto."""
+    agent, customer, _ = calls["good"]
+    chinese = analyze(agent, customer, lang="auto")
+    english = analyze(*scripted_call(tmp_path, "good", "en")[:2], lang="auto")
+    assert (chinese["language"], english["language"]) == ("zh", "en")
+    for result in (chinese, english):  # each call's greeting found by its own language's phrases
+        assert next(f for f in result["findings"] if f["rule"] == "greeting")["passed"], result["findings"]

@@ -33,6 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    settings = calls_language(settings)
     """Run until Ctrl-C or SIGTERM, then stop everything the demo started: the simulated calls, the
     web app with its auto-QA processes, and the sandbox Asterisk if it was not running before."""
     sandbox = Sandbox(settings, log=lambda line: print(line, flush=True))
@@ -159,3 +160,12 @@ async def _one_call(client: AmiClient, did: str, number: str, name: str, desks: 
     print(f"call from {number} to {did}: {result.outcome}{who}", flush=True)
     if result.outcome == "answered":
         await desks.code(result.linkedid)
+
+
+def calls_language(settings: Settings) -> Settings:
+    """The demo's agents speak Chinese and English: unless the settings name the calls' language,
+    auto-QA hears each call in its own."""
+    spoken = {agent.language for agent in settings.sandbox.agents}
+    if len(spoken) > 1 and "language" not in settings.qa.model_fields_set:
+        return settings.model_copy(update={"qa": settings.qa.model_copy(update={"language": "auto"})})
+    return settings

@@ -36,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("--customer", type=Path, help="the customer's leg (mono WAV)")
     analyze.add_argument("--stereo", type=Path, help="one stereo WAV instead: left the agent, right the customer")
     analyze.add_argument("--scorecard", type=Path, help="a scorecard definition (JSON); default: the built-in one")
-    analyze.add_argument("--lang", choices=("zh", "en"), help="the calls' language (default: qa.language)")
+    analyze.add_argument("--lang", choices=("zh", "en", "auto"), help="the call's language; auto: as the model hears it (default: qa.language)")
     analyze.add_argument(
         "--direction", choices=("inbound", "outbound"), default="inbound",
         help="the call's direction: rules for one direction only (the outbound opening) judge calls of it",
