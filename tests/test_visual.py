@@ -1,14 +1,15 @@
 """The three pages as people see them (issue 19): each page, logged in, and the desktop during a
 call, in Chinese and English, on a 1366×768 seat screen and a 1920×1080 one, screenshotted in
-headless Chromium against the real sandbox and compared with its committed baseline (tests/visual/) so a layout that breaks is seen.
+headless Chromium against the real sandbox and compared with its committed baseline (tests/visual/)
+so a layout that breaks is seen.
 
 The CRM side is a database of its own with the demo data (so other tests' customers, tickets and
 campaigns never show); the telephony is the shared sandbox's, and what it makes vary from run to run
 — clocks, live counts, agents' states — is masked (painted over in the shot and the baseline alike);
-the layout around it is compared. A pixel
-counts as changed past a difference a font's anti-aliasing does not reach, and the page fails past a
-small share of them. Every run leaves its shots in artifacts/screenshots/ (what CI keeps), with a
-difference image beside any that failed. ``CALLCENTER_UPDATE_VISUAL=1`` writes new baselines."""
+the layout around it is compared. A pixel counts as changed past a difference a font's
+anti-aliasing does not reach, and the page fails past a small share of them. Every run leaves its
+shots in artifacts/screenshots/ (what CI keeps), with a difference image beside any that failed.
+``CALLCENTER_UPDATE_VISUAL=1`` writes new baselines."""
 
 from __future__ import annotations
 
