@@ -142,10 +142,23 @@ async def test_refusals_and_a_files_rejected_rows_in_chinese(api: Api) -> None: 
         async with api.http.request(method, f"{api.base}{path}", headers=headers, **kwargs) as r:
             return r.status, await r.json()
 
-    assert await call("POST", "/api/customers", qa, json={"name": "x", "phones": ["13800138001"]}) == (403, {"error": "需要以下角色之一：agent, team_leader, supervisor, admin"})
+    assert await call("POST", "/api/customers", qa, json={"name": "x", "phones": ["13800138001"]}) == (403, {"error": "需要以下角色之一：座席员、组长、主管、管理员"})
     assert await call("POST", "/api/customers", supervisor, json={"name": "x", "phones": ["13800138001"], "vip": True}) == (400, {"error": "vip：不允许多余的字段"})
     assert await call("GET", "/api/customers/999999", supervisor) == (404, {"error": "没有这个客户"})
     assert await call("GET", "/api/customers", supervisor) == (400, {"error": "请给出 ?phone=、?q=、?ticket= 之一"})
     csv = "name,phones\n王五,12ab\n".encode()
     status, report = await call("POST", "/api/customer-import?dry_run=true", supervisor, {"Content-Type": "text/csv"}, data=csv)
     assert status == 200 and [r["reason"] for r in report["rejected"]] == ["'12ab' 不是电话号码"]
+
+
+def test_a_refused_role_names_the_roles_in_chinese_for_every_route(tmp_path: Path) -> None:
+    from agent_ui.app import create_app
+    from config import load_settings
+    from crm.db import create_engine
+
+    app = create_app(load_settings(data_dir=tmp_path), create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    contracts = [c for route in app.router.routes() if (c := getattr(route.handler, "__contract__", None)) is not None and c.roles]
+    assert len(contracts) > 50
+    for contract in contracts:
+        said = catalogue("zh-CN").translate(f"this needs one of the roles: {', '.join(r.value for r in contract.roles)}")
+        assert said is not None and not re.search("[a-z]", said), said  # 座席员、组长 …, not the API's role ids
