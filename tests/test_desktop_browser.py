@@ -37,7 +37,10 @@ async def desktop(live: LiveStack):  # type: ignore[no-untyped-def]
 
 
 async def log_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Logged in, and the desktop's socket joined: from here no push of the agent's is missed (a
+    call placed before then and over within a second would never reach the page)."""
     await browser_log_in(page, f"{base}/desktop", username, "#desktop-view")
+    await page.wait_for_function("desk.socket?.connected === true", timeout=15_000)
 
 
 async def test_pop_before_answer_then_the_record_form_reaches_the_call_row(live: LiveStack, desktop: str) -> None:
