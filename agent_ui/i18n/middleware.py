@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from agent_ui.i18n.catalogue import catalogue
 from agent_ui.i18n.negotiation import ENGLISH, language_of
+from agent_ui.i18n.said import translation
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ async def speak_the_users_language(request: web.Request, handler: Callable[[web.
 
 
 def _translate(request: web.Request, response: web.Response) -> None:
-    language = language_of(request)
-    if language == ENGLISH or response.content_type != "application/json" or response.text is None:
+    if response.content_type != "application/json" or response.text is None or language_of(request) == ENGLISH:
         return
     try:
         body = json.loads(response.text)
@@ -39,10 +38,11 @@ def _translate(request: web.Request, response: web.Response) -> None:
         return
     if not isinstance(body, dict) or not isinstance(body.get("error"), str):
         return
-    said = catalogue(language).translate(body["error"])
-    if said is None:
-        log.info("no %s for the message %r", language, body["error"][:200])
+    found = translation(request, body["error"])
+    if found is None:
+        log.info("no %s for the message %r", language_of(request), body["error"][:200])
         return
+    language, said = found
     response.text = json.dumps({**body, "error": said}, ensure_ascii=False)
     response.headers["Content-Language"] = language
     response.headers.add("Vary", "Accept-Language")

@@ -1,5 +1,5 @@
-"""Texts of the server's other than refusals, said in the request's language: the reasons of a
-file's rejected rows."""
+"""The server's own texts in the request's language: its refusals (the middleware) and the reasons
+of a checked file's rejected rows."""
 
 from __future__ import annotations
 
@@ -11,12 +11,19 @@ from agent_ui.i18n.catalogue import catalogue
 from agent_ui.i18n.negotiation import ENGLISH, language_of
 
 
+def translation(request: web.Request, message: str) -> tuple[str, str] | None:
+    """The language the request asks for and ``message`` in it; None for English, or when the
+    catalogue lacks the message."""
+    language = language_of(request)
+    if language == ENGLISH or (translated := catalogue(language).translate(message)) is None:
+        return None
+    return language, translated
+
+
 def said(request: web.Request, message: str) -> str:
     """``message`` in the request's language (as it is when the catalogue lacks it)."""
-    language = language_of(request)
-    if language == ENGLISH:
-        return message
-    return catalogue(language).translate(message) or message
+    found = translation(request, message)
+    return message if found is None else found[1]
 
 
 def rejections_said(request: web.Request, report: dict[str, Any]) -> dict[str, Any]:
